@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs';
+import os from 'node:os';
+import { BACKEND_ORDER, type BackendInfo, type BackendName } from '../../shared/backend';
+import { registerWasmKernels } from './kernels/registerWasmKernels';
+
+export interface InitBackendOptions {
+  /** Force one backend (fails if it cannot start) instead of the preference order. */
+  backend?: BackendName;
+}
+
+let current: BackendInfo | undefined;
+
+/** What each backend name means in tfjs's registry. */
+const TFJS_NAME: Record<BackendName, string> = {
+  'tensorflow-gpu': 'tensorflow',
+  tensorflow: 'tensorflow',
+  wasm: 'wasm',
+  cpu: 'cpu',
+};
+
+async function tryStart(name: BackendName): Promise<void> {
+  switch (name) {
+    case 'tensorflow-gpu':
+      // Optional dependency: absent wherever libtensorflow could not be downloaded at install time.
+      await import('@tensorflow/tfjs-node-gpu' as string);
+      break;
+    case 'tensorflow':
+      await import('@tensorflow/tfjs-node' as string);
+      break;
+    case 'wasm':
+      await import('@tensorflow/tfjs-backend-wasm');
+      registerWasmKernels();
+      break;
+    case 'cpu':
+      break;
+  }
+  const ok = await tf.setBackend(TFJS_NAME[name]);
+  if (!ok) throw new Error(`tf.setBackend('${TFJS_NAME[name]}') returned false`);
+  await tf.ready();
+}
+
+/**
+ * Starts the first backend that works, in DESIGN.md §2 order (or the forced one, also taken from the
+ * OOCR_BACKEND environment variable), and reports what it tried. Idempotent: a second call with the
+ * same choice returns the same info.
+ */
+export async function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo> {
+  const forced = opts.backend ?? parseBackendName(process.env.OOCR_BACKEND);
+  if (current && (!forced || forced === current.name)) return current;
+  const order = forced ? [forced] : BACKEND_ORDER;
+  const tried: BackendInfo['tried'] = [];
+  for (const name of order) {
+    try {
+      await tryStart(name);
+      current = { name, tried, tfjsVersion: tf.version.tfjs, threads: name === 'wasm' ? 1 : os.cpus().length };
+      return current;
+    } catch (err) {
+      tried.push({ name, error: firstLine(err) });
+    }
+  }
+  throw new Error(`no compute backend could start: ${tried.map((t) => `${t.name}: ${t.error}`).join('; ')}`);
+}
+
+export function currentBackend(): BackendInfo | undefined {
+  return current;
+}
+
+export function parseBackendName(value: string | undefined): BackendName | undefined {
+  if (value === undefined || value === '') return undefined;
+  if ((BACKEND_ORDER as readonly string[]).includes(value)) return value as BackendName;
+  throw new Error(`unknown backend '${value}': expected one of ${BACKEND_ORDER.join(', ')}`);
+}
+
+function firstLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.split('\n')[0].slice(0, 300);
+}

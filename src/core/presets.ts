@@ -1,0 +1,49 @@
+import type { TrainConfig } from '../shared/modelConfig';
+import { resolveConfig } from './model/resolveConfig';
+
+const OCR_BASE = {
+  nLayers: 1,
+  dModel: 128,
+  nHeads: 1,
+  dHead: 128,
+  dVocab: 128,
+  nCtx: 16,
+  attention: 'linear',
+  mlp: false,
+  layerNorm: false,
+  residual: false,
+  posEmbed: false,
+  embed: 'identity',
+  unembed: 'identity',
+  wK: 'identity',
+} as const;
+
+const OCR_TRAIN = {
+  task: 'ocr-recall',
+  taskOptions: {},
+  optimizer: { name: 'adamw', lr: 5e-3, weightDecay: 0.03, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
+  steps: 2000,
+  batchSize: 252,
+  seed: 0,
+  logEvery: 50,
+  checkpointEvery: 250,
+  evalSamples: 1200,
+} as const;
+
+/** Named starting points; every field can be overridden (CLI flags, the Train form). */
+export const PRESETS: Record<string, { description: string; config: TrainConfig }> = {
+  'ocr-factorized': {
+    description: 'arXiv 2506.10887: one-layer linear attention, W_V: 128→r and W_O: r→128 trained (r = 8)',
+    config: { ...OCR_TRAIN, model: resolveConfig({ ...OCR_BASE, ov: 'factorized', ovRank: 8 }) },
+  },
+  'ocr-combined': {
+    description: 'arXiv 2506.10887 control: W_V fixed to the identity, one trained 128×128 W_O (= W_OV)',
+    config: { ...OCR_TRAIN, model: resolveConfig({ ...OCR_BASE, ov: 'combined' }) },
+  },
+};
+
+export function presetConfig(name: string): TrainConfig {
+  const p = PRESETS[name];
+  if (!p) throw new Error(`unknown preset '${name}': expected one of ${Object.keys(PRESETS).join(', ')}`);
+  return structuredClone(p.config) as TrainConfig;
+}

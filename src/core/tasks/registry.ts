@@ -1,0 +1,16 @@
+import { ocrRecallTask } from './ocrRecall';
+import type { Task, TaskDefinition } from './taskTypes';
+
+/** The one list of tasks. A test checks names are unique. */
+export const TASKS: readonly TaskDefinition<unknown>[] = [ocrRecallTask as TaskDefinition<unknown>];
+
+export function taskDefinition(name: string): TaskDefinition<unknown> {
+  const def = TASKS.find((t) => t.name === name);
+  if (!def) throw new Error(`unknown task '${name}': expected one of ${TASKS.map((t) => t.name).join(', ')}`);
+  return def;
+}
+
+export function createTask(name: string, options: Record<string, unknown>): Task {
+  const def = taskDefinition(name);
+  return def.create(def.resolveOptions(options));
+}

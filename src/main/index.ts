@@ -1,0 +1,157 @@
+/**
+ * Electron main process: one secure window, a strict CSP, and the IPC handlers of WorkbenchApi.
+ * Everything computed here comes from src/core; the renderer only ever sees plain data over IPC.
+ */
+import { join, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { app, BrowserWindow, ipcMain, session, type IpcMainInvokeEvent } from 'electron';
+import { initBackend, parseBackendName } from '../core/backend/initBackend';
+import { IPC_CHANNELS } from '../shared/api';
+import type { BackendInfo, BackendName } from '../shared/backend';
+
+/** Same policy as the <meta> tag in src/renderer/index.html (test/app/security.test.ts checks both). */
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** Set by `electron-vite dev` to the renderer dev server; absent in a built app. */
+const DEV_URL = !app.isPackaged ? process.env['ELECTRON_RENDERER_URL'] : undefined;
+const RENDERER_DIR = resolve(import.meta.dirname, '../renderer');
+const RENDERER_INDEX = join(RENDERER_DIR, 'index.html');
+const PRELOAD = join(import.meta.dirname, '../preload/index.cjs');
+
+let mainWindow: BrowserWindow | null = null;
+
+/** True for URLs of our own renderer: the dev server's origin, or files under out/renderer. */
+function isAppUrl(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (DEV_URL !== undefined) return parsed.origin === new URL(DEV_URL).origin;
+  if (parsed.protocol !== 'file:') return false;
+  const path = resolve(fileURLToPath(parsed));
+  return path === RENDERER_DIR || path.startsWith(RENDERER_DIR + sep);
+}
+
+/** Only the main frame of our own window, showing our own page, may call the API. */
+function isTrustedSender(event: IpcMainInvokeEvent): boolean {
+  const win = mainWindow;
+  const frame = event.senderFrame;
+  return (
+    win !== null &&
+    !win.isDestroyed() &&
+    event.sender === win.webContents &&
+    frame !== null &&
+    frame === win.webContents.mainFrame &&
+    isAppUrl(frame.url)
+  );
+}
+
+/** Registers a WorkbenchApi method; calls from any other sender are rejected. */
+function handle<A extends unknown[], R>(channel: string, fn: (...args: A) => Promise<R>): void {
+  ipcMain.handle(channel, (event, ...args: unknown[]) => {
+    if (!isTrustedSender(event)) {
+      throw new Error(`IPC '${channel}' refused: untrusted sender ${event.senderFrame?.url ?? '(no frame)'}`);
+    }
+    return fn(...(args as A));
+  });
+}
+
+/** `--backend=<name>` forces one compute backend (DESIGN.md §2); otherwise OOCR_BACKEND or the default order. */
+function backendFromArgv(argv: readonly string[]): BackendName | undefined {
+  const arg = argv.find((a) => a.startsWith('--backend='));
+  return arg === undefined ? undefined : parseBackendName(arg.slice('--backend='.length));
+}
+
+let backend: Promise<BackendInfo> | undefined;
+function getBackend(): Promise<BackendInfo> {
+  // async so that a bad --backend value becomes a rejected promise the renderer can show.
+  backend ??= (async () => initBackend({ backend: backendFromArgv(process.argv) }))();
+  return backend;
+}
+
+function hardenSession(): void {
+  const ses = session.defaultSession;
+  // In dev the dev server's index.html carries its own <meta> CSP (with hashes for Vite's inline
+  // scripts, see electron.vite.config.ts); the header is set for the built app.
+  if (DEV_URL === undefined) {
+    ses.webRequest.onHeadersReceived((details, callback) => {
+      callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
+    });
+  }
+  ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  ses.setPermissionCheckHandler(() => false);
+}
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1280,
+    height: 800,
+    title: 'OOCR Workbench',
+    show: false,
+    webPreferences: {
+      preload: PRELOAD,
+      contextIsolation: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      sandbox: true,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      spellcheck: false,
+    },
+  });
+  win.once('ready-to-show', () => win.show());
+  win.on('closed', () => {
+    if (mainWindow === win) mainWindow = null;
+  });
+  if (DEV_URL !== undefined) void win.loadURL(DEV_URL);
+  else void win.loadURL(pathToFileURL(RENDERER_INDEX).href);
+  return win;
+}
+
+// Every web contents: no new windows, no webviews, no navigation away from our own page.
+app.on('web-contents-created', (_event, contents) => {
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.on('will-navigate', (event, url) => {
+    if (!isAppUrl(url)) event.preventDefault();
+  });
+  contents.on('will-redirect', (event, url) => {
+    if (!isAppUrl(url)) event.preventDefault();
+  });
+});
+
+handle(IPC_CHANNELS.getBackendInfo, () => getBackend());
+
+// Long jobs will run in a worker_threads worker owned by main (a second main entry, see
+// electron.vite.config.ts); main only wires IPC to it.
+app.whenReady().then(
+  () => {
+    hardenSession();
+    // Start the backend now so the status bar does not wait; errors surface through the IPC call.
+    getBackend().catch(() => undefined);
+    mainWindow = createWindow();
+    app.on('activate', () => {
+      if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow();
+    });
+  },
+  (err: unknown) => {
+    console.error('OOCR Workbench failed to start:', err);
+    app.exit(1);
+  },
+);
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit();
+});
