@@ -14,8 +14,14 @@ export class AdamW {
     private readonly vars: tf.Variable[],
     private readonly cfg: OptimizerConfig,
   ) {
-    this.m = vars.map((x) => tf.variable(tf.zerosLike(x), false));
-    this.v = vars.map((x) => tf.variable(tf.zerosLike(x), false));
+    const zeros = (x: tf.Tensor): tf.Variable => {
+      const z = tf.zerosLike(x);
+      const v = tf.variable(z, false);
+      z.dispose();
+      return v;
+    };
+    this.m = vars.map(zeros);
+    this.v = vars.map(zeros);
   }
 
   get step(): number {

@@ -1,0 +1,187 @@
+import { Command, Option } from 'commander';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { BACKEND_ORDER, type BackendName } from '../shared/backend';
+import type { TrainConfig } from '../shared/modelConfig';
+import { initBackend, parseBackendName } from '../core/backend/initBackend';
+import { startTrainingJob, TrainingJobError } from '../core/jobs/trainingJob';
+import { PRESETS, presetConfig } from '../core/presets';
+import { checkTrainConfig } from '../core/train/trainRun';
+import { evalRun } from './commands/evalRun';
+import { formatRunInfo, runInfo } from './commands/runInfo';
+import { applyTrainFlags, parseInteger, type TrainFlags } from './overrides';
+import { createProgressReporter } from './progressBar';
+
+const require = createRequire(import.meta.url);
+const pkg = require('../../package.json') as { version: string };
+
+const backendOption = (): Option =>
+  new Option('--backend <name>', 'force a compute backend instead of the first that loads').choices([...BACKEND_ORDER]);
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** Prints the one-line JSON result last on stdout, so scripts can take `tail -n 1`. */
+function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+function fail(err: unknown): never {
+  process.stderr.write(`oocr: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('oocr')
+    .description('OOCR Workbench: train and inspect small transformers on out-of-context reasoning tasks')
+    .option('-V, --version', 'print the version and the compute backend that loads here')
+    .showHelpAfterError()
+    .action(async (opts: { version?: boolean }) => {
+      if (!opts.version) {
+        program.help();
+      }
+      const info = await initBackend();
+      const tried = info.tried.map((t) => `${t.name} unavailable (${t.error})`).join('; ');
+      process.stdout.write(`oocr-workbench ${pkg.version}\nbackend: ${info.name} (tfjs ${info.tfjsVersion})${tried ? `\n${tried}` : ''}\n`);
+    });
+
+  program
+    .command('train')
+    .description('train a model from a preset (any field can be overridden) into a run folder')
+    .addOption(new Option('--preset <name>', 'starting configuration').choices(Object.keys(PRESETS)).default('ocr-factorized'))
+    .option('--config <file>', 'JSON file with a full or partial train config, merged over the preset')
+    .requiredOption('--out <dir>', 'run folder to create (must not hold a run already)')
+    .option('--seed <n>', 'seed for data and initial weights')
+    .option('--steps <n>', 'optimizer steps')
+    .option('--lr <x>', 'AdamW learning rate')
+    .option('--weight-decay <x>', 'AdamW decoupled weight decay')
+    .option('--batch-size <n>', 'sequences per step')
+    .option('--rank <r>', 'OV rank of a factorized model (W_V: d→r, W_O: r→d)')
+    .option('--log-every <n>', 'evaluate and log metrics every n steps')
+    .option('--checkpoint-every <n>', 'save a checkpoint every n steps (0: only the last)')
+    .option('--eval-samples <n>', 'fresh sequences per split at each evaluation')
+    .option('--model <key=value>', 'override any model field, e.g. --model nHeads=2 (repeatable)', collect)
+    .option('--task-option <key=value>', 'override a task option, e.g. --task-option implication=arbitrary (repeatable)', collect)
+    .addOption(backendOption())
+    .option('--json', 'print one JSON object as the last stdout line')
+    .addHelpText(
+      'after',
+      `\nPresets:\n${Object.entries(PRESETS)
+        .map(([k, v]) => `  ${k.padEnd(16)} ${v.description}`)
+        .join('\n')}\n\nExample:\n  npx oocr train --preset ocr-factorized --seed 0 --out runs/f --json`,
+    )
+    .action(async (o: TrainFlags & { preset: string; config?: string; out: string; backend?: BackendName; json?: boolean }) => {
+      let config: TrainConfig;
+      try {
+        config = presetConfig(o.preset);
+        if (o.config) config = mergeConfigFile(config, o.config);
+        config = checkTrainConfig(applyTrainFlags(config, o));
+      } catch (err) {
+        fail(err);
+      }
+      const bar = createProgressReporter(config.steps, o.preset);
+      const job = startTrainingJob({ config, preset: o.config ? null : o.preset, outDir: o.out, backend: o.backend, versions: { workbench: pkg.version } }, (e) => {
+        if (e.kind === 'progress') bar.update(e);
+      });
+      let interrupted = false;
+      const onSigint = (): void => {
+        if (interrupted) process.exit(130);
+        interrupted = true;
+        process.stderr.write('\noocr: cancelling after the current step (Ctrl-C again to abort)\n');
+        job.cancel();
+      };
+      process.on('SIGINT', onSigint);
+      try {
+        const r = await job.done;
+        bar.stop();
+        const pick = (k: string): number | null => r.finalMetrics[k] ?? null;
+        const summary = {
+          run: r.runDir,
+          preset: o.preset,
+          status: r.status,
+          steps: r.steps,
+          backend: r.backend.name,
+          seconds: Number(r.seconds.toFixed(3)),
+          metrics: Object.fromEntries(['train_fact_acc', 'train_impl_acc', 'test_fact_acc', 'test_impl_acc'].map((k) => [k, pick(k)])),
+        };
+        if (o.json) printJson(summary);
+        else process.stdout.write(`${r.status} ${r.steps} steps in ${r.seconds.toFixed(1)} s on ${r.backend.name}: ${formatMetrics(r.finalMetrics)}\nrun folder: ${r.runDir}\n`);
+        process.exitCode = r.status === 'cancelled' ? 130 : 0;
+      } catch (err) {
+        bar.stop();
+        if (err instanceof TrainingJobError && err.lastGoodCheckpoint) process.stderr.write(`oocr: last good checkpoint: ${err.lastGoodCheckpoint}\n`);
+        fail(err);
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    });
+
+  program
+    .command('eval')
+    .description("re-measure a run's checkpoint on freshly sampled sequences")
+    .requiredOption('--run <dir>', 'run folder (or a .safetensors checkpoint)')
+    .option('--step <n>', 'checkpoint step (default: the latest)')
+    .option('--samples <n>', 'sequences per split (default: 4 × the run’s evalSamples)')
+    .option('--seed <n>', 'seed for the fresh sequences', '12345')
+    .addOption(backendOption())
+    .option('--json', 'print one JSON object')
+    .action(async (o: { run: string; step?: string; samples?: string; seed: string; backend?: BackendName; json?: boolean }) => {
+      try {
+        const r = await evalRun({
+          run: o.run,
+          step: o.step !== undefined ? parseInteger('--step', o.step) : undefined,
+          samples: o.samples !== undefined ? parseInteger('--samples', o.samples) : undefined,
+          seed: parseInteger('--seed', o.seed),
+          backend: o.backend,
+        });
+        if (o.json) printJson(r);
+        else process.stdout.write(`${r.checkpoint} (step ${r.step}, ${r.samples} sequences per split, ${r.backend})\n${formatMetrics(r.metrics, '\n')}\n`);
+      } catch (err) {
+        fail(err);
+      }
+    });
+
+  program
+    .command('info')
+    .description('show a run: config, metrics, checkpoints and tensors')
+    .requiredOption('--run <dir>', 'run folder')
+    .option('--json', 'print one JSON object')
+    .action((o: { run: string; json?: boolean }) => {
+      try {
+        const info = runInfo(o.run);
+        if (o.json) printJson(info);
+        else process.stdout.write(`${formatRunInfo(info)}\n`);
+      } catch (err) {
+        fail(err);
+      }
+    });
+  return program;
+}
+
+function formatMetrics(m: Record<string, number>, sep = '  '): string {
+  return Object.entries(m)
+    .filter(([k]) => k.endsWith('_acc'))
+    .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+    .join(sep);
+}
+
+function mergeConfigFile(base: TrainConfig, file: string): TrainConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`--config ${file}: ${(err as Error).message}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`--config ${file}: expected a JSON object`);
+  const r = raw as Partial<TrainConfig>;
+  return { ...base, ...r, model: { ...base.model, ...(r.model ?? {}) }, optimizer: { ...base.optimizer, ...(r.optimizer ?? {}) } };
+}
+
+// Environment override is validated up front so a typo fails before any work starts.
+try {
+  parseBackendName(process.env.OOCR_BACKEND);
+} catch (err) {
+  fail(err);
+}
+await buildProgram().parseAsync(process.argv);
