@@ -29,6 +29,8 @@ export function resolveConfig(partial: Partial<ModelConfig>): ModelConfig {
   const merged = { ...DEFAULTS, ...partial };
   if (merged.mlp && (partial.dMlp === undefined || partial.dMlp === 0)) merged.dMlp = 4 * merged.dModel;
   if (!merged.mlp) merged.dMlp = 0;
+  // A standard head's value width is d_head; 'combined' has one d_model × d_model W_OV.
+  if (partial.ovRank === undefined) merged.ovRank = merged.dHead;
   if (merged.ov === 'combined') merged.ovRank = merged.dModel;
   const parsed = ModelConfigSchema.safeParse(merged);
   if (!parsed.success) {
