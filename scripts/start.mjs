@@ -1,5 +1,6 @@
 // `npm start`: build with electron-vite, then launch Electron on out/main. Arguments after `--` go to
 // the app, e.g. `npm start -- --backend=wasm`.
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -15,11 +16,19 @@ function electronBinary() {
   }
 }
 
+// package.json's allowScripts denies electron's postinstall so that `npm ci` passes where GitHub is
+// unreachable; fetch the binary here instead, on first start, where the network allows it.
+if (!electronBinary()) {
+  const installer = require.resolve('electron/install.js');
+  console.error('Electron binary missing; trying to download it once (node_modules/electron/install.js)…');
+  spawnSync(process.execPath, [installer], { stdio: 'inherit', timeout: 180_000 });
+}
+
 if (!electronBinary()) {
   console.error(
     [
       'The Electron binary is not installed: node_modules/electron has no downloaded binary.',
-      'Downloads from GitHub are blocked on this machine. On a machine with internet access run',
+      'and downloading it failed (this machine cannot reach GitHub?). With internet access, run',
       '  node node_modules/electron/install.js',
       'and then `npm start` again. A browser-based web mode (`npm run web`) is coming.',
     ].join('\n'),

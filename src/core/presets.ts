@@ -27,7 +27,7 @@ const OCR_TRAIN = {
   seed: 0,
   logEvery: 50,
   checkpointEvery: 250,
-  evalSamples: 1200,
+  evalSamples: 600,
 } as const;
 
 /** Named starting points; every field can be overridden (CLI flags, the Train form). */
