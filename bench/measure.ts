@@ -146,3 +146,56 @@ export function measureKernelFixes(trainer: Trainer, opts: TimeLoopOptions): Ker
     for (const t of [at, a, b, idx]) t.dispose();
   }
 }
+
+/** Self time spent inside backend kernel functions, by kernel name. */
+export interface KernelClock {
+  totalMs: number;
+  byName: Map<string, { ms: number; calls: number }>;
+}
+
+/**
+ * Runs `fn` with every registered kernel of `backendName` wrapped in a clock, then restores the
+ * originals. Only outermost kernel calls are timed (a kernel that runs another through the engine is
+ * counted once), so `totalMs` is the time inside kernels and the rest of a step's wall time is JS
+ * and engine work: tape recording, tensor bookkeeping, tidy, batch sampling. Unlike tf.profile's
+ * kernelMs, these times exclude the engine's own work around each kernel (e.g. saving tensors for
+ * the backward pass) and never count a nested kernel twice.
+ */
+export function withKernelClock<R>(backendName: string, fn: () => R): { result: R; clock: KernelClock } {
+  const originals = tf.getKernelsForBackend(backendName);
+  const clock: KernelClock = { totalMs: 0, byName: new Map() };
+  let depth = 0;
+  const wrap = (k: tf.KernelConfig): tf.KernelConfig => ({
+    ...k,
+    kernelFunc: (args) => {
+      if (depth > 0) return k.kernelFunc(args);
+      depth += 1;
+      const t0 = performance.now();
+      try {
+        return k.kernelFunc(args);
+      } finally {
+        const ms = performance.now() - t0;
+        depth -= 1;
+        clock.totalMs += ms;
+        const e = clock.byName.get(k.kernelName) ?? { ms: 0, calls: 0 };
+        e.ms += ms;
+        e.calls += 1;
+        clock.byName.set(k.kernelName, e);
+      }
+    },
+  });
+  // Registering after the backend initialised: setupFuncs have already run, and stay valid because
+  // the wrappers call the original kernel functions.
+  const swap = (configs: tf.KernelConfig[]): void => {
+    for (const k of configs) {
+      tf.unregisterKernel(k.kernelName, backendName);
+      tf.registerKernel(k);
+    }
+  };
+  swap(originals.map(wrap));
+  try {
+    return { result: fn(), clock };
+  } finally {
+    swap(originals);
+  }
+}

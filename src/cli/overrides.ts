@@ -8,8 +8,8 @@ export function parseNumber(flag: string, value: string): number {
 }
 
 export function parseInteger(flag: string, value: string): number {
-  const n = parseNumber(flag, value);
-  if (!Number.isInteger(n)) throw new Error(`${flag} expects an integer, got '${value}'`);
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n)) throw new Error(`${flag} expects an integer, got '${value}'`);
   return n;
 }
 

@@ -113,7 +113,7 @@ describe('forward', () => {
 
   it('rejects sequences longer than nCtx', () => {
     const m = toLiveModel(soft, initParams(soft, 4));
-    expect(() => tf.tidy(() => forward(soft, m.params, tokens(1, 11, 30)))).toThrow(/exceeds nCtx 10/);
+    expect(() => tf.tidy(() => { forward(soft, m.params, tokens(1, 11, 30)); })).toThrow(/exceeds nCtx 10/);
     m.dispose();
   });
 });

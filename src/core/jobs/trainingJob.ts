@@ -44,7 +44,9 @@ function spawnWorker(data: TrainWorkerData): Worker {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith('.ts')) {
     const entry = new URL('./trainWorker.ts', import.meta.url).href;
-    const bootstrap = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+    // Resolved here, from this file: an eval'd worker would resolve bare names from the cwd.
+    const tsxApi = import.meta.resolve('tsx/esm/api');
+    const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
     return new Worker(bootstrap, { eval: true, workerData: data });
   }
   const js = new URL('./trainWorker.js', import.meta.url);
