@@ -42,6 +42,38 @@ export const PRESETS: Record<string, { description: string; config: TrainConfig 
   },
 };
 
+PRESETS['world-base'] = {
+  description: 'arXiv 2507.08218 toy: 2-layer softmax transformer (d 64, MLP, LayerNorm) pretrained on the synthetic world',
+  config: {
+    task: 'world',
+    taskOptions: {},
+    model: resolveConfig({
+      nLayers: 2,
+      dModel: 64,
+      nHeads: 4,
+      dHead: 16,
+      dVocab: 60,
+      nCtx: 8,
+      attention: 'softmax',
+      mlp: true,
+      dMlp: 256,
+      layerNorm: true,
+      residual: true,
+      posEmbed: true,
+      embed: 'learned',
+      unembed: 'learned',
+      wK: 'learned',
+    }),
+    optimizer: { name: 'adamw', lr: 3e-3, weightDecay: 0.01, beta1: 0.9, beta2: 0.98, eps: 1e-8 },
+    steps: 3000,
+    batchSize: 128,
+    seed: 0,
+    logEvery: 100,
+    checkpointEvery: 1000,
+    evalSamples: 300,
+  },
+};
+
 export function presetConfig(name: string): TrainConfig {
   const p = PRESETS[name];
   if (!p) throw new Error(`unknown preset '${name}': expected one of ${Object.keys(PRESETS).join(', ')}`);

@@ -156,3 +156,19 @@ describe('wasm kernel fixes match the cpu backend', () => {
     await tf.setBackend('wasm');
   });
 });
+
+describe('wasm Identity shares the buffer safely', () => {
+  it('a clone keeps its values after the original is disposed, and frees with its last reference', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const a = tf.tensor1d([1, 2, 3]);
+    const b = tf.clone(a);
+    a.dispose();
+    expect(Array.from(b.dataSync())).toEqual([1, 2, 3]);
+    const g = tf.grad((x: tf.Tensor) => x.square().sum())(b);
+    expect(Array.from(g.dataSync())).toEqual([2, 4, 6]);
+    b.dispose();
+    g.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

@@ -1,8 +1,9 @@
 import { ocrRecallTask } from './ocrRecall';
 import type { Task, TaskDefinition } from './taskTypes';
+import { worldTask } from './world';
 
 /** The one list of tasks. A test checks names are unique. */
-export const TASKS: readonly TaskDefinition<unknown>[] = [ocrRecallTask as TaskDefinition<unknown>];
+export const TASKS: readonly TaskDefinition<unknown>[] = [ocrRecallTask as TaskDefinition<unknown>, worldTask as TaskDefinition<unknown>];
 
 export function taskDefinition(name: string): TaskDefinition<unknown> {
   const def = TASKS.find((t) => t.name === name);

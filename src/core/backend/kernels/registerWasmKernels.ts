@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { makeBatchMatMulWasmConfig } from './BatchMatMul_wasm';
 import { makeGatherV2WasmConfig } from './GatherV2_wasm';
+import { makeIdentityWasmConfig } from './Identity_wasm';
 import { unsortedSegmentSumWasmConfig } from './UnsortedSegmentSum_wasm';
 
 let registered = false;
@@ -14,8 +15,14 @@ export function registerWasmKernels(): void {
   const originalMatMul = tf.getKernel('BatchMatMul', 'wasm');
   const transpose = tf.getKernel('Transpose', 'wasm');
   const gather = tf.getKernel('GatherV2', 'wasm');
-  if (!originalMatMul || !transpose || !gather) throw new Error('wasm backend kernels BatchMatMul/Transpose/GatherV2 not found');
-  const fixes = [unsortedSegmentSumWasmConfig, makeBatchMatMulWasmConfig(originalMatMul, transpose), makeGatherV2WasmConfig(gather)];
+  const identity = tf.getKernel('Identity', 'wasm');
+  if (!originalMatMul || !transpose || !gather || !identity) throw new Error('wasm backend kernels BatchMatMul/Transpose/GatherV2/Identity not found');
+  const fixes = [
+    unsortedSegmentSumWasmConfig,
+    makeBatchMatMulWasmConfig(originalMatMul, transpose),
+    makeGatherV2WasmConfig(gather),
+    makeIdentityWasmConfig(identity),
+  ];
   for (const config of fixes) {
     if (tf.getKernel(config.kernelName, config.backendName)) tf.unregisterKernel(config.kernelName, config.backendName);
     tf.registerKernel(config);
