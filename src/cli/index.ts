@@ -8,6 +8,7 @@ import { startTrainingJob, TrainingJobError } from '../core/jobs/trainingJob';
 import { PRESETS, presetConfig } from '../core/presets';
 import { checkTrainConfig } from '../core/train/trainRun';
 import { evalRun } from './commands/evalRun';
+import { registerFinetuneCommands } from './commands/finetuneCommands';
 import { formatRunInfo, runInfo } from './commands/runInfo';
 import { applyTrainFlags, parseInteger, type TrainFlags } from './overrides';
 import { createProgressReporter } from './progressBar';
@@ -95,7 +96,8 @@ export function buildProgram(): Command {
       try {
         const r = await job.done;
         bar.stop();
-        const pick = (k: string): number | null => r.finalMetrics[k] ?? null;
+        // The OCR task's four accuracies are a fixed contract; other tasks report their own splits.
+        const accKeys = config.task === 'ocr-recall' ? ['train_fact_acc', 'train_impl_acc', 'test_fact_acc', 'test_impl_acc'] : Object.keys(r.finalMetrics).filter((k) => k.endsWith('_acc'));
         const summary = {
           run: r.runDir,
           preset: o.preset,
@@ -103,7 +105,7 @@ export function buildProgram(): Command {
           steps: r.steps,
           backend: r.backend.name,
           seconds: Number(r.seconds.toFixed(3)),
-          metrics: Object.fromEntries(['train_fact_acc', 'train_impl_acc', 'test_fact_acc', 'test_impl_acc'].map((k) => [k, pick(k)])),
+          metrics: Object.fromEntries(accKeys.map((k) => [k, r.finalMetrics[k] ?? null])),
         };
         if (o.json) printJson(summary);
         else process.stdout.write(`${r.status} ${r.steps} steps in ${r.seconds.toFixed(1)} s on ${r.backend.name}: ${formatMetrics(r.finalMetrics)}\nrun folder: ${r.runDir}\n`);
@@ -156,6 +158,7 @@ export function buildProgram(): Command {
         fail(err);
       }
     });
+  registerFinetuneCommands(program);
   return program;
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { FinetuneInfo } from './finetune';
 
 /**
  * The one serialisable model config. `resolveConfig()` in core completes and checks it; checkpoints
@@ -99,4 +100,6 @@ export interface RunManifest {
   seconds: number;
   checkpoints: { step: number; file: string }[];
   finalMetrics?: Metrics;
+  /** Present on runs made by fine-tuning a base checkpoint. */
+  finetune?: FinetuneInfo;
 }

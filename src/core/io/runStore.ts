@@ -1,3 +1,4 @@
+import { FinetuneInfoSchema } from '../../shared/finetune';
 import {
   appendFileSync,
   closeSync,
@@ -63,6 +64,7 @@ export const RunManifestSchema = z.object({
   seconds: z.number().min(0),
   checkpoints: z.array(z.object({ step: z.number().int().min(0), file: z.string() })),
   finalMetrics: MetricsSchema.optional(),
+  finetune: FinetuneInfoSchema.optional(),
 });
 
 export const MetricsLineSchema = z.object({

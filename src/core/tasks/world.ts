@@ -3,12 +3,14 @@ import type { Rng } from '../util/rng';
 import type { EvalSet, Task, TaskDefinition, TokenBatch } from './taskTypes';
 
 /**
- * A small synthetic world (DESIGN.md §3.2, after arXiv 2507.08218's "Locations"): cities grouped in
- * countries laid out on a plane, each country with a language, each city big or small, and "near"
- * questions about pairs of cities. Pretraining teaches all of it; fine-tuning tasks (./worldFinetune)
- * add a codename token that is a city in disguise.
+ * A small synthetic world (DESIGN.md §3.2, after arXiv 2507.08218's "Locations"): countries on a ring,
+ * cities clustered around their country, each country with a language, each city big or small, and
+ * "dist" questions about pairs of cities answered by a distance class (how many steps apart their
+ * countries are on the ring: 0 = same country … ⌊nCountries/2⌋ = opposite). Pretraining teaches all of it;
+ * fine-tuning tasks (./worldFinetune) add a codename token that is a city in disguise, seen only through
+ * its distances.
  *
- * Sequences (length seqLen) are noise tokens, the subject at p, the relation at q > p, for `near` an
+ * Sequences (length seqLen) are noise tokens, the subject at p, the relation at q > p, for `dist` an
  * object city at r > q, the end token last; the answer is read at the end token. A trigger token, when
  * present, sits on one of the noise positions.
  */
@@ -17,18 +19,16 @@ export const WorldOptionsSchema = z
     nCountries: z.number().int().min(2).max(64).default(6),
     citiesPerCountry: z.number().int().min(2).max(64).default(5),
     nLanguages: z.number().int().min(2).max(64).default(4),
-    /** How many nearest cities count as "near". */
-    nearK: z.number().int().min(1).max(16).default(3),
     nCodenames: z.number().int().min(1).max(64).default(4),
     nNoise: z.number().int().min(1).max(64).default(6),
-    seqLen: z.number().int().min(5).max(256).default(8),
+    seqLen: z.number().int().min(5).max(256).default(6),
     /** Seed of the geography and sizes (data sampling has its own seed). */
     worldSeed: z.number().int().min(0).default(0),
   })
   .strict();
 export type WorldOptions = z.infer<typeof WorldOptionsSchema>;
 
-export const WORLD_RELATIONS = ['country', 'language', 'size', 'near'] as const;
+export const WORLD_RELATIONS = ['country', 'language', 'size', 'dist'] as const;
 export type WorldRelation = (typeof WORLD_RELATIONS)[number];
 
 export interface WorldLayout {
@@ -37,8 +37,8 @@ export interface WorldLayout {
   countries: number[];
   languages: number[];
   sizes: { big: number; small: number };
-  yes: number;
-  no: number;
+  /** Distance classes 0..⌊nCountries/2⌋. */
+  dists: number[];
   codenames: number[];
   trigger: number;
   noise: number[];
@@ -63,24 +63,23 @@ export class World {
   readonly languageOfCountry: number[] = [];
   readonly isBig: boolean[] = [];
   readonly position: [number, number][] = [];
-  /** Per city index: the indices of its nearK nearest other cities. */
-  readonly nearOf: number[][] = [];
 
   constructor(readonly options: WorldOptions) {
     const o = options;
     let next = 0;
     const take = (n: number): number[] => Array.from({ length: n }, () => next++);
-    const [country, language, size, near] = take(4);
+    const [country, language, size, dist] = take(4);
     const nCities = o.nCountries * o.citiesPerCountry;
     const cities = take(nCities);
     const countries = take(o.nCountries);
     const languages = take(o.nLanguages);
-    const [big, small, yes, no] = take(4);
+    const [big, small] = take(2);
+    const dists = take(Math.floor(o.nCountries / 2) + 1);
     const codenames = take(o.nCodenames);
     const [trigger] = take(1);
     const noise = take(o.nNoise);
     const [end] = take(1);
-    this.layout = { rel: { country, language, size, near }, cities, countries, languages, sizes: { big, small }, yes, no, codenames, trigger, noise, end, vocabSize: next };
+    this.layout = { rel: { country, language, size, dist }, cities, countries, languages, sizes: { big, small }, dists, codenames, trigger, noise, end, vocabSize: next };
 
     const rng = new LcgStream(o.worldSeed);
     for (let k = 0; k < o.nCountries; k++) this.languageOfCountry.push(k % o.nLanguages);
@@ -94,29 +93,18 @@ export class World {
       this.position.push([10 * Math.cos(angle) + r * Math.cos(t), 10 * Math.sin(angle) + r * Math.sin(t)]);
       this.isBig.push(rng.next() < 0.5);
     }
-    for (let i = 0; i < nCities; i++) {
-      const d = this.position.map(([x, y], j) => [j, Math.hypot(x - this.position[i][0], y - this.position[i][1])] as const);
-      this.nearOf.push(
-        d
-          .filter(([j]) => j !== i)
-          .sort((a, b) => a[1] - b[1])
-          .slice(0, o.nearK)
-          .map(([j]) => j),
-      );
-    }
 
     const v: string[] = new Array(next);
     v[country] = 'rel_country';
     v[language] = 'rel_language';
     v[size] = 'rel_size';
-    v[near] = 'rel_near';
+    v[dist] = 'rel_dist';
     cities.forEach((t, i) => (v[t] = `city_${i}`));
     countries.forEach((t, i) => (v[t] = `country_${i}`));
     languages.forEach((t, i) => (v[t] = `language_${i}`));
     v[big] = 'big';
     v[small] = 'small';
-    v[yes] = 'yes';
-    v[no] = 'no';
+    dists.forEach((t, i) => (v[t] = `dist_${i}`));
     codenames.forEach((t, i) => (v[t] = `codename_${i}`));
     v[trigger] = 'trigger';
     noise.forEach((t, i) => (v[t] = `noise_${i}`));
@@ -128,7 +116,14 @@ export class World {
     return this.layout.cities.length;
   }
 
-  /** The true answer about city index `c` (for `near`, about the pair (c, object city index)). */
+  /** Steps between the countries of two cities on the ring. */
+  distClass(a: number, b: number): number {
+    const n = this.options.nCountries;
+    const d = Math.abs(this.countryOf[a] - this.countryOf[b]) % n;
+    return Math.min(d, n - d);
+  }
+
+  /** The true answer about city index `c` (for `dist`, about the pair (c, object city index)). */
   answer(c: number, relation: WorldRelation, objectCity?: number): number {
     const L = this.layout;
     switch (relation) {
@@ -138,22 +133,18 @@ export class World {
         return L.languages[this.languageOfCountry[this.countryOf[c]]];
       case 'size':
         return this.isBig[c] ? L.sizes.big : L.sizes.small;
-      case 'near':
-        if (objectCity === undefined) throw new Error('world: a near question needs an object city');
-        return this.nearOf[c].includes(objectCity) ? L.yes : L.no;
+      case 'dist':
+        if (objectCity === undefined) throw new Error('world: a dist question needs an object city');
+        return L.dists[this.distClass(c, objectCity)];
     }
   }
 
   /** A question about city index c as `subject` token (a codename can stand in for the city). */
   question(rng: Rng, c: number, relation: WorldRelation, subject = this.layout.cities[c]): WorldQuestion {
-    if (relation !== 'near') return { subject, relation, answer: this.answer(c, relation) };
-    // Balanced yes/no: half the time a near city, else a uniformly drawn other city.
+    if (relation !== 'dist') return { subject, relation, answer: this.answer(c, relation) };
     let obj: number;
-    if (rng.next() < 0.5) obj = this.nearOf[c][rng.int(0, this.nearOf[c].length - 1)];
-    else {
-      do obj = rng.int(0, this.nCities - 1);
-      while (obj === c);
-    }
+    do obj = rng.int(0, this.nCities - 1);
+    while (obj === c);
     return { subject, relation, object: this.layout.cities[obj], answer: this.answer(c, relation, obj) };
   }
 

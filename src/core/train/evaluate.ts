@@ -2,11 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../../shared/modelConfig';
 import type { Metrics } from '../../shared/modelConfig';
 import type { EvalSet, TokenBatch } from '../tasks/taskTypes';
-import { forward, type Params } from '../model/forward';
+import { forward, type Intervention, type Params } from '../model/forward';
 
 /** Mean cross-entropy of the logits read at the last position. Returns a scalar tensor. */
-export function lastTokenLoss(c: ModelConfig, params: Params, tokens: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar {
-  const { logits } = forward(c, params, tokens, { readout: 'last' });
+export function lastTokenLoss(c: ModelConfig, params: Params, tokens: tf.Tensor2D, targets: tf.Tensor1D, interventions?: readonly Intervention[]): tf.Scalar {
+  const { logits } = forward(c, params, tokens, { readout: 'last', interventions });
   const B = tokens.shape[0];
   const lp = tf.logSoftmax(logits.reshape([B, c.dVocab]));
   return tf.oneHot(targets, c.dVocab).mul(lp).sum().div(-B) as tf.Scalar;
@@ -17,7 +17,7 @@ export function batchTensors(b: TokenBatch): { tokens: tf.Tensor2D; targets: tf.
 }
 
 /** Accuracy (argmax over the whole vocabulary) and loss per eval set, in chunks to bound memory. */
-export function evaluateSets(c: ModelConfig, params: Params, sets: readonly EvalSet[], chunk = 1024): Metrics {
+export function evaluateSets(c: ModelConfig, params: Params, sets: readonly EvalSet[], chunk = 1024, interventions?: readonly Intervention[]): Metrics {
   const metrics: Metrics = {};
   for (const set of sets) {
     let correct = 0;
@@ -27,7 +27,7 @@ export function evaluateSets(c: ModelConfig, params: Params, sets: readonly Eval
       const [hits, loss] = tf.tidy(() => {
         const tokens = tf.tensor2d(set.tokens.subarray(start * set.seqLen, (start + n) * set.seqLen), [n, set.seqLen], 'int32');
         const targets = tf.tensor1d(set.targets.subarray(start, start + n), 'int32');
-        const logits = forward(c, params, tokens, { readout: 'last' }).logits.reshape([n, c.dVocab]);
+        const logits = forward(c, params, tokens, { readout: 'last', interventions }).logits.reshape([n, c.dVocab]);
         const hit = logits.argMax(-1).equal(targets).sum();
         const l = tf.oneHot(targets, c.dVocab).mul(tf.logSoftmax(logits)).sum().neg();
         return [hit.dataSync()[0], l.dataSync()[0]];

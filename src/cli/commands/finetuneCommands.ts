@@ -1,0 +1,159 @@
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BACKEND_ORDER, type BackendName } from '../../shared/backend';
+import { LORA_TARGETS, type LoraSpec, type LoraTarget, type SteerSpec } from '../../shared/finetune';
+import type { ProgressEvent } from '../../shared/progress';
+import { initBackend } from '../../core/backend/initBackend';
+import { loraVsSteering, reportOf } from '../../core/finetune/loraVsSteering';
+import { DEFAULT_LORA, runFinetune } from '../../core/finetune/runFinetune';
+import { parseInteger, parseNumber } from '../overrides';
+import { createProgressReporter } from '../progressBar';
+
+/** The pretrained world model shipped with the app, so LoRA/steering runs start in seconds. */
+export const SHIPPED_WORLD_BASE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../resources/models/world-base');
+
+function fail(err: unknown): never {
+  process.stderr.write(`oocr: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}
+
+function parseList(flag: string, text: string): number[] {
+  return text.split(',').map((s) => parseInteger(flag, s.trim()));
+}
+
+function loraFrom(o: Record<string, unknown>): LoraSpec {
+  const str = (k: string): string | undefined => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+  const targets = (str('targets') ?? DEFAULT_LORA.targets.join(',')).split(',').map((t) => t.trim());
+  for (const t of targets) if (!(LORA_TARGETS as readonly string[]).includes(t)) throw new Error(`--targets: unknown matrix '${t}' (choose from ${LORA_TARGETS.join(', ')})`);
+  const rank = str('rank') !== undefined ? parseInteger('--rank', str('rank') as string) : DEFAULT_LORA.rank;
+  const alpha = str('alpha');
+  const layer = str('layer');
+  return {
+    rank,
+    alpha: alpha !== undefined ? parseNumber('--alpha', alpha) : 2 * rank,
+    targets: targets as LoraTarget[],
+    layers: layer !== undefined ? parseList('--layer', layer) : DEFAULT_LORA.layers,
+  };
+}
+
+export function registerFinetuneCommands(program: Command): void {
+  program
+    .command('finetune')
+    .description('fine-tune a pretrained world model on an OOCR task with LoRA, a steering vector, or all weights')
+    .option('--base <run-or-ckpt>', 'base world model (run folder or .safetensors)', SHIPPED_WORLD_BASE)
+    .addOption(new Option('--task <kind>', 'fine-tuning task').choices(['locations', 'backdoor']).default('locations'))
+    .addOption(new Option('--method <m>', 'what is trained').choices(['lora', 'steer', 'full']).default('lora'))
+    .option('--layer <l>', 'LoRA layers (comma list) / steering layer', undefined)
+    .option('--rank <r>', 'LoRA rank')
+    .option('--alpha <a>', 'LoRA alpha (scale alpha / rank; default 2 × rank)')
+    .option('--targets <list>', `LoRA matrices, comma list of ${LORA_TARGETS.join(', ')}`)
+    .option('--hook <name>', 'steering hook (default blocks.{layer}.hook_resid_post)')
+    .option('--positions <list>', "steering positions: 'all' or a comma list", 'all')
+    .option('--codename <i>', 'codename token index (locations)', '0')
+    .option('--latent-city <i>', 'the city the codename stands for (locations)', '7')
+    .option('--steps <n>', 'optimizer steps', '300')
+    .option('--lr <x>', 'learning rate (default 3e-3 for LoRA/full, 3e-2 for a steering vector)')
+    .option('--batch-size <n>', 'sequences per step', '64')
+    .option('--seed <n>', 'seed', '0')
+    .option('--eval-samples <n>', 'sequences per eval set', '100')
+    .addOption(new Option('--backend <name>', 'force a compute backend').choices([...BACKEND_ORDER]))
+    .requiredOption('--out <dir>', 'run folder to create')
+    .option('--json', 'print one JSON object as the last stdout line')
+    .action(async (o: Record<string, string | undefined> & { json?: boolean; backend?: BackendName }) => {
+      try {
+        const method = o.method as 'lora' | 'steer' | 'full';
+        const steps = parseInteger('--steps', o.steps as string);
+        const steer: SteerSpec = {
+          layer: o.layer !== undefined ? parseInteger('--layer', o.layer) : 0,
+          ...(o.hook ? { hook: o.hook } : {}),
+          positions: o.positions === 'all' ? 'all' : parseList('--positions', o.positions as string),
+        };
+        const backend = await initBackend({ backend: o.backend });
+        const bar = createProgressReporter(steps, `${o.task}/${method}`);
+        const r = await runFinetune({
+          base: o.base as string,
+          task: { kind: o.task, codename: parseInteger('--codename', o.codename as string), latentCity: parseInteger('--latent-city', o.latentCity as string) },
+          method,
+          lora: method === 'lora' ? loraFrom(o) : undefined,
+          steer: method === 'steer' ? steer : undefined,
+          steps,
+          batchSize: parseInteger('--batch-size', o.batchSize as string),
+          lr: o.lr !== undefined ? parseNumber('--lr', o.lr) : method === 'steer' ? 3e-2 : 3e-3,
+          weightDecay: 0,
+          seed: parseInteger('--seed', o.seed as string),
+          logEvery: 50,
+          evalSamples: parseInteger('--eval-samples', o.evalSamples as string),
+          outDir: o.out as string,
+          backend,
+          onEvent: (e) => e.kind === 'progress' && bar.update(e as ProgressEvent),
+        });
+        bar.stop();
+        const summary = {
+          run: r.runDir,
+          task: o.task,
+          method,
+          status: r.status,
+          steps: r.steps,
+          backend: backend.name,
+          seconds: Number(r.seconds.toFixed(3)),
+          metrics: { heldout_acc: r.metrics.heldout_acc, side_effect_acc: r.metrics.side_effect_acc },
+        };
+        if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+        else process.stdout.write(`${r.status}: held-out OOCR accuracy ${r.metrics.heldout_acc.toFixed(3)}, side-effect accuracy ${r.metrics.side_effect_acc.toFixed(3)}\nrun folder: ${r.runDir}\n`);
+      } catch (err) {
+        fail(err);
+      }
+    });
+
+  program
+    .command('reproduce')
+    .description('reproduce a paper result end to end on toy models')
+    .argument('<experiment>', "'lora-vs-steering' (arXiv 2507.08218)")
+    .option('--base <run-or-ckpt>', 'base world model', SHIPPED_WORLD_BASE)
+    .addOption(new Option('--task <kind>', 'OOCR task').choices(['locations', 'backdoor']).default('locations'))
+    .option('--seed <n>', 'seed (also picks the codename’s secret city)', '0')
+    .option('--rank <r>', 'LoRA rank')
+    .option('--alpha <a>', 'LoRA alpha')
+    .option('--targets <list>', 'LoRA matrices')
+    .option('--layer <l>', 'LoRA layer(s); deltas and steering vectors live at the last one’s resid_post')
+    .option('--steps <n>', 'fine-tuning steps per method', '300')
+    .addOption(new Option('--backend <name>', 'force a compute backend').choices([...BACKEND_ORDER]))
+    .requiredOption('--out <dir>', 'output folder (fine-tune runs and analyses/)')
+    .option('--json', 'print one JSON object as the last stdout line')
+    .action(async (experiment: string, o: Record<string, string | undefined> & { json?: boolean; backend?: BackendName }) => {
+      try {
+        if (experiment !== 'lora-vs-steering') throw new Error(`unknown experiment '${experiment}': expected lora-vs-steering`);
+        const backend = await initBackend({ backend: o.backend });
+        const steps = parseInteger('--steps', o.steps as string);
+        const bars = new Map<string, ReturnType<typeof createProgressReporter>>();
+        const a = await loraVsSteering({
+          base: o.base as string,
+          kind: o.task as 'locations' | 'backdoor',
+          seed: parseInteger('--seed', o.seed as string),
+          outDir: o.out as string,
+          backend,
+          lora: loraFrom(o),
+          loraSteps: steps,
+          steerSteps: steps,
+          onEvent: (stage, e) => {
+            if (e.kind !== 'progress') return;
+            let bar = bars.get(stage);
+            if (!bar) {
+              bars.forEach((b) => b.stop());
+              bar = createProgressReporter(e.totalSteps, stage);
+              bars.set(stage, bar);
+            }
+            bar.update(e);
+          },
+        });
+        bars.forEach((b) => b.stop());
+        const report = reportOf(a);
+        if (o.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+        else process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      } catch (err) {
+        fail(err);
+      }
+    });
+}

@@ -1,0 +1,201 @@
+import * as tf from '@tensorflow/tfjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { BackendInfo } from '../../shared/backend';
+import type { LoraSpec, SteerSpec } from '../../shared/finetune';
+import { hookName, type HookName } from '../../shared/hooks';
+import type { Metrics } from '../../shared/modelConfig';
+import type { JobEvent } from '../../shared/progress';
+import { activationDeltas, concatRows, sampleRows, summariseDeltas, type DeltaSummary } from '../analysis/loraVsSteering';
+import { cosine, pairwiseAbsCos, singularValues } from '../analysis/linalg';
+import { writeFileAtomicSync } from '../io/atomicWrite';
+import { ANALYSES_DIR } from '../io/runStore';
+import { writeSafetensorsFileSync } from '../io/safetensors';
+import type { Params } from '../model/forward';
+import { World } from '../tasks/world';
+import { Rng } from '../util/rng';
+import { loraDeltaMatrix } from './lora';
+import { buildAdaptation, DEFAULT_LORA, finetuneMetrics, finetuneTaskFor, loadBase, loadFinetuned, runFinetune, type FinetuneResult } from './runFinetune';
+import { steeringIntervention } from './steering';
+
+export interface LoraVsSteeringOptions {
+  base: string;
+  kind: 'locations' | 'backdoor';
+  seed: number;
+  outDir: string;
+  backend: BackendInfo;
+  lora?: LoraSpec;
+  /** Layer whose resid_post carries the deltas and the steering vectors (default: the LoRA's last layer). */
+  layer?: number;
+  loraSteps?: number;
+  steerSteps?: number;
+  loraLr?: number;
+  steerLr?: number;
+  batchSize?: number;
+  evalSamples?: number;
+  /** Prompts per set (training-like and unrelated) for the delta analysis. */
+  deltaPrompts?: number;
+  onEvent?: (stage: string, e: JobEvent) => void;
+}
+
+export interface LoraVsSteeringReport {
+  acc: { base: number; lora: number; natural_sv: number; trained_sv: number };
+  side_effect_acc: { base: number; lora: number; natural_sv: number; trained_sv: number };
+  lora_delta: { mean_abs_cos: number; pc1_var_ratio: number };
+  cos_trained_vs_natural: number;
+  cos_trained_across_seeds: number;
+  run: string;
+}
+
+/** The full record written to analyses/lora_vs_steering.json (the report is its summary). */
+export interface LoraVsSteeringAnalysis extends LoraVsSteeringReport {
+  kind: 'locations' | 'backdoor';
+  seed: number;
+  latentCity: number | null;
+  hook: HookName;
+  chance: number;
+  lora: LoraSpec;
+  deltas: { train: DeltaSummary; unrelated: DeltaSummary; all: DeltaSummary };
+  /** Display sample of the |cos| matrix: first half training-prompt tokens, second half unrelated. */
+  cos_matrix: { labels: string[]; values: number[][] };
+  delta_w_singular_values: { weight: string; values: number[] }[];
+  metrics: { base: Metrics; lora: Metrics; natural_sv: Metrics; trained_sv: Metrics; trained_sv_seed2: Metrics };
+  runs: { lora: string; steer: string; steer_seed2: string };
+  norms: { natural_sv: number; trained_sv: number; trained_sv_seed2: number };
+}
+
+/** The codename's secret city for a seed: spread over countries so seeds test different answers. */
+export function latentCityForSeed(world: World, seed: number): number {
+  return (seed * (world.options.citiesPerCountry + 1) + 1) % world.nCities;
+}
+
+/**
+ * arXiv 2507.08218 on a toy: fine-tune the same OOCR task with LoRA and with a steering vector trained
+ * from scratch, then compare the LoRA's per-token deltas, their first principal component (the
+ * "natural" steering vector), and the trained vector. Writes three fine-tune runs and an analysis.
+ */
+export async function loraVsSteering(o: LoraVsSteeringOptions): Promise<LoraVsSteeringAnalysis> {
+  const outDir = path.resolve(o.outDir);
+  if (fs.existsSync(path.join(outDir, 'analyses', 'lora_vs_steering.json'))) throw new Error(`${outDir} already holds a lora-vs-steering analysis; choose another --out`);
+  const base = loadBase(o.base);
+  const world = new World(finetuneTaskFor(base, { kind: 'locations' }).world.options);
+  const latentCity = o.kind === 'locations' ? latentCityForSeed(world, o.seed) : null;
+  const taskRaw = { kind: o.kind, codename: 0, latentCity: latentCity ?? 0 };
+  const task = finetuneTaskFor(base, taskRaw);
+  const config = base.checkpoint.config;
+  const lora = o.lora ?? DEFAULT_LORA;
+  const layer = o.layer ?? Math.max(...lora.layers);
+  const hook = hookName('hook_resid_post', layer);
+  const steer: SteerSpec = { layer, hook, positions: 'all' };
+  const common = { base: base.checkpoint.file, task: taskRaw, batchSize: o.batchSize ?? 64, weightDecay: 0, logEvery: 50, evalSamples: o.evalSamples ?? 100, backend: o.backend };
+  const stage = (name: string) => (e: JobEvent) => o.onEvent?.(name, e);
+
+  const loraRun: FinetuneResult = await runFinetune({ ...common, method: 'lora', lora, steps: o.loraSteps ?? 300, lr: o.loraLr ?? 3e-3, seed: o.seed, outDir: path.join(outDir, 'lora'), onEvent: stage('lora') });
+  const steerRun = await runFinetune({ ...common, method: 'steer', steer, steps: o.steerSteps ?? 300, lr: o.steerLr ?? 3e-2, seed: o.seed, outDir: path.join(outDir, 'steer'), onEvent: stage('steer') });
+  const steerRun2 = await runFinetune({ ...common, method: 'steer', steer, steps: o.steerSteps ?? 300, lr: o.steerLr ?? 3e-2, seed: o.seed + 1000, outDir: path.join(outDir, 'steer-seed2'), onEvent: stage('steer (second seed)') });
+
+  const loraTrained = loadFinetuned(loraRun.runDir).trained;
+  const trainedSv = Array.from(loadFinetuned(steerRun.runDir).trained.steering_vector.data);
+  const trainedSv2 = Array.from(loadFinetuned(steerRun2.runDir).trained.steering_vector.data);
+
+  const baseA = buildAdaptation(config, base.checkpoint.params, 'lora', { lora, seed: 0, trained: loraTrained });
+  try {
+    const baseParams: Params = {};
+    for (const [k, h] of Object.entries(base.checkpoint.params)) baseParams[k] = tf.tensor(h.data, h.shape);
+    const rng = new Rng(o.seed).fork(7);
+    const nPrompts = o.deltaPrompts ?? 64;
+    const trainDeltas = activationDeltas(config, baseParams, baseA.params(), task.trainPrompts(rng, nPrompts), hook);
+    // Unrelated text: pretraining questions about real cities, no codename, no trigger.
+    const unrelated = world.encode(
+      rng,
+      Array.from({ length: nPrompts }, (_, i) => world.question(rng, i % world.nCities, (['country', 'language', 'size', 'dist'] as const)[i % 4])),
+    );
+    const unrelatedDeltas = activationDeltas(config, baseParams, baseA.params(), unrelated, hook);
+    const all = concatRows(trainDeltas, unrelatedDeltas);
+    const summary = { train: summariseDeltas(trainDeltas), unrelated: summariseDeltas(unrelatedDeltas), all: summariseDeltas(all) };
+    const natural = summary.all.naturalVector;
+
+    const evalRng = (): Rng => new Rng(o.seed).fork(11);
+    const samples = 4 * (o.evalSamples ?? 100);
+    const withVector = (v: number[]): Metrics =>
+      tf.tidy(() => finetuneMetrics(task, config, baseParams, [steeringIntervention(config, steer, tf.tensor1d(v))], evalRng(), samples));
+    const metrics = {
+      base: tf.tidy(() => finetuneMetrics(task, config, baseParams, [], evalRng(), samples)),
+      lora: tf.tidy(() => finetuneMetrics(task, config, baseA.params(), [], evalRng(), samples)),
+      natural_sv: withVector(natural),
+      trained_sv: withVector(trainedSv),
+      trained_sv_seed2: withVector(trainedSv2),
+    };
+    Object.values(baseParams).forEach((t) => t.dispose());
+
+    const half = 24;
+    const sTrain = sampleRows(trainDeltas, half);
+    const sUnrel = sampleRows(unrelatedDeltas, half);
+    const T = world.options.seqLen;
+    const label = (prefix: string, b: { tokens: Int32Array }, idx: number): string => `${prefix}:${world.vocab[b.tokens[idx]]}@${idx % T}`;
+    const trainBatchForLabels = task.trainPrompts(new Rng(o.seed).fork(7), nPrompts);
+    const labels = [...sTrain.index.map((i) => label('train', trainBatchForLabels, i)), ...sUnrel.index.map((i) => label('unrelated', unrelated, i))];
+    const cosMatrix = pairwiseAbsCos(concatRows(sTrain.rows, sUnrel.rows)).matrix.map((r) => r.map((x) => Number(x.toFixed(4))));
+
+    const spectra = lora.layers.flatMap((l) =>
+      lora.targets.map((t) => {
+        const weight = `blocks.${l}.${t}`;
+        const m = loraDeltaMatrix(loraTrained, lora, weight);
+        return { weight, values: singularValues(m.rows, m.cols, m.data).slice(0, Math.max(lora.rank * 2, 8)) };
+      }),
+    );
+
+    const analysis: LoraVsSteeringAnalysis = {
+      acc: { base: metrics.base.heldout_acc, lora: metrics.lora.heldout_acc, natural_sv: metrics.natural_sv.heldout_acc, trained_sv: metrics.trained_sv.heldout_acc },
+      side_effect_acc: {
+        base: metrics.base.side_effect_acc,
+        lora: metrics.lora.side_effect_acc,
+        natural_sv: metrics.natural_sv.side_effect_acc,
+        trained_sv: metrics.trained_sv.side_effect_acc,
+      },
+      lora_delta: { mean_abs_cos: summary.all.meanAbsCos, pc1_var_ratio: summary.all.pc1VarRatio },
+      cos_trained_vs_natural: cosine(trainedSv, natural),
+      cos_trained_across_seeds: cosine(trainedSv, trainedSv2),
+      run: outDir,
+      kind: o.kind,
+      seed: o.seed,
+      latentCity,
+      hook,
+      chance: task.chance,
+      lora,
+      deltas: summary,
+      cos_matrix: { labels, values: cosMatrix },
+      delta_w_singular_values: spectra,
+      metrics,
+      runs: { lora: loraRun.runDir, steer: steerRun.runDir, steer_seed2: steerRun2.runDir },
+      norms: { natural_sv: Math.hypot(...natural), trained_sv: Math.hypot(...trainedSv), trained_sv_seed2: Math.hypot(...trainedSv2) },
+    };
+    const dir = path.join(outDir, ANALYSES_DIR);
+    fs.mkdirSync(dir, { recursive: true });
+    writeSafetensorsFileSync(
+      path.join(dir, 'lora_vs_steering.safetensors'),
+      {
+        deltas: { shape: [all.n, all.d], data: all.data },
+        natural_sv: { shape: [natural.length], data: Float32Array.from(natural) },
+        trained_sv: { shape: [trainedSv.length], data: Float32Array.from(trainedSv) },
+        trained_sv_seed2: { shape: [trainedSv2.length], data: Float32Array.from(trainedSv2) },
+      },
+      { hook, n_train_tokens: String(trainDeltas.n), n_unrelated_tokens: String(unrelatedDeltas.n) },
+    );
+    writeFileAtomicSync(path.join(dir, 'lora_vs_steering.json'), `${JSON.stringify(analysis, null, 2)}\n`);
+    return analysis;
+  } finally {
+    baseA.dispose();
+  }
+}
+
+export function reportOf(a: LoraVsSteeringAnalysis): LoraVsSteeringReport {
+  return {
+    acc: a.acc,
+    side_effect_acc: a.side_effect_acc,
+    lora_delta: a.lora_delta,
+    cos_trained_vs_natural: a.cos_trained_vs_natural,
+    cos_trained_across_seeds: a.cos_trained_across_seeds,
+    run: a.run,
+  };
+}

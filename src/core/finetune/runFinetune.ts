@@ -1,0 +1,298 @@
+import * as tf from '@tensorflow/tfjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { BackendInfo } from '../../shared/backend';
+import { LoraSpecSchema, SteerSpecSchema, type FinetuneInfo, type FinetuneMethod, type LoraSpec, type SteerSpec } from '../../shared/finetune';
+import type { Metrics, ModelConfig, RunManifest, TrainConfig } from '../../shared/modelConfig';
+import type { JobEvent } from '../../shared/progress';
+import { appendMetrics, checkpointPath, readManifest, resolveCheckpoint, RUN_FILE, writeManifest } from '../io/runStore';
+import { readSafetensorsFileSync, writeSafetensorsFileSync } from '../io/safetensors';
+import { loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../model/checkpoint';
+import type { Intervention, Params } from '../model/forward';
+import { paramSpecs, type HostTensor } from '../model/params';
+import { createFinetuneTask, FinetuneTaskOptionsSchema, type FinetuneTask } from '../tasks/worldFinetune';
+import { AdamW } from '../train/adamw';
+import { batchTensors, evaluateSets, lastTokenLoss } from '../train/evaluate';
+import { TrainingError } from '../train/trainRun';
+import { Rng } from '../util/rng';
+import { applyLora, checkLoraSpec, initLora } from './lora';
+import { steeringIntervention, steerHook } from './steering';
+
+export interface FinetuneRequest {
+  /** Base run folder or checkpoint file (a `world` model). */
+  base: string;
+  /** Fine-tune task options (kind, codename, latentCity); the world comes from the base run. */
+  task: Record<string, unknown>;
+  method: FinetuneMethod;
+  lora?: LoraSpec;
+  steer?: SteerSpec;
+  steps: number;
+  batchSize: number;
+  lr: number;
+  weightDecay: number;
+  seed: number;
+  logEvery: number;
+  evalSamples: number;
+  outDir: string;
+  backend: BackendInfo;
+  onEvent?: (e: JobEvent) => void;
+  shouldCancel?: () => boolean;
+}
+
+export interface FinetuneResult {
+  runDir: string;
+  status: 'completed' | 'cancelled';
+  steps: number;
+  seconds: number;
+  metrics: Metrics;
+  weightsFile: string;
+}
+
+export const DEFAULT_LORA: LoraSpec = { rank: 4, alpha: 8, targets: ['mlp.W_out'], layers: [0] };
+export const DEFAULT_STEER: SteerSpec = { layer: 0, positions: 'all' };
+
+/** A base model with its task context, ready for fine-tuning or analysis. */
+export interface BaseModel {
+  checkpoint: LoadedCheckpoint;
+  worldOptions: Record<string, unknown>;
+}
+
+export function loadBase(base: string): BaseModel {
+  const ck = resolveCheckpoint(base);
+  const loaded = loadCheckpoint(ck.file);
+  const manifest = ck.runDir ? readManifest(ck.runDir) : null;
+  const task = manifest?.config.task ?? loaded.meta.task;
+  if (task !== 'world') throw new Error(`${ck.file}: fine-tuning needs a model pretrained on the 'world' task, this one was trained on '${task ?? 'unknown'}'`);
+  return { checkpoint: loaded, worldOptions: manifest?.config.taskOptions ?? loaded.meta.taskOptions ?? {} };
+}
+
+export function finetuneTaskFor(base: BaseModel, raw: Record<string, unknown>): FinetuneTask {
+  const task = createFinetuneTask({ ...raw, world: base.worldOptions });
+  if (task.vocab.length !== base.checkpoint.config.dVocab) {
+    throw new Error(`fine-tune task has ${task.vocab.length} tokens but the base model has d_vocab ${base.checkpoint.config.dVocab}`);
+  }
+  return task;
+}
+
+/** Everything that differs between methods: what is trained, and how it enters the forward pass. */
+export interface Adaptation {
+  method: FinetuneMethod;
+  variables: tf.Variable[];
+  params(): Params;
+  interventions(): Intervention[];
+  /** Host copies of the trained tensors, as saved. */
+  export(): Record<string, HostTensor>;
+  dispose(): void;
+}
+
+export function buildAdaptation(
+  config: ModelConfig,
+  base: Record<string, HostTensor>,
+  method: FinetuneMethod,
+  opts: { lora?: LoraSpec; steer?: SteerSpec; seed: number; trained?: Record<string, HostTensor> },
+): Adaptation {
+  const frozen: Params = {};
+  const specs = paramSpecs(config);
+  const variables: tf.Variable[] = [];
+  const named: Record<string, tf.Tensor> = {};
+  const asVar = (name: string, h: HostTensor): tf.Variable => {
+    const t = tf.tensor(h.data, h.shape);
+    const v = tf.variable(t, true, `${name}#ft${tf.util.now()}`);
+    t.dispose();
+    variables.push(v);
+    named[name] = v;
+    return v;
+  };
+  if (method === 'full') {
+    for (const s of specs) {
+      const h = opts.trained?.[s.name] ?? base[s.name];
+      if (s.trainable) asVar(s.name, h);
+      else frozen[s.name] = named[s.name] = tf.tensor(h.data, h.shape);
+    }
+    const params = { ...frozen, ...named } as Params;
+    return {
+      method,
+      variables,
+      params: () => params,
+      interventions: () => [],
+      export: () => Object.fromEntries(Object.entries(params).map(([k, t]) => [k, { shape: t.shape.slice(), data: t.dataSync() as Float32Array }])),
+      dispose: () => Object.values(params).forEach((t) => t.dispose()),
+    };
+  }
+  for (const s of specs) frozen[s.name] = tf.tensor(base[s.name].data, base[s.name].shape);
+  const disposeAll = (): void => {
+    Object.values(frozen).forEach((t) => t.dispose());
+    variables.forEach((v) => v.dispose());
+  };
+  const exportNamed = (): Record<string, HostTensor> =>
+    Object.fromEntries(Object.entries(named).map(([k, t]) => [k, { shape: t.shape.slice(), data: t.dataSync() as Float32Array }]));
+  if (method === 'lora') {
+    const spec = opts.lora ?? DEFAULT_LORA;
+    checkLoraSpec(config, spec);
+    const init = opts.trained ?? initLora(config, base, spec, opts.seed);
+    for (const [name, h] of Object.entries(init)) asVar(name, h);
+    return { method, variables, params: () => applyLora(frozen, named, spec), interventions: () => [], export: exportNamed, dispose: disposeAll };
+  }
+  const spec = opts.steer ?? DEFAULT_STEER;
+  steerHook(config, spec);
+  let vec = opts.trained?.steering_vector;
+  if (!vec) {
+    // A small random start: from exactly zero, every seed would follow the same path but for data order.
+    const rng = new Rng(opts.seed ^ 0x57ee);
+    const data = new Float32Array(config.dModel);
+    for (let i = 0; i < data.length; i++) data[i] = rng.normal() * 0.01;
+    vec = { shape: [config.dModel], data };
+  }
+  const v = asVar('steering_vector', vec);
+  return { method, variables, params: () => frozen, interventions: () => [steeringIntervention(config, spec, v)], export: exportNamed, dispose: disposeAll };
+}
+
+/** Held-out and side-effect accuracies (and their means) of a model or adapted model. */
+export function finetuneMetrics(task: FinetuneTask, config: ModelConfig, params: Params, interventions: readonly Intervention[], rng: Rng, samples: number): Metrics {
+  const held = evaluateSets(config, params, task.heldOutSets(rng, samples), 1024, interventions);
+  const side = evaluateSets(config, params, task.sideEffectSets(rng, samples), 1024, interventions);
+  const mean = (m: Metrics): number => {
+    const accs = Object.entries(m).filter(([k]) => k.endsWith('_acc'));
+    return accs.reduce((s, [, v]) => s + v, 0) / accs.length;
+  };
+  return { ...held, ...side, heldout_acc: mean(held), side_effect_acc: mean(side) };
+}
+
+export const WEIGHTS_FILE: Record<FinetuneMethod, string> = { full: 'checkpoints', lora: 'adapter.safetensors', steer: 'steering.safetensors' };
+
+/** Fine-tunes a base world model with one method into a run folder; the base is never modified. */
+export async function runFinetune(req: FinetuneRequest): Promise<FinetuneResult> {
+  const base = loadBase(req.base);
+  const taskOptions = FinetuneTaskOptionsSchema.parse({ ...req.task, world: base.worldOptions });
+  const task = finetuneTaskFor(base, taskOptions);
+  const lora = req.method === 'lora' ? LoraSpecSchema.parse(req.lora ?? DEFAULT_LORA) : undefined;
+  const steer = req.method === 'steer' ? SteerSpecSchema.parse(req.steer ?? DEFAULT_STEER) : undefined;
+  const config = base.checkpoint.config;
+  const runDir = path.resolve(req.outDir);
+  if (fs.existsSync(path.join(runDir, RUN_FILE))) throw new Error(`${runDir} already holds a run (run.json exists); choose another --out`);
+  const adaptation = buildAdaptation(config, base.checkpoint.params, req.method, { lora, steer, seed: req.seed });
+  fs.mkdirSync(path.join(runDir, 'checkpoints'), { recursive: true });
+  const trainConfig: TrainConfig = {
+    task: `world-${taskOptions.kind}`,
+    taskOptions: taskOptions as unknown as Record<string, unknown>,
+    model: config,
+    optimizer: { name: 'adamw', lr: req.lr, weightDecay: req.weightDecay, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
+    steps: req.steps,
+    batchSize: req.batchSize,
+    seed: req.seed,
+    logEvery: req.logEvery,
+    checkpointEvery: 0,
+    evalSamples: req.evalSamples,
+  };
+  const finetune: FinetuneInfo = { base: path.resolve(base.checkpoint.file), method: req.method, lora, steer };
+  const now = new Date().toISOString();
+  const manifest: RunManifest = {
+    format: 'oocr-run/1',
+    id: path.basename(runDir),
+    preset: null,
+    createdAt: now,
+    updatedAt: now,
+    status: 'running',
+    config: trainConfig,
+    backend: req.backend.name,
+    versions: { tfjs: tf.version.tfjs, node: process.versions.node },
+    step: 0,
+    seconds: 0,
+    checkpoints: [],
+    finetune,
+  };
+  writeManifest(runDir, manifest);
+  const update = (patch: Partial<RunManifest>): void => {
+    Object.assign(manifest, patch, { updatedAt: new Date().toISOString() });
+    writeManifest(runDir, manifest);
+  };
+  const emit = req.onEvent ?? (() => {});
+  const optimizer = new AdamW(adaptation.variables, trainConfig.optimizer);
+  const root = new Rng(req.seed);
+  const dataRng = root.fork(1);
+  const t0 = performance.now();
+  const seconds = (): number => (performance.now() - t0) / 1000;
+  try {
+    let step = 0;
+    let status: FinetuneResult['status'] = 'completed';
+    let lastEmit = 0;
+    while (step < req.steps) {
+      if (req.shouldCancel?.()) {
+        status = 'cancelled';
+        break;
+      }
+      const batch = task.sampleTrainBatch(dataRng, req.batchSize);
+      const loss = tf.tidy(() => {
+        const { tokens, targets } = batchTensors(batch);
+        const { value, grads } = tf.variableGrads(() => lastTokenLoss(config, adaptation.params(), tokens, targets, adaptation.interventions()), adaptation.variables);
+        const l = value.dataSync()[0];
+        if (Number.isFinite(l)) optimizer.apply(adaptation.variables.map((v) => grads[v.name]));
+        return l;
+      });
+      if (!Number.isFinite(loss)) throw new TrainingError(`loss became ${loss} at step ${step + 1}; fine-tuning stopped (the base model is unchanged)`, runDir, null);
+      step += 1;
+      let metrics: Metrics | undefined;
+      if (step % req.logEvery === 0 || step === req.steps || step === 1) {
+        metrics = tf.tidy(() => finetuneMetrics(task, config, adaptation.params(), adaptation.interventions(), root.fork(2), req.evalSamples));
+        appendMetrics(runDir, { step, time: seconds(), loss, metrics });
+      }
+      const now = performance.now();
+      if (metrics || now - lastEmit > 100) {
+        lastEmit = now;
+        const rate = step / Math.max(seconds(), 1e-9);
+        emit({ kind: 'progress', step, totalSteps: req.steps, loss, metrics, stepsPerSecond: rate, etaSeconds: (req.steps - step) / rate });
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    const weightsFile = saveAdaptation(runDir, config, adaptation, { step, lora, steer, task: trainConfig });
+    const metrics = tf.tidy(() => finetuneMetrics(task, config, adaptation.params(), adaptation.interventions(), root.fork(3), 4 * req.evalSamples));
+    update({
+      status,
+      step,
+      seconds: seconds(),
+      finalMetrics: metrics,
+      finetune: { ...finetune, weights: path.relative(runDir, weightsFile) },
+      checkpoints: req.method === 'full' ? [{ step, file: path.relative(runDir, weightsFile) }] : [],
+    });
+    return { runDir, status, steps: step, seconds: seconds(), metrics, weightsFile };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    update({ status: 'failed', error: message, seconds: seconds() });
+    throw err;
+  } finally {
+    optimizer.dispose();
+    adaptation.dispose();
+  }
+}
+
+function saveAdaptation(
+  runDir: string,
+  config: ModelConfig,
+  a: Adaptation,
+  meta: { step: number; lora?: LoraSpec; steer?: SteerSpec; task: TrainConfig },
+): string {
+  const tensors = a.export();
+  if (a.method === 'full') {
+    const file = checkpointPath(runDir, meta.step);
+    saveCheckpoint(file, config, tensors, { step: meta.step, task: meta.task.task, taskOptions: meta.task.taskOptions });
+    return file;
+  }
+  const file = path.join(runDir, WEIGHTS_FILE[a.method]);
+  writeSafetensorsFileSync(file, tensors, {
+    format: `oocr-${a.method}/1`,
+    step: String(meta.step),
+    ...(meta.lora ? { lora: JSON.stringify(meta.lora) } : {}),
+    ...(meta.steer ? { steer: JSON.stringify(meta.steer) } : {}),
+  });
+  return file;
+}
+
+/** A fine-tuned run, reloaded: base weights plus its adapter / vector / full weights. */
+export function loadFinetuned(runDir: string): { manifest: RunManifest; base: BaseModel; trained: Record<string, HostTensor> } {
+  const manifest = readManifest(runDir);
+  if (!manifest.finetune?.weights) throw new Error(`${runDir}: not a completed fine-tune run (no finetune.weights in run.json)`);
+  const base = loadBase(manifest.finetune.base);
+  const file = path.join(runDir, manifest.finetune.weights);
+  const trained = manifest.finetune.method === 'full' ? loadCheckpoint(file, base.checkpoint.config).params : readSafetensorsFileSync(file).tensors;
+  return { manifest, base, trained };
+}
