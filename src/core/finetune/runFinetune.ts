@@ -10,6 +10,7 @@ import { readSafetensorsFileSync, writeSafetensorsFileSync } from '../io/safeten
 import { loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../model/checkpoint';
 import type { Intervention, Params } from '../model/forward';
 import { paramSpecs, type HostTensor } from '../model/params';
+import type { EvalSet } from '../tasks/taskTypes';
 import { createFinetuneTask, FinetuneTaskOptionsSchema, type FinetuneTask } from '../tasks/worldFinetune';
 import { AdamW } from '../train/adamw';
 import { batchTensors, evaluateSets, lastTokenLoss } from '../train/evaluate';
@@ -149,8 +150,12 @@ export function buildAdaptation(
 
 /** Held-out and side-effect accuracies (and their means) of a model or adapted model. */
 export function finetuneMetrics(task: FinetuneTask, config: ModelConfig, params: Params, interventions: readonly Intervention[], rng: Rng, samples: number): Metrics {
-  const held = evaluateSets(config, params, task.heldOutSets(rng, samples), 1024, interventions);
-  const side = evaluateSets(config, params, task.sideEffectSets(rng, samples), 1024, interventions);
+  return metricsOnSets(task.heldOutSets(rng, samples), task.sideEffectSets(rng, samples), config, params, interventions);
+}
+
+function metricsOnSets(heldSets: EvalSet[], sideSets: EvalSet[], config: ModelConfig, params: Params, interventions: readonly Intervention[]): Metrics {
+  const held = evaluateSets(config, params, heldSets, 1024, interventions);
+  const side = evaluateSets(config, params, sideSets, 1024, interventions);
   const mean = (m: Metrics): number => {
     const accs = Object.entries(m).filter(([k]) => k.endsWith('_acc'));
     return accs.reduce((s, [, v]) => s + v, 0) / accs.length;
@@ -210,6 +215,9 @@ export async function runFinetune(req: FinetuneRequest): Promise<FinetuneResult>
   const optimizer = new AdamW(adaptation.variables, trainConfig.optimizer);
   const root = new Rng(req.seed);
   const dataRng = root.fork(1);
+  // Fixed evaluation questions, so points along the curve are comparable.
+  const logHeld = task.heldOutSets(root.fork(2), req.evalSamples);
+  const logSide = task.sideEffectSets(root.fork(4), req.evalSamples);
   const t0 = performance.now();
   const seconds = (): number => (performance.now() - t0) / 1000;
   try {
@@ -233,7 +241,7 @@ export async function runFinetune(req: FinetuneRequest): Promise<FinetuneResult>
       step += 1;
       let metrics: Metrics | undefined;
       if (step % req.logEvery === 0 || step === req.steps || step === 1) {
-        metrics = tf.tidy(() => finetuneMetrics(task, config, adaptation.params(), adaptation.interventions(), root.fork(2), req.evalSamples));
+        metrics = tf.tidy(() => metricsOnSets(logHeld, logSide, config, adaptation.params(), adaptation.interventions()));
         appendMetrics(runDir, { step, time: seconds(), loss, metrics });
       }
       const now = performance.now();

@@ -10,6 +10,8 @@ export function steerHook(c: ModelConfig, spec: SteerSpec): HookName {
   const name = spec.hook ?? hookName('hook_resid_post', spec.layer);
   const parsed = parseHookName(name);
   if (!parsed) throw new Error(`unknown hook '${name}'`);
+  // A hook the forward pass never reaches would make the vector silently do nothing.
+  if (parsed.layer !== null && parsed.layer >= c.nLayers) throw new Error(`hook '${name}' is outside the model's layers 0..${c.nLayers - 1}`);
   const residLike = ['hook_resid_pre', 'hook_resid_mid', 'hook_resid_post', 'hook_attn_out', 'hook_mlp_out', 'hook_embed'];
   if (!residLike.includes(parsed.hook)) throw new Error(`steering adds a d_model vector: hook '${name}' is not a residual-stream hook`);
   return name as HookName;

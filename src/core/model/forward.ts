@@ -47,9 +47,19 @@ export function forward(c: ModelConfig, params: Params, tokens: tf.Tensor2D, opt
   for (const iv of opts.interventions ?? []) byHook.set(iv.hook, [...(byHook.get(iv.hook) ?? []), iv]);
   const touches = (name: HookName): boolean => wantAll || wanted.has(name) || byHook.has(name);
 
+  // Hooks of the last block after its resid_pre hold only the read-out query position when readout is
+  // 'last'; interventions there are mapped onto it (positions before it cannot reach the read-out).
+  let queryOnly: { from: number; hooks: Set<string> } | null = null;
   const hook = <R extends tf.Tensor>(name: HookName, t: R): R => {
     let out = t;
-    for (const iv of byHook.get(name) ?? []) out = applyIntervention(name, out, iv) as R;
+    for (const iv of byHook.get(name) ?? []) {
+      if (queryOnly?.hooks.has(name) && iv.positions) {
+        if (!iv.positions.includes(queryOnly.from)) continue;
+        out = applyIntervention(name, out, { ...iv, positions: [0] }) as R;
+      } else {
+        out = applyIntervention(name, out, iv) as R;
+      }
+    }
     if (wantAll || wanted.has(name)) cache[name] = out;
     return out;
   };
@@ -74,6 +84,10 @@ export function forward(c: ModelConfig, params: Params, tokens: tf.Tensor2D, opt
     const last = l === c.nLayers - 1 && opts.readout === 'last';
     const qPos = last ? [T - 1] : null;
     const Tq = qPos ? 1 : T;
+    if (qPos) {
+      const own = ['attn.hook_q', 'attn.hook_attn_scores', 'attn.hook_pattern', 'attn.hook_z', 'hook_attn_out', 'hook_resid_mid', 'mlp.hook_pre', 'mlp.hook_post', 'hook_mlp_out', 'hook_resid_post'] as const;
+      queryOnly = { from: T - 1, hooks: new Set<string>([...own.map((h) => hookName(h, l)), 'ln_final.hook_normalized']) };
+    }
 
     if (resid.kind === 'onehot' && touches(hookName('hook_resid_pre', l))) resid = { kind: 'dense', x: dense(resid) };
     if (resid.kind === 'dense') resid = { kind: 'dense', x: hook(hookName('hook_resid_pre', l), resid.x) };

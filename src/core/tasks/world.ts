@@ -22,6 +22,11 @@ export const WorldOptionsSchema = z
     nCodenames: z.number().int().min(1).max(64).default(4),
     nNoise: z.number().int().min(1).max(64).default(6),
     seqLen: z.number().int().min(5).max(256).default(6),
+    /**
+     * Also teach facts whose subject is a country token ("country_k dist country_j", "country_k
+     * language"), so the model's dist and language circuits work on country representations.
+     */
+    countryFacts: z.boolean().default(true),
     /** Seed of the geography and sizes (data sampling has its own seed). */
     worldSeed: z.number().int().min(0).default(0),
   })
@@ -142,10 +147,28 @@ export class World {
   /** A question about city index c as `subject` token (a codename can stand in for the city). */
   question(rng: Rng, c: number, relation: WorldRelation, subject = this.layout.cities[c]): WorldQuestion {
     if (relation !== 'dist') return { subject, relation, answer: this.answer(c, relation) };
+    if (this.options.countryFacts && rng.next() < 0.5) {
+      // "city dist country_j": the distance from the city's country to country j.
+      const n = this.options.nCountries;
+      const j = rng.int(0, n - 1);
+      const d = Math.abs(this.countryOf[c] - j);
+      return { subject, relation, object: this.layout.countries[j], answer: this.layout.dists[Math.min(d, n - d)] };
+    }
     let obj: number;
     do obj = rng.int(0, this.nCities - 1);
     while (obj === c);
     return { subject, relation, object: this.layout.cities[obj], answer: this.answer(c, relation, obj) };
+  }
+
+  /** A fact about a country token: its language, or its ring distance to another country. */
+  countryQuestion(rng: Rng): WorldQuestion {
+    const L = this.layout;
+    const n = this.options.nCountries;
+    const k = rng.int(0, n - 1);
+    if (rng.next() < 0.5) return { subject: L.countries[k], relation: 'language', answer: L.languages[this.languageOfCountry[k]] };
+    const j = rng.int(0, n - 1);
+    const d = Math.abs(k - j);
+    return { subject: L.countries[k], relation: 'dist', object: L.countries[j], answer: L.dists[Math.min(d, n - d)] };
   }
 
   /** Writes questions as token sequences; the answer is read at the last position. */
@@ -208,7 +231,8 @@ class WorldTask implements Task {
   sampleTrainBatch(rng: Rng, batchSize: number): TokenBatch {
     const qs: WorldQuestion[] = [];
     for (let i = 0; i < batchSize; i++) {
-      qs.push(this.world.question(rng, rng.int(0, this.world.nCities - 1), WORLD_RELATIONS[rng.int(0, WORLD_RELATIONS.length - 1)]));
+      if (this.world.options.countryFacts && rng.next() < 0.2) qs.push(this.world.countryQuestion(rng));
+      else qs.push(this.world.question(rng, rng.int(0, this.world.nCities - 1), WORLD_RELATIONS[rng.int(0, WORLD_RELATIONS.length - 1)]));
     }
     return this.world.encode(rng, qs);
   }

@@ -23,7 +23,7 @@ export const FinetuneTaskOptionsSchema = z
     codename: z.number().int().min(0).default(0),
     latentCity: z.number().int().min(0).default(0),
     /** locations: also ask "X dist codename", so the codename appears as object as well as subject. */
-    bothOrders: z.boolean().default(true),
+    bothOrders: z.boolean().default(false),
   })
   .strict();
 export type FinetuneTaskOptions = z.infer<typeof FinetuneTaskOptionsSchema>;
