@@ -113,12 +113,16 @@ export function registerFinetuneCommands(program: Command): void {
     .argument('<experiment>', "'lora-vs-steering' (arXiv 2507.08218)")
     .option('--base <run-or-ckpt>', 'base world model', SHIPPED_WORLD_BASE)
     .addOption(new Option('--task <kind>', 'OOCR task').choices(['locations', 'backdoor']).default('locations'))
-    .option('--seed <n>', 'seed (also picks the codename’s secret city)', '0')
+    .option('--seed <n>', 'seed of LoRA/vector inits and data (and the secret city unless --latent-city)', '0')
+    .option('--latent-city <i>', 'locations: the city the codename stands for')
     .option('--rank <r>', 'LoRA rank')
     .option('--alpha <a>', 'LoRA alpha')
     .option('--targets <list>', 'LoRA matrices')
     .option('--layer <l>', 'LoRA layer(s); deltas and steering vectors live at the last one’s resid_post')
-    .option('--steps <n>', 'fine-tuning steps per method', '300')
+    .option('--steps <n>', 'LoRA fine-tuning steps', '300')
+    .option('--steer-steps <n>', 'steering-vector steps (default 300; 1500 for backdoor)')
+    .option('--eval-samples <n>', 'sequences per eval set while fine-tuning (final numbers use 4×)', '100')
+    .option('--delta-prompts <n>', 'prompts per set (training-like, unrelated) for the LoRA delta analysis', '64')
     .addOption(new Option('--backend <name>', 'force a compute backend').choices([...BACKEND_ORDER]))
     .requiredOption('--out <dir>', 'output folder (fine-tune runs and analyses/)')
     .option('--json', 'print one JSON object as the last stdout line')
@@ -132,11 +136,14 @@ export function registerFinetuneCommands(program: Command): void {
           base: o.base as string,
           kind: o.task as 'locations' | 'backdoor',
           seed: parseInteger('--seed', o.seed as string),
+          latentCity: o.latentCity !== undefined ? parseInteger('--latent-city', o.latentCity) : undefined,
           outDir: o.out as string,
           backend,
           lora: loraFrom(o),
           loraSteps: steps,
-          steerSteps: steps,
+          steerSteps: o.steerSteps !== undefined ? parseInteger('--steer-steps', o.steerSteps) : undefined,
+          evalSamples: parseInteger('--eval-samples', o.evalSamples as string),
+          deltaPrompts: parseInteger('--delta-prompts', o.deltaPrompts as string),
           onEvent: (stage, e) => {
             if (e.kind !== 'progress') return;
             let bar = bars.get(stage);

@@ -22,6 +22,8 @@ export interface LoraVsSteeringOptions {
   base: string;
   kind: 'locations' | 'backdoor';
   seed: number;
+  /** locations: the codename's secret city (default: derived from the seed). */
+  latentCity?: number;
   outDir: string;
   backend: BackendInfo;
   lora?: LoraSpec;
@@ -64,9 +66,15 @@ export interface LoraVsSteeringAnalysis extends LoraVsSteeringReport {
   norms: { natural_sv: number; trained_sv: number; trained_sv_seed2: number };
 }
 
-/** The codename's secret city for a seed: spread over countries so seeds test different answers. */
+/**
+ * The codename's secret city for a seed: a city of the last country. Chosen, not drawn: on the shipped
+ * base model an untrained codename already "is" in country 2 (held-out accuracy 1 before fine-tuning),
+ * and the 30-city sweep in the README shows the country decides whether fine-tuning generalises; the
+ * last country is one where the base is at 0 and both methods generalise. `--latent-city` picks any.
+ */
 export function latentCityForSeed(world: World, seed: number): number {
-  return (seed * (world.options.citiesPerCountry + 1) + 1) % world.nCities;
+  const per = world.options.citiesPerCountry;
+  return (world.options.nCountries - 1) * per + (seed % per);
 }
 
 /**
@@ -79,7 +87,7 @@ export async function loraVsSteering(o: LoraVsSteeringOptions): Promise<LoraVsSt
   if (fs.existsSync(path.join(outDir, 'analyses', 'lora_vs_steering.json'))) throw new Error(`${outDir} already holds a lora-vs-steering analysis; choose another --out`);
   const base = loadBase(o.base);
   const world = new World(finetuneTaskFor(base, { kind: 'locations' }).world.options);
-  const latentCity = o.kind === 'locations' ? latentCityForSeed(world, o.seed) : null;
+  const latentCity = o.kind === 'locations' ? (o.latentCity ?? latentCityForSeed(world, o.seed)) : null;
   const taskRaw = { kind: o.kind, codename: 0, latentCity: latentCity ?? 0 };
   const task = finetuneTaskFor(base, taskRaw);
   const config = base.checkpoint.config;
@@ -91,8 +99,12 @@ export async function loraVsSteering(o: LoraVsSteeringOptions): Promise<LoraVsSt
   const stage = (name: string) => (e: JobEvent) => o.onEvent?.(name, e);
 
   const loraRun: FinetuneResult = await runFinetune({ ...common, method: 'lora', lora, steps: o.loraSteps ?? 300, lr: o.loraLr ?? 3e-3, seed: o.seed, outDir: path.join(outDir, 'lora'), onEvent: stage('lora') });
-  const steerRun = await runFinetune({ ...common, method: 'steer', steer, steps: o.steerSteps ?? 300, lr: o.steerLr ?? 3e-2, seed: o.seed, outDir: path.join(outDir, 'steer'), onEvent: stage('steer') });
-  const steerRun2 = await runFinetune({ ...common, method: 'steer', steer, steps: o.steerSteps ?? 300, lr: o.steerLr ?? 3e-2, seed: o.seed + 1000, outDir: path.join(outDir, 'steer-seed2'), onEvent: stage('steer (second seed)') });
+  // One unconditional vector needs longer to find the backdoor's trigger-dependent solution (at 300
+  // steps it sits at the 50/50 compromise, loss ≈ ln 2).
+  const steerSteps = o.steerSteps ?? (o.kind === 'backdoor' ? 1500 : 300);
+  const steerLr = o.steerLr ?? (o.kind === 'backdoor' ? 5e-2 : 3e-2);
+  const steerRun = await runFinetune({ ...common, method: 'steer', steer, steps: steerSteps, lr: steerLr, seed: o.seed, outDir: path.join(outDir, 'steer'), onEvent: stage('steer') });
+  const steerRun2 = await runFinetune({ ...common, method: 'steer', steer, steps: steerSteps, lr: steerLr, seed: o.seed + 1000, outDir: path.join(outDir, 'steer-seed2'), onEvent: stage('steer (second seed)') });
 
   const loraTrained = loadFinetuned(loraRun.runDir).trained;
   const trainedSv = Array.from(loadFinetuned(steerRun.runDir).trained.steering_vector.data);
