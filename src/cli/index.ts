@@ -8,6 +8,7 @@ import { startTrainingJob, TrainingJobError } from '../core/jobs/trainingJob';
 import { PRESETS, presetConfig } from '../core/presets';
 import { checkTrainConfig } from '../core/train/trainRun';
 import { evalRun } from './commands/evalRun';
+import { registerAnalyzeCommand } from './commands/analyzeCommand';
 import { registerFinetuneCommands } from './commands/finetuneCommands';
 import { formatRunInfo, runInfo } from './commands/runInfo';
 import { applyTrainFlags, parseInteger, type TrainFlags } from './overrides';
@@ -159,6 +160,7 @@ export function buildProgram(): Command {
       }
     });
   registerFinetuneCommands(program);
+  registerAnalyzeCommand(program);
   return program;
 }
 

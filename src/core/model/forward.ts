@@ -177,11 +177,15 @@ function linear(x: tf.Tensor3D, W: tf.Tensor, b: tf.Tensor): tf.Tensor3D {
   return x.reshape([B * T, dIn]).matMul(W).add(b).reshape([B, T, W.shape[1] as number]);
 }
 
-function layerNorm(x: tf.Tensor3D, w: tf.Tensor, b: tf.Tensor): tf.Tensor3D {
+/** LayerNorm's ε (as TransformerLens / GPT-2): σ = sqrt(var + LN_EPS). Analyses that freeze σ use it too. */
+export const LN_EPS = 1e-5;
+
+/** LayerNorm over the last axis; the statistics are those of `x` itself. */
+export function layerNorm(x: tf.Tensor3D, w: tf.Tensor, b: tf.Tensor): tf.Tensor3D {
   const mean = x.mean(-1, true);
   const centred = x.sub(mean);
   const variance = centred.square().mean(-1, true);
-  return centred.div(variance.add(1e-5).sqrt()).mul(w).add(b);
+  return centred.div(variance.add(LN_EPS).sqrt()).mul(w).add(b);
 }
 
 /** GELU, tanh approximation (GPT-2's). */

@@ -1,0 +1,171 @@
+import type { HookName } from './hooks';
+import type { ModelConfig } from './modelConfig';
+
+/**
+ * Result types of the interpretability analyses (src/core/analysis/{attention,logitLens,patching}.ts):
+ * plain data only, so the UI can import them without tfjs. Shapes are stated here once. Letters:
+ * P prompts, T positions (tokens per prompt), H heads, L layers, V vocabulary.
+ *
+ * Inputs are int32 token ids as `number[][]`, [P][T]: every prompt the same length, 1 ≤ T ≤ nCtx.
+ */
+
+// ─── Attention ──────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * One layer's attention, `heads[head][prompt][query][key]`, i.e. [H][P][T][T] (the hook
+ * `blocks.{l}.attn.hook_pattern` [P, H, T, T] with heads moved first). Causal: entries with
+ * key > query are 0. Softmax attention: each row sums to 1. Linear attention: rows are the raw masked
+ * scores q·k (no normalisation).
+ */
+export interface LayerAttention {
+  layer: number;
+  hook: HookName;
+  heads: number[][][][];
+}
+
+export interface AttentionPatternsResult {
+  layers: LayerAttention[];
+}
+
+// ─── Logit lens ─────────────────────────────────────────────────────────────────────────────────────
+
+export interface TokenProb {
+  token: number;
+  logit: number;
+  prob: number;
+}
+
+export interface LensTarget extends TokenProb {
+  /** Tokens with a strictly higher logit: 0 = the lens's top-1 prediction. */
+  rank: number;
+}
+
+export interface LensPrompt {
+  /** Top-k tokens by logit, descending. */
+  top: TokenProb[];
+  /** The prompt's answer token, when targets were given. */
+  target?: LensTarget;
+}
+
+/** The lens at one residual hook: `prompts[prompt]`. */
+export interface LensHook {
+  hook: HookName;
+  /** Layers applied before this hook: `blocks.{l}.hook_resid_pre` → l, the final resid_post → L. */
+  depth: number;
+  prompts: LensPrompt[];
+}
+
+export interface LogitLensResult {
+  /** The position read (default the last). */
+  position: number;
+  /** Whether the final LayerNorm (with its statistics recomputed on each hook's residual) was applied. */
+  layerNorm: boolean;
+  /** `blocks.{l}.hook_resid_pre` for l = 0..L−1, then `blocks.{L−1}.hook_resid_post`. */
+  hooks: LensHook[];
+}
+
+// ─── Direct logit attribution ───────────────────────────────────────────────────────────────────────
+
+export type DlaComponentKind = 'embed' | 'pos_embed' | 'head' | 'mlp';
+
+/** One component's direct contribution to the answer logit (minus the baseline's), per prompt. */
+export interface DlaComponent {
+  kind: DlaComponentKind;
+  /** `embed`, `pos_embed`, `L{l}H{h}`, `MLP{l}`. */
+  label: string;
+  layer?: number;
+  head?: number;
+  /** [P]. */
+  values: number[];
+}
+
+export interface DirectLogitAttributionResult {
+  position: number;
+  /** [P]: the answer token of each prompt. */
+  answer: number[];
+  /** [P]: the baseline token of each prompt, or null when plain answer logits are attributed. */
+  baseline: number[] | null;
+  /**
+   * The components writing to the final residual stream. With a residual stream: the embeddings, every
+   * head (its slice z_h · W_O[h]) and every MLP output. Without one (`residual: false`) only the last
+   * layer's output reaches the logits: its heads when the model has no MLP, else its MLP output.
+   */
+  components: DlaComponent[];
+  /** [P]: what no component writes: the unembedding bias and the final LayerNorm's bias, projected. */
+  bias: number[];
+  /** [P]: the model's logit(answer) − logit(baseline) (or logit(answer)). */
+  logit: number[];
+  /** [P]: Σ components + bias; equals `logit` up to float error (the decomposition is exact). */
+  sum: number[];
+  /**
+   * 'none': no LayerNorm, the attribution is exactly linear. 'frozen-scale': the final LayerNorm's
+   * scale σ is computed on the full final residual and held fixed, so each component contributes
+   * ((c − mean c) / σ ⊙ w) · u. The sum is still exact; what is approximate is reading a component's
+   * value as its effect, since removing it would change σ.
+   */
+  layerNorm: 'none' | 'frozen-scale';
+}
+
+// ─── Activation patching ────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Patching metrics: (LD_patched − LD_corrupted) / (LD_clean − LD_corrupted), where LD = logit(answer) −
+ * logit(wrong) at the last position. 1 = the patch restores the clean answer, 0 = no effect.
+ */
+export interface PatchingBase {
+  answer: number;
+  wrong: number;
+  cleanLogitDiff: number;
+  corruptedLogitDiff: number;
+}
+
+export interface ResidualPatchingResult extends PatchingBase {
+  hook: 'resid_pre' | 'resid_post';
+  /** metric[layer][position], [L][T]: clean `blocks.{layer}.hook_{hook}` at that position. */
+  metric: number[][];
+}
+
+export interface HeadPatchingResult extends PatchingBase {
+  /** metric[layer][head], [L][H]: that head's clean `attn.hook_z` at every position. */
+  metric: number[][];
+  /** metric[layer][head][position], [L][H][T]: one head at one position (when asked for). */
+  perPosition?: number[][][];
+}
+
+export interface PatchResult extends PatchingBase {
+  patchedLogitDiff: number;
+  metric: number;
+}
+
+// ─── Input checks (shared by core analyses and UI forms) ────────────────────────────────────────────
+
+/** Checks prompts [P][T] against a model: non-empty, equal lengths, T ≤ nCtx, ids in the vocabulary. */
+export function checkPrompts(c: ModelConfig, tokens: readonly (readonly number[])[], what = 'tokens'): { P: number; T: number } {
+  if (!Array.isArray(tokens) || tokens.length === 0) throw new Error(`${what}: need at least one prompt`);
+  const T = tokens[0].length;
+  if (T < 1) throw new Error(`${what}: prompts must hold at least one token`);
+  if (T > c.nCtx) throw new Error(`${what}: prompts of ${T} tokens exceed the model's nCtx ${c.nCtx}`);
+  for (let i = 0; i < tokens.length; i++) {
+    const row: readonly number[] = tokens[i];
+    if (row.length !== T) throw new Error(`${what}: all prompts must have the same length; prompt ${i} has ${row.length} tokens, prompt 0 has ${T}`);
+    for (let j = 0; j < T; j++) {
+      const t = row[j];
+      if (!Number.isInteger(t) || t < 0 || t >= c.dVocab) {
+        throw new Error(`${what}: prompt ${i} position ${j}: token ${t} is not an id in 0..${c.dVocab - 1}`);
+      }
+    }
+  }
+  return { P: tokens.length, T };
+}
+
+export function checkToken(c: ModelConfig, t: number, what: string): void {
+  if (!Number.isInteger(t) || t < 0 || t >= c.dVocab) throw new Error(`${what}: token ${t} is not an id in 0..${c.dVocab - 1}`);
+}
+
+export function checkLayer(c: ModelConfig, l: number, what = 'layer'): void {
+  if (!Number.isInteger(l) || l < 0 || l >= c.nLayers) throw new Error(`${what}: layer ${l} outside 0..${c.nLayers - 1}`);
+}
+
+export function checkPosition(T: number, p: number, what = 'position'): void {
+  if (!Number.isInteger(p) || p < 0 || p >= T) throw new Error(`${what}: position ${p} outside 0..${T - 1}`);
+}
