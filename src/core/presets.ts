@@ -74,6 +74,59 @@ PRESETS['world-base'] = {
   },
 };
 
+/** Small 2-layer softmax transformer shared by the two-hop and reversal presets (DESIGN.md §3.3/3.4). */
+const SMALL_SOFTMAX = {
+  nLayers: 2,
+  dModel: 64,
+  nHeads: 4,
+  dHead: 16,
+  attention: 'softmax',
+  mlp: true,
+  dMlp: 256,
+  layerNorm: true,
+  residual: true,
+  posEmbed: true,
+  embed: 'learned',
+  unembed: 'learned',
+  wK: 'learned',
+} as const;
+
+const SMALL_TRAIN = {
+  optimizer: { name: 'adamw', lr: 3e-3, weightDecay: 0.01, beta1: 0.9, beta2: 0.98, eps: 1e-8 },
+  steps: 1500,
+  batchSize: 128,
+  seed: 0,
+  logEvery: 100,
+  checkpointEvery: 1000,
+  evalSamples: 300,
+} as const;
+
+// Task sizes with default options: two-hop 129 tokens, reversal 128 tokens, both sequences of 8.
+PRESETS['two-hop'] = {
+  description: 'Two-hop composition (arXiv 2411.16353): 2-layer softmax transformer (d 64, MLP, LayerNorm); test_comp_acc is the held-out composition',
+  config: { task: 'two-hop', taskOptions: {}, model: resolveConfig({ ...SMALL_SOFTMAX, dVocab: 129, nCtx: 8 }), ...SMALL_TRAIN },
+};
+
+PRESETS['two-hop-factorized'] = {
+  description: 'Two-hop with the ocr-factorized model (one-layer linear attention, one-hot embeddings, OV rank 8)',
+  config: {
+    ...OCR_TRAIN,
+    task: 'two-hop',
+    taskOptions: {},
+    model: resolveConfig({ ...OCR_BASE, dModel: 129, dHead: 129, dVocab: 129, nCtx: 8, ov: 'factorized', ovRank: 8 }),
+  },
+};
+
+PRESETS['reversal'] = {
+  description: 'Reversal (arXiv 2309.12288): 2-layer softmax transformer (d 64, MLP, LayerNorm), untied embeddings; test_rev_acc is the held-out reversal',
+  config: { task: 'reversal', taskOptions: {}, model: resolveConfig({ ...SMALL_SOFTMAX, dVocab: 128, nCtx: 8 }), ...SMALL_TRAIN },
+};
+
+PRESETS['reversal-tied'] = {
+  description: 'Reversal with the unembedding tied to the embedding, so forward facts also train the held-out parents’ input vectors',
+  config: { task: 'reversal', taskOptions: {}, model: resolveConfig({ ...SMALL_SOFTMAX, unembed: 'tied', dVocab: 128, nCtx: 8 }), ...SMALL_TRAIN },
+};
+
 export function presetConfig(name: string): TrainConfig {
   const p = PRESETS[name];
   if (!p) throw new Error(`unknown preset '${name}': expected one of ${Object.keys(PRESETS).join(', ')}`);

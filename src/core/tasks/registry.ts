@@ -1,9 +1,16 @@
 import { ocrRecallTask } from './ocrRecall';
+import { reversalTask } from './reversal';
 import type { Task, TaskDefinition } from './taskTypes';
+import { twoHopTask } from './twoHop';
 import { worldTask } from './world';
 
 /** The one list of tasks. A test checks names are unique. */
-export const TASKS: readonly TaskDefinition<unknown>[] = [ocrRecallTask as TaskDefinition<unknown>, worldTask as TaskDefinition<unknown>];
+export const TASKS: readonly TaskDefinition<unknown>[] = [
+  ocrRecallTask as TaskDefinition<unknown>,
+  worldTask as TaskDefinition<unknown>,
+  twoHopTask as TaskDefinition<unknown>,
+  reversalTask as TaskDefinition<unknown>,
+];
 
 export function taskDefinition(name: string): TaskDefinition<unknown> {
   const def = TASKS.find((t) => t.name === name);
