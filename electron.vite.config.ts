@@ -43,8 +43,9 @@ export default defineConfig({
       rolldownOptions: {
         input: {
           index: resolve(root, 'src/main/index.ts'),
-          // Later: the worker_threads entry for long jobs, e.g.
-          // worker: resolve(root, 'src/main/worker.ts'),  → out/main/worker.js
+          // The worker_threads entry for training: core's trainingJob looks for trainWorker.js beside
+          // the bundle it was built into (out/main/index.js).
+          trainWorker: resolve(root, 'src/core/jobs/trainWorker.ts'),
         },
         external: [/^@tensorflow\//],
       },

@@ -10,6 +10,7 @@ import { checkTrainConfig } from '../core/train/trainRun';
 import { evalRun } from './commands/evalRun';
 import { registerAnalyzeCommand } from './commands/analyzeCommand';
 import { registerFinetuneCommands } from './commands/finetuneCommands';
+import { registerServeCommand } from './commands/serve';
 import { formatRunInfo, runInfo } from './commands/runInfo';
 import { applyTrainFlags, parseInteger, type TrainFlags } from './overrides';
 import { createProgressReporter } from './progressBar';
@@ -161,6 +162,7 @@ export function buildProgram(): Command {
     });
   registerFinetuneCommands(program);
   registerAnalyzeCommand(program);
+  registerServeCommand(program);
   return program;
 }
 

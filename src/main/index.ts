@@ -2,11 +2,13 @@
  * Electron main process: one secure window, a strict CSP, and the IPC handlers of WorkbenchApi.
  * Everything computed here comes from src/core; the renderer only ever sees plain data over IPC.
  */
+import { mkdirSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { app, BrowserWindow, ipcMain, session, type IpcMainInvokeEvent } from 'electron';
 import { initBackend, parseBackendName } from '../core/backend/initBackend';
-import { IPC_CHANNELS } from '../shared/api';
+import { createWorkbench, type Workbench } from '../core/workbench';
+import { IPC_CHANNELS, IPC_EVENT_CHANNEL, type WorkbenchMethod } from '../shared/api';
 import type { BackendInfo, BackendName } from '../shared/backend';
 
 /** Same policy as the <meta> tag in src/renderer/index.html (test/app/security.test.ts checks both). */
@@ -133,6 +135,33 @@ app.on('web-contents-created', (_event, contents) => {
 });
 
 handle(IPC_CHANNELS.getBackendInfo, () => getBackend());
+
+/** `--workspace=<dir>` opens that folder; otherwise a workspace in the app's user-data folder. */
+function workspaceFromArgv(argv: readonly string[]): string {
+  const arg = argv.find((a) => a.startsWith('--workspace='));
+  const dir = arg ? resolve(arg.slice('--workspace='.length)) : join(app.getPath('userData'), 'workspace');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+let workbench: Workbench | undefined;
+function getWorkbench(): Workbench {
+  if (!workbench) {
+    workbench = createWorkbench({ workspaceDir: workspaceFromArgv(process.argv), backend: backendFromArgv(process.argv) });
+    // Events go to our window only; nothing else is subscribed.
+    workbench.subscribe((e) => {
+      if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(IPC_EVENT_CHANNEL, e);
+    });
+  }
+  return workbench;
+}
+
+// Every other method goes through the core's validated `call`: arguments are checked there, once.
+for (const method of Object.keys(IPC_CHANNELS) as WorkbenchMethod[]) {
+  if (method === 'getBackendInfo') continue;
+  handle(IPC_CHANNELS[method], (args?: unknown) => getWorkbench().call(method, args));
+}
+app.on('before-quit', () => workbench?.dispose());
 
 // Long jobs will run in a worker_threads worker owned by main (a second main entry, see
 // electron.vite.config.ts); main only wires IPC to it.

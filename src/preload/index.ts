@@ -4,7 +4,7 @@
  * and refuses any channel without the `workbench:` prefix.
  */
 import { contextBridge, ipcRenderer } from 'electron';
-import { IPC_CHANNELS, type WorkbenchApi } from '../shared/api';
+import { IPC_CHANNELS, IPC_EVENT_CHANNEL, type WorkbenchApi, type WorkbenchEvent } from '../shared/api';
 import { assertWorkbenchChannel } from '../shared/ipcChannels';
 
 function invoke<T>(channel: string, ...args: unknown[]): Promise<T> {
@@ -14,6 +14,17 @@ function invoke<T>(channel: string, ...args: unknown[]): Promise<T> {
 
 const api: WorkbenchApi = {
   getBackendInfo: () => invoke(IPC_CHANNELS.getBackendInfo),
+  listRuns: () => invoke(IPC_CHANNELS.listRuns),
+  getRun: (args) => invoke(IPC_CHANNELS.getRun, args),
+  listPresets: () => invoke(IPC_CHANNELS.listPresets),
+  startTraining: (args) => invoke(IPC_CHANNELS.startTraining, args),
+  cancel: (args) => invoke(IPC_CHANNELS.cancel, args),
+  onEvent: (listener) => {
+    assertWorkbenchChannel(IPC_EVENT_CHANNEL);
+    const handler = (_e: unknown, payload: WorkbenchEvent): void => listener(payload);
+    ipcRenderer.on(IPC_EVENT_CHANNEL, handler);
+    return () => ipcRenderer.off(IPC_EVENT_CHANNEL, handler);
+  },
 };
 
 contextBridge.exposeInMainWorld('workbench', api);
