@@ -1,15 +1,16 @@
 import { useEffect, useState } from 'react';
 import type { WorkbenchApi } from '../../shared/api';
 import type { BackendInfo } from '../../shared/backend';
+import { resolveApi } from './httpApi';
 
 type BackendState =
   | { status: 'loading' }
   | { status: 'ready'; info: BackendInfo }
   | { status: 'error'; message: string };
 
-/** The API exposed by the preload, or undefined when the page runs without it. */
+/** The preload's API (Electron) or the HTTP client (web mode), or undefined without either. */
 function getApi(): WorkbenchApi | undefined {
-  return 'workbench' in window ? window.workbench : undefined;
+  return resolveApi();
 }
 
 function errorMessage(err: unknown): string {
@@ -24,7 +25,7 @@ function useBackendInfo(): BackendState {
     if (!api) {
       setState({
         status: 'error',
-        message: 'The workbench API is not available (window.workbench is missing: the preload script did not run).',
+        message: 'The workbench API is not available: no preload (Electron) and no ?token= in the URL (web mode: open the URL that `oocr serve` prints).',
       });
       return;
     }
