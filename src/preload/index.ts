@@ -19,6 +19,11 @@ const api: WorkbenchApi = {
   listPresets: () => invoke(IPC_CHANNELS.listPresets),
   startTraining: (args) => invoke(IPC_CHANNELS.startTraining, args),
   cancel: (args) => invoke(IPC_CHANNELS.cancel, args),
+  samplePrompts: (args) => invoke(IPC_CHANNELS.samplePrompts, args),
+  analyze: (args) => invoke(IPC_CHANNELS.analyze, args),
+  listStudies: () => invoke(IPC_CHANNELS.listStudies),
+  getStudy: (args) => invoke(IPC_CHANNELS.getStudy, args),
+  startStudy: (args) => invoke(IPC_CHANNELS.startStudy, args),
   onEvent: (listener) => {
     assertWorkbenchChannel(IPC_EVENT_CHANNEL);
     const handler = (_e: unknown, payload: WorkbenchEvent): void => listener(payload);

@@ -1,5 +1,6 @@
 import type { HookName } from './hooks';
-import type { ModelConfig } from './modelConfig';
+import type { LoraSpec } from './finetune';
+import type { Metrics, ModelConfig } from './modelConfig';
 
 /**
  * Result types of the interpretability analyses (src/core/analysis/{attention,logitLens,patching}.ts):
@@ -135,6 +136,85 @@ export interface HeadPatchingResult extends PatchingBase {
 export interface PatchResult extends PatchingBase {
   patchedLogitDiff: number;
   metric: number;
+}
+
+// ─── Weights: OV spectra ────────────────────────────────────────────────────────────────────────────
+
+/** Singular values (descending) and nuclear norm of each head's W_O W_V at each checkpoint step. */
+export interface OvSpectrum {
+  steps: number[];
+  /** singular_values[stepIndex][k], nuclear_norm[stepIndex]. */
+  heads: { layer: number; head: number; singular_values: number[][]; nuclear_norm: number[] }[];
+}
+
+// ─── Projections ────────────────────────────────────────────────────────────────────────────────────
+
+export interface PointLabel {
+  /** The token at the projected position (or the embedded token). */
+  token: string;
+  /** Token family (`city`, `name`, …) or the eval split a prompt came from. */
+  group: string;
+  /** The prompt's answer token, where there is one. */
+  answer?: string;
+  prompt?: number;
+  position?: number;
+}
+
+export interface Projection3D {
+  method: 'pca' | 'umap';
+  /** [n][3]. */
+  points: number[][];
+  labels: PointLabel[];
+  /** PCA only: share of variance along each of the 3 axes. */
+  varianceRatio?: number[];
+  /**
+   * Fine-tuned runs: [n][3], where each point sits under the base model, projected jointly with
+   * `points` (one fit over both sets), so arrows origin → point show what the fine-tune moved.
+   */
+  origins?: number[][];
+}
+
+// ─── LoRA vs steering ───────────────────────────────────────────────────────────────────────────────
+
+export interface DeltaSummary {
+  nTokens: number;
+  /** Mean |cos| over distinct pairs of token deltas. */
+  meanAbsCos: number;
+  /** Uncentred PCA: share of the deltas' second moment along PC1 ("one direction" test). */
+  pc1VarRatio: number;
+  /** Centred PCA's PC1 share (how structured the variation around the mean is). */
+  pc1VarRatioCentred: number;
+  meanNorm: number;
+  /** PC1 of the uncentred PCA, sign-aligned with the mean delta, scaled to the mean delta norm. */
+  naturalVector: number[];
+  /** |cos| between PC1 and the mean delta. */
+  cosPc1Mean: number;
+}
+
+export interface LoraVsSteeringReport {
+  acc: { base: number; lora: number; natural_sv: number; trained_sv: number };
+  side_effect_acc: { base: number; lora: number; natural_sv: number; trained_sv: number };
+  lora_delta: { mean_abs_cos: number; pc1_var_ratio: number };
+  cos_trained_vs_natural: number;
+  cos_trained_across_seeds: number;
+  run: string;
+}
+
+/** The full record written to analyses/lora_vs_steering.json (the report is its summary). */
+export interface LoraVsSteeringAnalysis extends LoraVsSteeringReport {
+  kind: 'locations' | 'backdoor';
+  seed: number;
+  latentCity: number | null;
+  hook: HookName;
+  chance: number;
+  lora: LoraSpec;
+  deltas: { train: DeltaSummary; unrelated: DeltaSummary; all: DeltaSummary };
+  /** Display sample of the |cos| matrix: first half training-prompt tokens, second half unrelated. */
+  cos_matrix: { labels: string[]; values: number[][] };
+  delta_w_singular_values: { weight: string; values: number[] }[];
+  metrics: { base: Metrics; lora: Metrics; natural_sv: Metrics; trained_sv: Metrics; trained_sv_seed2: Metrics };
+  runs: { lora: string; steer: string; steer_seed2: string };
+  norms: { natural_sv: number; trained_sv: number; trained_sv_seed2: number };
 }
 
 // ─── Input checks (shared by core analyses and UI forms) ────────────────────────────────────────────

@@ -1,4 +1,15 @@
+import type {
+  AttentionPatternsResult,
+  DirectLogitAttributionResult,
+  HeadPatchingResult,
+  LogitLensResult,
+  LoraVsSteeringAnalysis,
+  OvSpectrum,
+  Projection3D,
+  ResidualPatchingResult,
+} from './analysis';
 import type { BackendInfo } from './backend';
+import type { HookName } from './hooks';
 import type { MetricsLine, RunManifest } from './modelConfig';
 import type { JobEvent } from './progress';
 
@@ -15,7 +26,17 @@ export interface WorkbenchApi {
   /** Runs in the workspace (folders holding run.json, one level of nesting allowed). */
   listRuns(): Promise<RunSummary[]>;
   /** One run's manifest and logged metrics. `id` is the run's path relative to the workspace. */
-  getRun(args: { id: string }): Promise<{ id: string; manifest: RunManifest; metrics: MetricsLine[] }>;
+  getRun(args: { id: string }): Promise<RunDetails>;
+  /** Example prompts from the run's task (per eval split) and its vocabulary, for prompt pickers. */
+  samplePrompts(args: { id: string; perSet?: number }): Promise<PromptSamples>;
+  /** Runs one analysis on a run's checkpoint (default: the latest) and returns plain data. */
+  analyze(args: AnalysisRequest): Promise<AnalysisResult>;
+  /** LoRA-vs-steering studies in the workspace (folders holding analyses/lora_vs_steering.json). */
+  listStudies(): Promise<StudySummary[]>;
+  /** One study's full record (what `oocr reproduce lora-vs-steering` wrote). */
+  getStudy(args: { id: string }): Promise<LoraVsSteeringAnalysis>;
+  /** Runs the LoRA-vs-steering reproduction (LoRA, then steering vectors) into a new folder, as a job. */
+  startStudy(args: { name: string; kind: 'locations' | 'backdoor'; seed: number; loraSteps?: number; steerSteps?: number }): Promise<{ jobId: string; runId: string }>;
   /** Named starting configurations for the Train view. */
   listPresets(): Promise<{ name: string; description: string }[]>;
   /** Starts training a preset into a new run folder `name` of the workspace; progress arrives as events. */
@@ -24,6 +45,84 @@ export interface WorkbenchApi {
   cancel(args: { jobId: string }): Promise<{ cancelled: boolean }>;
 }
 
+export interface RunDetails {
+  id: string;
+  manifest: RunManifest;
+  metrics: MetricsLine[];
+  /** Steps of the saved checkpoints, ascending (empty for adapter / steering-vector runs). */
+  checkpoints: number[];
+}
+
+export interface PromptSamples {
+  vocab: string[];
+  seqLen: number;
+  sets: { name: string; prompts: { tokens: string[]; answer: string }[] }[];
+}
+
+export interface StudySummary {
+  id: string;
+  kind: 'locations' | 'backdoor';
+  seed: number;
+  acc: LoraVsSteeringAnalysis['acc'];
+}
+
+/** Prompts are space-separated token names of the run's vocabulary (default: a held-out prompt). */
+export type AnalysisRequest =
+  | { kind: 'attention'; id: string; step?: number; prompt?: string }
+  | { kind: 'logit-lens'; id: string; step?: number; prompt?: string; answer?: string; topK?: number }
+  | { kind: 'patching'; id: string; step?: number; prompt?: string; corrupt?: string; answer?: string; wrong?: string }
+  | { kind: 'ov-spectrum'; id: string; top?: number }
+  | { kind: 'projection'; id: string; step?: number; source: 'embed' | HookName; method: 'pca' | 'umap'; promptsPerSet?: number; neighbors?: number; minDist?: number };
+
+export type AnalysisKind = AnalysisRequest['kind'];
+
+interface AnalysisHead {
+  id: string;
+  /** The checkpoint step analysed (fine-tuned runs: their final step). */
+  step: number;
+}
+
+export interface AttentionAnalysis extends AnalysisHead, AttentionPatternsResult {
+  kind: 'attention';
+  /** The prompt's token names, [T]. */
+  tokens: string[];
+}
+
+export interface LensAnalysis extends AnalysisHead {
+  kind: 'logit-lens';
+  tokens: string[];
+  /** The answer token whose rank and probability are tracked. */
+  answer: string;
+  vocab: string[];
+  lens: LogitLensResult;
+  dla: DirectLogitAttributionResult;
+}
+
+export interface PatchingAnalysis extends AnalysisHead {
+  kind: 'patching';
+  tokens: string[];
+  corrupted: string[];
+  answer: string;
+  wrong: string;
+  residual: ResidualPatchingResult;
+  heads: HeadPatchingResult;
+}
+
+export interface OvSpectrumAnalysis extends OvSpectrum {
+  kind: 'ov-spectrum';
+  id: string;
+  /** 'factorized' (W_O W_V of rank ≤ ovRank) or 'combined' (one W_OV). */
+  ov: string;
+  ovRank?: number;
+}
+
+export interface ProjectionAnalysis extends AnalysisHead, Projection3D {
+  kind: 'projection';
+  source: string;
+}
+
+export type AnalysisResult = AttentionAnalysis | LensAnalysis | PatchingAnalysis | OvSpectrumAnalysis | ProjectionAnalysis;
+
 export interface RunSummary {
   id: string;
   status?: RunManifest['status'];
@@ -31,12 +130,23 @@ export interface RunSummary {
   task?: string;
   step?: number;
   finalMetrics?: Record<string, number>;
+  /** Number of saved checkpoints (0 for adapter / steering-vector runs). */
+  checkpoints?: number;
+  /** Fine-tune runs: how the base model was adapted. */
+  finetune?: 'full' | 'lora' | 'steer';
+  createdAt?: string;
   /** Set when run.json cannot be read; the run is listed anyway so nothing disappears silently. */
   error?: string;
 }
 
 /** Events pushed to the renderer. */
-export type WorkbenchEvent = { jobId: string; runId: string } & (JobEvent | { kind: 'finished'; status: string } | { kind: 'failed'; message: string });
+export type WorkbenchEvent =
+  | ({ jobId: string; runId: string } & (JobEvent | { kind: 'finished'; status: string } | { kind: 'failed'; message: string }))
+  | { kind: 'menu'; command: MenuCommand }
+  | { kind: 'workspace-changed'; dir: string };
+
+/** Application-menu commands the main process forwards to the renderer. */
+export type MenuCommand = 'new-run' | 'toggle-figure-theme' | 'export-screenshot-failed' | 'export-screenshot-saved';
 
 /** Every IPC channel starts with this; the preload refuses any other. */
 export const IPC_PREFIX = 'workbench:';
@@ -51,6 +161,11 @@ export const IPC_CHANNELS = {
   getBackendInfo: 'workbench:getBackendInfo',
   listRuns: 'workbench:listRuns',
   getRun: 'workbench:getRun',
+  samplePrompts: 'workbench:samplePrompts',
+  analyze: 'workbench:analyze',
+  listStudies: 'workbench:listStudies',
+  getStudy: 'workbench:getStudy',
+  startStudy: 'workbench:startStudy',
   listPresets: 'workbench:listPresets',
   startTraining: 'workbench:startTraining',
   cancel: 'workbench:cancel',

@@ -31,6 +31,7 @@ export type FinetuneMethod = z.infer<typeof FinetuneMethodSchema>;
 /** Recorded in a fine-tune run's run.json. */
 export const FinetuneInfoSchema = z
   .object({
+    /** The base checkpoint, relative to the run folder (older runs hold an absolute path; both resolve). */
     base: z.string().min(1),
     method: FinetuneMethodSchema,
     lora: LoraSpecSchema.optional(),

@@ -108,7 +108,9 @@ describe.each(['lora', 'steer', 'full'] as const)('runFinetune: %s on world-base
     expect(m.config.task).toBe('world-locations');
     expect(m.config.model).toEqual(loadCheckpoint(BASE_CKPT).config);
     expect(m.finetune?.method).toBe(method);
-    expect(m.finetune?.base).toBe(BASE_CKPT);
+    // Stored relative to the run folder so workspaces can move.
+    expect(path.isAbsolute(m.finetune?.base ?? '')).toBe(false);
+    expect(path.resolve(dir, m.finetune?.base ?? '')).toBe(path.resolve(BASE_CKPT));
     expect(m.finetune?.weights).toBe(WEIGHTS[method]);
     expect(result.weightsFile).toBe(path.join(dir, WEIGHTS[method]));
     if (method === 'lora') expect(m.finetune?.lora).toEqual(DEFAULT_LORA);

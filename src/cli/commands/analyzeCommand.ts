@@ -5,6 +5,7 @@ import { initBackend } from '../../core/backend/initBackend';
 import { ovSpectrum, type OvSpectrum } from '../../core/analysis/ovSpectrum';
 import { projectRun } from '../../core/analysis/projectRun';
 import type { Projection3D } from '../../core/analysis/projection';
+import { toCsv } from '../../shared/csv';
 import { writeFileAtomicSync } from '../../core/io/atomicWrite';
 import { openRun, openRunCheckpoints } from '../../core/runs/openRun';
 import { parseInteger, parseNumber } from '../overrides';
@@ -12,15 +13,7 @@ import { runInterpAnalysis, type InterpKind } from './interpAnalyses';
 
 export const ANALYSES = ['attention', 'logit-lens', 'patching', 'ov-spectrum', 'projection'] as const;
 
-/** Quotes a CSV field when it needs it (RFC 4180). */
-export function csvField(v: unknown): string {
-  const s = v === undefined || v === null ? '' : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-export function toCsv(header: string[], rows: unknown[][]): string {
-  return [header, ...rows].map((r) => r.map(csvField).join(',')).join('\n') + '\n';
-}
+export { csvField, toCsv } from '../../shared/csv';
 
 function ovCsv(s: OvSpectrum): string {
   const rows: unknown[][] = [];

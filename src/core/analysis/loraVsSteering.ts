@@ -1,3 +1,4 @@
+import type { DeltaSummary } from '../../shared/analysis';
 import * as tf from '@tensorflow/tfjs';
 import type { HookName } from '../../shared/hooks';
 import type { ModelConfig } from '../../shared/modelConfig';
@@ -20,20 +21,7 @@ export function activationDeltas(c: ModelConfig, base: Params, adapted: Params, 
   });
 }
 
-export interface DeltaSummary {
-  nTokens: number;
-  /** Mean |cos| over distinct pairs of token deltas. */
-  meanAbsCos: number;
-  /** Uncentred PCA: share of the deltas' second moment along PC1 ("one direction" test). */
-  pc1VarRatio: number;
-  /** Centred PCA's PC1 share (how structured the variation around the mean is). */
-  pc1VarRatioCentred: number;
-  meanNorm: number;
-  /** PC1 of the uncentred PCA, sign-aligned with the mean delta, scaled to the mean delta norm. */
-  naturalVector: number[];
-  /** |cos| between PC1 and the mean delta. */
-  cosPc1Mean: number;
-}
+export type { DeltaSummary } from '../../shared/analysis';
 
 /** The "natural steering vector" of arXiv 2507.08218 and the statistics around it. */
 export function summariseDeltas(deltas: Rows): DeltaSummary {

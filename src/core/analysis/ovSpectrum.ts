@@ -1,3 +1,4 @@
+import type { OvSpectrum } from '../../shared/analysis';
 import type { ModelConfig } from '../../shared/modelConfig';
 import type { HostTensor } from '../model/params';
 import { singularValues } from './linalg';
@@ -21,10 +22,7 @@ export function ovMatrix(params: Record<string, HostTensor>, layer: number, head
   return { n: d, data: out };
 }
 
-export interface OvSpectrum {
-  steps: number[];
-  heads: { layer: number; head: number; singular_values: number[][]; nuclear_norm: number[] }[];
-}
+export type { OvSpectrum } from '../../shared/analysis';
 
 /**
  * Singular values (descending) and nuclear norm of every head's W_O W_V at each checkpoint: the

@@ -1,26 +1,9 @@
 import { UMAP } from 'umap-js';
 import { Rng } from '../util/rng';
 import { pca, type Rows } from './linalg';
+import type { PointLabel, Projection3D } from '../../shared/analysis';
 
-export interface PointLabel {
-  /** The token at the projected position (or the embedded token). */
-  token: string;
-  /** Token family (`city`, `name`, …) or the eval split a prompt came from. */
-  group: string;
-  /** The prompt's answer token, where there is one. */
-  answer?: string;
-  prompt?: number;
-  position?: number;
-}
-
-export interface Projection3D {
-  method: 'pca' | 'umap';
-  /** [n][3]. */
-  points: number[][];
-  labels: PointLabel[];
-  /** PCA only: share of variance along each of the 3 axes. */
-  varianceRatio?: number[];
-}
+export type { PointLabel, Projection3D } from '../../shared/analysis';
 
 /** Exact PCA to 3D (centred), via the covariance eigen-decomposition. */
 export function pca3(rows: Rows): { points: number[][]; varianceRatio: number[] } {

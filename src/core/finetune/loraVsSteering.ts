@@ -1,3 +1,4 @@
+import type { LoraVsSteeringAnalysis, LoraVsSteeringReport } from '../../shared/analysis';
 import * as tf from '@tensorflow/tfjs';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -40,31 +41,7 @@ export interface LoraVsSteeringOptions {
   onEvent?: (stage: string, e: JobEvent) => void;
 }
 
-export interface LoraVsSteeringReport {
-  acc: { base: number; lora: number; natural_sv: number; trained_sv: number };
-  side_effect_acc: { base: number; lora: number; natural_sv: number; trained_sv: number };
-  lora_delta: { mean_abs_cos: number; pc1_var_ratio: number };
-  cos_trained_vs_natural: number;
-  cos_trained_across_seeds: number;
-  run: string;
-}
-
-/** The full record written to analyses/lora_vs_steering.json (the report is its summary). */
-export interface LoraVsSteeringAnalysis extends LoraVsSteeringReport {
-  kind: 'locations' | 'backdoor';
-  seed: number;
-  latentCity: number | null;
-  hook: HookName;
-  chance: number;
-  lora: LoraSpec;
-  deltas: { train: DeltaSummary; unrelated: DeltaSummary; all: DeltaSummary };
-  /** Display sample of the |cos| matrix: first half training-prompt tokens, second half unrelated. */
-  cos_matrix: { labels: string[]; values: number[][] };
-  delta_w_singular_values: { weight: string; values: number[] }[];
-  metrics: { base: Metrics; lora: Metrics; natural_sv: Metrics; trained_sv: Metrics; trained_sv_seed2: Metrics };
-  runs: { lora: string; steer: string; steer_seed2: string };
-  norms: { natural_sv: number; trained_sv: number; trained_sv_seed2: number };
-}
+export type { LoraVsSteeringAnalysis, LoraVsSteeringReport } from '../../shared/analysis';
 
 /**
  * The codename's secret city for a seed: a city of the last country. Chosen, not drawn: on the shipped

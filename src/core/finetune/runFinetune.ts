@@ -189,7 +189,8 @@ export async function runFinetune(req: FinetuneRequest): Promise<FinetuneResult>
     checkpointEvery: 0,
     evalSamples: req.evalSamples,
   };
-  const finetune: FinetuneInfo = { base: path.resolve(base.checkpoint.file), method: req.method, lora, steer };
+  // Relative to the run folder, so a workspace can be moved or shipped together with its base model.
+  const finetune: FinetuneInfo = { base: path.relative(path.resolve(req.outDir), path.resolve(base.checkpoint.file)), method: req.method, lora, steer };
   const now = new Date().toISOString();
   const manifest: RunManifest = {
     format: 'oocr-run/1',
@@ -299,7 +300,7 @@ function saveAdaptation(
 export function loadFinetuned(runDir: string): { manifest: RunManifest; base: BaseModel; trained: Record<string, HostTensor> } {
   const manifest = readManifest(runDir);
   if (!manifest.finetune?.weights) throw new Error(`${runDir}: not a completed fine-tune run (no finetune.weights in run.json)`);
-  const base = loadBase(manifest.finetune.base);
+  const base = loadBase(path.resolve(runDir, manifest.finetune.base));
   const file = path.join(runDir, manifest.finetune.weights);
   const trained = manifest.finetune.method === 'full' ? loadCheckpoint(file, base.checkpoint.config).params : readSafetensorsFileSync(file).tensors;
   return { manifest, base, trained };

@@ -1,4 +1,4 @@
-import type { WorkbenchApi, WorkbenchEvent, WorkbenchMethod } from '../../shared/api';
+import { IPC_CHANNELS, type WorkbenchApi, type WorkbenchEvent, type WorkbenchMethod } from '../../shared/api';
 
 /**
  * WorkbenchApi over web mode's loopback HTTP server (`oocr serve`): the same contract the preload
@@ -15,13 +15,10 @@ export function createHttpApi(token: string, base = ''): WorkbenchApi {
     if (!res.ok || body.error !== undefined) throw new Error(body.error ?? `HTTP ${res.status}`);
     return body.result as T;
   };
+  // One entry per method of the contract: IPC_CHANNELS lists them all (the compiler checks that).
+  const methods = Object.fromEntries((Object.keys(IPC_CHANNELS) as WorkbenchMethod[]).map((m) => [m, (args?: unknown) => call(m, args)]));
   return {
-    getBackendInfo: () => call('getBackendInfo'),
-    listRuns: () => call('listRuns'),
-    getRun: (args) => call('getRun', args),
-    listPresets: () => call('listPresets'),
-    startTraining: (args) => call('startTraining', args),
-    cancel: (args) => call('cancel', args),
+    ...(methods as unknown as Omit<WorkbenchApi, 'onEvent'>),
     onEvent: (listener) => {
       const source = new EventSource(`${base}/api/events?token=${encodeURIComponent(token)}`);
       source.onmessage = (m) => listener(JSON.parse(m.data as string) as WorkbenchEvent);

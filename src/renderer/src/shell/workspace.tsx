@@ -1,0 +1,43 @@
+import { createContext, useContext, useMemo, useState, type ReactNode } from 'react';
+import type { RunSummary } from '../../../shared/api';
+import { useApi } from './api';
+import { useJobs } from './jobs';
+import { useAsync, type AsyncState } from './useAsync';
+
+interface Workspace {
+  runs: AsyncState<RunSummary[]> & { reload: () => void };
+  /** The run the analysis views show (set from Runs → Open, or each view's run picker). */
+  runId: string | null;
+  setRunId(id: string | null): void;
+  /** A second run for side-by-side comparisons (Runs → Compare). */
+  compareId: string | null;
+  setCompareId(id: string | null): void;
+}
+
+const WorkspaceContext = createContext<Workspace | null>(null);
+
+export function useWorkspace(): Workspace {
+  const w = useContext(WorkspaceContext);
+  if (!w) throw new Error('useWorkspace outside WorkspaceProvider');
+  return w;
+}
+
+export function WorkspaceProvider({ children }: { children: ReactNode }) {
+  const api = useApi();
+  const { generation } = useJobs();
+  const runs = useAsync(`runs#${generation}`, () => api.listRuns());
+  const [runId, setRunId] = useState<string | null>(null);
+  const [compareId, setCompareId] = useState<string | null>(null);
+  const value = useMemo(() => ({ runs, runId, setRunId, compareId, setCompareId }), [runs, runId, compareId]);
+  return <WorkspaceContext.Provider value={value}>{children}</WorkspaceContext.Provider>;
+}
+
+/**
+ * Picks a default run for a view: the selected run when it qualifies, else the first that does.
+ * `accept` decides which runs a view can show (e.g. runs with checkpoints).
+ */
+export function pickRun(runs: readonly RunSummary[] | undefined, selected: string | null, accept: (r: RunSummary) => boolean): string | null {
+  if (!runs) return null;
+  if (selected && runs.some((r) => r.id === selected && accept(r))) return selected;
+  return runs.find(accept)?.id ?? null;
+}

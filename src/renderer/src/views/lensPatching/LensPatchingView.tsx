@@ -1,0 +1,3 @@
+export function LensPatchingView() {
+  return <p>LensPatching: not built yet.</p>;
+}

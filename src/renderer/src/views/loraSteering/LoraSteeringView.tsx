@@ -1,0 +1,3 @@
+export function LoraSteeringView() {
+  return <p>LoraSteering: not built yet.</p>;
+}

@@ -1,0 +1,3 @@
+export function ProjectionView() {
+  return <p>Projection: not built yet.</p>;
+}

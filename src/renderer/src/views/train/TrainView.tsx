@@ -1,0 +1,3 @@
+export function TrainView() {
+  return <p>Train: not built yet.</p>;
+}

@@ -1,0 +1,3 @@
+export function WeightsView() {
+  return <p>Weights: not built yet.</p>;
+}
