@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 const root = path.resolve(__dirname, '../..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oocr-analyze-cli-'));
-const world = path.join(root, 'resources/models/world-base');
+const world = path.join(root, 'resources/workspace/world-base');
 const ocrRun = path.join(tmp, 'ocr');
 
 function oocr(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -11,7 +11,7 @@ import { createWorkbench } from '../../src/core/workbench';
 const root = path.resolve(__dirname, '../..');
 const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'oocr-serve-ws-'));
 const staticDir = fs.mkdtempSync(path.join(os.tmpdir(), 'oocr-serve-static-'));
-fs.cpSync(path.join(root, 'resources/models/world-base'), path.join(workspace, 'world-base'), { recursive: true });
+fs.cpSync(path.join(root, 'resources/workspace/world-base'), path.join(workspace, 'world-base'), { recursive: true });
 fs.writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>OOCR Workbench</title>');
 let srv: WebServer;
 

@@ -20,11 +20,11 @@ import { trainRun } from '../../src/core/train/trainRun';
 import { Rng } from '../../src/core/util/rng';
 
 /**
- * Real, short fine-tunes of the shipped world model (resources/models/world-base) with each method, and
+ * Real, short fine-tunes of the shipped world model (resources/workspace/world-base) with each method, and
  * the LoRA-vs-steering experiment end to end, checked through the files they write.
  */
 
-const BASE = path.resolve('resources/models/world-base');
+const BASE = path.resolve('resources/workspace/world-base');
 const BASE_CKPT = path.join(BASE, 'checkpoints', 'step-002500.safetensors');
 const STEPS = 20;
 

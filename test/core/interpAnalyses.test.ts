@@ -27,7 +27,7 @@ import { Rng } from '../../src/core/util/rng';
  * linear attention, no LayerNorm, no residual stream, identity embeddings).
  */
 
-const WORLD_BASE = path.resolve(import.meta.dirname, '../../resources/models/world-base');
+const WORLD_BASE = path.resolve(import.meta.dirname, '../../resources/workspace/world-base');
 const world = createWorld();
 const id = (name: string): number => {
   const i = world.vocab.indexOf(name);

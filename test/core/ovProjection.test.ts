@@ -91,7 +91,7 @@ describe('projections', () => {
   });
 
   it('projects the world model’s embeddings and a residual hook with labels', () => {
-    const run = openRun('resources/models/world-base');
+    const run = openRun('resources/workspace/world-base');
     const before = tf.memory().numTensors;
     const emb = projectRun(run.config, run.params, run.vocab, run.task, { source: 'embed', method: 'pca' });
     expect(emb.points).toHaveLength(run.vocab.length);

@@ -12,7 +12,7 @@ import { parseInteger, parseNumber } from '../overrides';
 import { createProgressReporter } from '../progressBar';
 
 /** The pretrained world model shipped with the app, so LoRA/steering runs start in seconds. */
-export const SHIPPED_WORLD_BASE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../resources/models/world-base');
+export const SHIPPED_WORLD_BASE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../resources/workspace/world-base');
 
 function fail(err: unknown): never {
   process.stderr.write(`oocr: ${err instanceof Error ? err.message : String(err)}\n`);

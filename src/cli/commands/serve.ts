@@ -1,3 +1,4 @@
+import { seedWorkspace } from '../../core/io/seedWorkspace';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
@@ -8,6 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { BACKEND_ORDER, type BackendName } from '../../shared/backend';
 import { ApiArgumentError, createWorkbench, type Workbench } from '../../core/workbench';
 import { parseInteger } from '../overrides';
+
+/** The example workspace shipped with the sources. */
+export const EXAMPLE_WORKSPACE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../resources/workspace');
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 const MAX_BODY = 1 << 20;
@@ -120,12 +124,15 @@ export function registerServeCommand(program: Command): void {
     .description('web mode: serve the workbench UI and API on 127.0.0.1 (token-protected)')
     .requiredOption('--workspace <dir>', 'workspace folder (runs live here)')
     .option('--port <n>', 'port (default: a free one)', '0')
+    .option('--example', 'create the workspace if needed and, when it holds no runs, copy the example workspace (resources/workspace) into it')
+    .option('--renderer <dir>', 'built renderer to serve (default: out/renderer)')
     .addOption(new Option('--backend <name>', 'force a compute backend').choices([...BACKEND_ORDER]))
-    .action(async (o: { workspace: string; port: string; backend?: BackendName }) => {
+    .action(async (o: { workspace: string; port: string; backend?: BackendName; example?: boolean; renderer?: string }) => {
       try {
+        if (o.example && seedWorkspace(o.workspace, EXAMPLE_WORKSPACE)) process.stderr.write(`oocr: copied the example workspace into ${o.workspace}\n`);
         if (!fs.existsSync(o.workspace) || !fs.statSync(o.workspace).isDirectory()) throw new Error(`workspace ${o.workspace} is not a folder`);
         const wb = createWorkbench({ workspaceDir: o.workspace, backend: o.backend });
-        const srv = await startWebServer(wb, { port: parseInteger('--port', o.port) });
+        const srv = await startWebServer(wb, { port: parseInteger('--port', o.port), staticDir: o.renderer });
         process.stdout.write(`Workbench at ${srv.url}\n`);
         const stop = (): void => {
           void srv.close().then(() => process.exit(0));
