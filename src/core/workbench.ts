@@ -4,15 +4,57 @@ import path from 'node:path';
 import type { RunSummary, WorkbenchApi, WorkbenchEvent, WorkbenchMethod } from '../shared/api';
 import { API_ARGS } from '../shared/apiSchemas';
 import type { BackendName } from '../shared/backend';
+import type { HookName } from '../shared/hooks';
 import { initBackend } from './backend/initBackend';
-import { listRuns, readManifest, readMetrics } from './io/runStore';
-import { startTrainingJob, type TrainingJob } from './jobs/trainingJob';
+import { ovSpectrum } from './analysis/ovSpectrum';
+import { projectRun } from './analysis/projectRun';
+import type { LoraVsSteeringAnalysis } from '../shared/analysis';
+import { ANALYSES_DIR, listCheckpoints, listRuns, readManifest, readMetrics } from './io/runStore';
+import { startStudyJob } from './jobs/studyJob';
+import { openRun, openRunCheckpoints, runTask } from './runs/openRun';
+import { attentionOf, lensOf, patchingOf, projectFinetunedRun } from './runs/runAnalyses';
+import { Rng } from './util/rng';
+import { startTrainingJob } from './jobs/trainingJob';
 import { PRESETS, presetConfig } from './presets';
 import { checkTrainConfig } from './train/trainRun';
 
 export interface WorkbenchOptions {
   workspaceDir: string;
   backend?: BackendName;
+  /** The world model studies fine-tune (default: world-base in the workspace). */
+  exampleBase?: string;
+}
+
+const STUDY_FILE = 'lora_vs_steering.json';
+
+function readStudy(dir: string): LoraVsSteeringAnalysis {
+  const file = path.join(dir, ANALYSES_DIR, STUDY_FILE);
+  if (!fs.existsSync(file)) throw new ApiArgumentError(`${dir}: no ${ANALYSES_DIR}/${STUDY_FILE} (not a LoRA-vs-steering study)`);
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as LoraVsSteeringAnalysis;
+  } catch (err) {
+    throw new Error(`${file}: not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+/** Folders (one level of nesting) holding a study record. */
+function listStudies(root: string): { id: string; record: LoraVsSteeringAnalysis }[] {
+  const out: { id: string; record: LoraVsSteeringAnalysis }[] = [];
+  const visit = (dir: string, id: string, depth: number): void => {
+    if (fs.existsSync(path.join(dir, ANALYSES_DIR, STUDY_FILE))) {
+      try {
+        out.push({ id, record: readStudy(dir) });
+      } catch {
+        // Listed by getStudy's error instead: a broken record must not hide the others.
+      }
+    }
+    if (depth === 0) return;
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (e.isDirectory() && !e.name.startsWith('.')) visit(path.join(dir, e.name), id ? `${id}/${e.name}` : e.name, depth - 1);
+    }
+  };
+  for (const e of fs.readdirSync(root, { withFileTypes: true })) if (e.isDirectory() && !e.name.startsWith('.')) visit(path.join(root, e.name), e.name, 1);
+  return out.sort((a, b) => a.id.localeCompare(b.id));
 }
 
 /** A request that failed validation: transports answer it as a client error, not a crash. */
@@ -33,8 +75,11 @@ export interface Workbench {
 export function createWorkbench(opts: WorkbenchOptions): Workbench {
   const root = path.resolve(opts.workspaceDir);
   const listeners = new Set<(e: WorkbenchEvent) => void>();
-  const jobs = new Map<string, TrainingJob>();
+  const jobs = new Map<string, { cancel(): void }>();
   const emit = (e: WorkbenchEvent): void => listeners.forEach((l) => l(e));
+  // Analyses run in this process on the tfjs backend; initialise it once, on first use.
+  let backendReady: Promise<unknown> | null = null;
+  const ready = (): Promise<unknown> => (backendReady ??= initBackend({ backend: opts.backend }));
 
   const runDir = (id: string): string => {
     const dir = path.resolve(root, id);
@@ -49,11 +94,87 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
         const id = path.relative(root, r.dir).split(path.sep).join('/');
         if (!r.manifest) return { id, error: r.error };
         const m = r.manifest;
-        return { id, status: m.status, preset: m.preset, task: m.config.task, step: m.step, finalMetrics: m.finalMetrics };
+        return {
+          id,
+          status: m.status,
+          preset: m.preset,
+          task: m.config.task,
+          step: m.step,
+          finalMetrics: m.finalMetrics,
+          checkpoints: m.checkpoints.length,
+          finetune: m.finetune?.method,
+          createdAt: m.createdAt,
+        };
       }),
     getRun: async ({ id }) => {
       const dir = runDir(id);
-      return { id, manifest: readManifest(dir), metrics: readMetrics(dir) };
+      const manifest = readManifest(dir);
+      return { id, manifest, metrics: readMetrics(dir), checkpoints: manifest.finetune ? [] : listCheckpoints(dir).map((c) => c.step) };
+    },
+    samplePrompts: async ({ id, perSet }) => {
+      const task = runTask(readManifest(runDir(id)));
+      const sets = task.evalSets(new Rng(0), perSet ?? 6);
+      return {
+        vocab: [...task.vocab],
+        seqLen: task.seqLen,
+        sets: sets.map((set) => ({
+          name: set.name,
+          prompts: Array.from({ length: set.batch }, (_, i) => ({
+            tokens: Array.from(set.tokens.subarray(i * set.seqLen, (i + 1) * set.seqLen), (t) => task.vocab[t]),
+            answer: task.vocab[set.targets[i]],
+          })),
+        })),
+      };
+    },
+    analyze: async (req) => {
+      await ready();
+      const dir = runDir(req.id);
+      switch (req.kind) {
+        case 'attention': {
+          const run = openRun(dir, req.step);
+          return { kind: 'attention', id: req.id, step: run.step, ...attentionOf(run, { prompt: req.prompt }) };
+        }
+        case 'logit-lens': {
+          const run = openRun(dir, req.step);
+          return { kind: 'logit-lens', id: req.id, step: run.step, vocab: [...run.vocab], ...lensOf(run, { prompt: req.prompt, answer: req.answer, topK: req.topK }) };
+        }
+        case 'patching': {
+          const run = openRun(dir, req.step);
+          return { kind: 'patching', id: req.id, step: run.step, ...patchingOf(run, { prompt: req.prompt, corrupt: req.corrupt, answer: req.answer, wrong: req.wrong }) };
+        }
+        case 'ov-spectrum': {
+          const { config, checkpoints } = openRunCheckpoints(dir);
+          return { kind: 'ov-spectrum', id: req.id, ov: config.ov, ovRank: config.ov === 'factorized' ? config.ovRank : undefined, ...ovSpectrum(config, checkpoints, { top: req.top }) };
+        }
+        case 'projection': {
+          const o = { source: req.source === 'embed' ? ('embed' as const) : (req.source as HookName), method: req.method, promptsPerSet: req.promptsPerSet, nNeighbors: req.neighbors, minDist: req.minDist };
+          if (readManifest(dir).finetune) {
+            if (o.source === 'embed') throw new ApiArgumentError('a fine-tuned run shares its base model’s embeddings: project a hook such as blocks.0.hook_resid_post');
+            return { kind: 'projection', id: req.id, ...projectFinetunedRun(dir, { ...o, source: o.source }) };
+          }
+          const run = openRun(dir, req.step);
+          return { kind: 'projection', id: req.id, step: run.step, ...projectRun(run.config, run.params, run.vocab, run.task, o) };
+        }
+      }
+    },
+    listStudies: async () =>
+      listStudies(root).map((s) => ({ id: s.id, kind: s.record.kind, seed: s.record.seed, acc: s.record.acc })),
+    getStudy: async ({ id }) => readStudy(runDir(id)),
+    startStudy: async ({ name, kind, seed, loraSteps, steerSteps }) => {
+      const dir = runDir(name);
+      if (fs.existsSync(dir) && fs.readdirSync(dir).length) throw new ApiArgumentError(`'${name}' already exists and is not empty`);
+      const base = opts.exampleBase ?? path.join(root, 'world-base');
+      if (!fs.existsSync(base)) throw new ApiArgumentError(`a study fine-tunes the world model, expected at ${base}`);
+      const jobId = randomUUID();
+      const job = startStudyJob({ base, kind, seed, outDir: dir, backend: opts.backend, loraSteps, steerSteps }, (event) => emit({ jobId, runId: name, ...event }));
+      jobs.set(jobId, job);
+      job.done
+        .then(
+          (r) => emit({ jobId, runId: name, kind: 'finished', status: r.status }),
+          (err: unknown) => emit({ jobId, runId: name, kind: 'failed', message: err instanceof Error ? err.message : String(err) }),
+        )
+        .finally(() => jobs.delete(jobId));
+      return { jobId, runId: name };
     },
     listPresets: async () => Object.entries(PRESETS).map(([name, p]) => ({ name, description: p.description })),
     startTraining: async ({ preset, name, overrides }) => {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { parseHookName, type HookName } from '../../shared/hooks';
 import type { ModelConfig } from '../../shared/modelConfig';
-import { forward, type Params } from '../model/forward';
+import { forward, type Intervention, type Params } from '../model/forward';
 import type { HostTensor } from '../model/params';
 import type { Task } from '../tasks/taskTypes';
 import { Rng } from '../util/rng';
@@ -19,6 +19,8 @@ export interface ProjectRunOptions {
   seed?: number;
   nNeighbors?: number;
   minDist?: number;
+  /** Applied on the forward pass (a fine-tune's steering vector); hooks are read after them. */
+  interventions?: readonly Intervention[];
 }
 
 /** Rows to project, with a label for each: embeddings, or one activation per prompt. */
@@ -47,7 +49,7 @@ export function projectionRows(c: ModelConfig, host: Record<string, HostTensor>,
     for (const [k, h] of Object.entries(host)) params[k] = tf.tensor(h.data, h.shape);
     for (const set of sets) {
       const tokens = tf.tensor2d(set.tokens, [set.batch, set.seqLen], 'int32');
-      const act = forward(c, params, tokens, { cache: [o.source as HookName] }).cache[o.source];
+      const act = forward(c, params, tokens, { cache: [o.source as HookName], interventions: o.interventions }).cache[o.source];
       if (!act) throw new Error(`hook '${o.source}' is not computed by this model (e.g. MLP hooks without an MLP)`);
       const axis = o.source.endsWith('hook_pattern') || o.source.endsWith('hook_attn_scores') ? 2 : 1;
       const sel = tf.gather(act, tf.tensor1d([pos], 'int32'), axis).reshape([set.batch, -1]);

@@ -4,10 +4,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { BackendInfo } from '../../shared/backend';
 import type { LoraSpec, SteerSpec } from '../../shared/finetune';
-import { hookName, type HookName } from '../../shared/hooks';
+import { hookName } from '../../shared/hooks';
 import type { Metrics } from '../../shared/modelConfig';
 import type { JobEvent } from '../../shared/progress';
-import { activationDeltas, concatRows, sampleRows, summariseDeltas, type DeltaSummary } from '../analysis/loraVsSteering';
+import { activationDeltas, concatRows, sampleRows, summariseDeltas } from '../analysis/loraVsSteering';
 import { cosine, pairwiseAbsCos, singularValues } from '../analysis/linalg';
 import { writeFileAtomicSync } from '../io/atomicWrite';
 import { ANALYSES_DIR } from '../io/runStore';
@@ -39,6 +39,14 @@ export interface LoraVsSteeringOptions {
   /** Prompts per set (training-like and unrelated) for the delta analysis. */
   deltaPrompts?: number;
   onEvent?: (stage: string, e: JobEvent) => void;
+  /** Polled during each fine-tune; a cancelled stage ends the study with StudyCancelledError. */
+  shouldCancel?: () => boolean;
+}
+
+export class StudyCancelledError extends Error {
+  constructor(readonly stage: string) {
+    super(`study cancelled during ${stage}`);
+  }
 }
 
 export type { LoraVsSteeringAnalysis, LoraVsSteeringReport } from '../../shared/analysis';
@@ -74,14 +82,22 @@ export async function loraVsSteering(o: LoraVsSteeringOptions): Promise<LoraVsSt
   const steer: SteerSpec = { layer, hook, positions: 'all' };
   const common = { base: base.checkpoint.file, task: taskRaw, batchSize: o.batchSize ?? 64, weightDecay: 0, logEvery: 50, evalSamples: o.evalSamples ?? 100, backend: o.backend };
   const stage = (name: string) => (e: JobEvent) => o.onEvent?.(name, e);
+  const cancelled = (r: FinetuneResult, name: string): FinetuneResult => {
+    if (r.status === 'cancelled') throw new StudyCancelledError(name);
+    return r;
+  };
+  const shouldCancel = o.shouldCancel;
 
-  const loraRun: FinetuneResult = await runFinetune({ ...common, method: 'lora', lora, steps: o.loraSteps ?? 300, lr: o.loraLr ?? 3e-3, seed: o.seed, outDir: path.join(outDir, 'lora'), onEvent: stage('lora') });
+  const loraRun: FinetuneResult = cancelled(await runFinetune({ ...common, method: 'lora', lora, steps: o.loraSteps ?? 300, lr: o.loraLr ?? 3e-3, seed: o.seed, outDir: path.join(outDir, 'lora'), onEvent: stage('lora'), shouldCancel }), 'lora');
   // One unconditional vector needs longer to find the backdoor's trigger-dependent solution (at 300
   // steps it sits at the 50/50 compromise, loss ≈ ln 2).
   const steerSteps = o.steerSteps ?? (o.kind === 'backdoor' ? 1500 : 300);
   const steerLr = o.steerLr ?? (o.kind === 'backdoor' ? 5e-2 : 3e-2);
-  const steerRun = await runFinetune({ ...common, method: 'steer', steer, steps: steerSteps, lr: steerLr, seed: o.seed, outDir: path.join(outDir, 'steer'), onEvent: stage('steer') });
-  const steerRun2 = await runFinetune({ ...common, method: 'steer', steer, steps: steerSteps, lr: steerLr, seed: o.seed + 1000, outDir: path.join(outDir, 'steer-seed2'), onEvent: stage('steer (second seed)') });
+  const steerRun = cancelled(await runFinetune({ ...common, method: 'steer', steer, steps: steerSteps, lr: steerLr, seed: o.seed, outDir: path.join(outDir, 'steer'), onEvent: stage('steer'), shouldCancel }), 'steer');
+  const steerRun2 = cancelled(
+    await runFinetune({ ...common, method: 'steer', steer, steps: steerSteps, lr: steerLr, seed: o.seed + 1000, outDir: path.join(outDir, 'steer-seed2'), onEvent: stage('steer (second seed)'), shouldCancel }),
+    'steer (second seed)',
+  );
 
   const loraTrained = loadFinetuned(loraRun.runDir).trained;
   const trainedSv = Array.from(loadFinetuned(steerRun.runDir).trained.steering_vector.data);

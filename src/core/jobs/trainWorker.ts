@@ -2,10 +2,23 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { BackendName } from '../../shared/backend';
 import type { TrainConfig } from '../../shared/modelConfig';
 import { initBackend } from '../backend/initBackend';
+import { loraVsSteering, StudyCancelledError } from '../finetune/loraVsSteering';
 import { TrainingError, trainRun } from '../train/trainRun';
+import type { BackendInfo } from '../../shared/backend';
+
+/** A LoRA-vs-steering study (src/core/finetune/loraVsSteering.ts) run by the same worker. */
+export interface StudyWorkerRequest {
+  base: string;
+  kind: 'locations' | 'backdoor';
+  seed: number;
+  loraSteps?: number;
+  steerSteps?: number;
+}
 
 /** Data a training worker starts with (structured-clone safe). */
 export interface TrainWorkerData {
+  /** When set, the worker runs this study instead of training `config`. */
+  study?: StudyWorkerRequest;
   config: TrainConfig;
   preset: string | null;
   outDir: string;
@@ -19,6 +32,7 @@ export type TrainWorkerMessage =
   | { type: 'event'; event: import('../../shared/progress').JobEvent }
   | { type: 'started'; backend: import('../../shared/backend').BackendInfo }
   | { type: 'done'; result: import('../train/trainRun').TrainResult }
+  | { type: 'study-done'; status: 'completed' | 'cancelled'; runDir: string }
   | { type: 'error'; message: string; runDir: string | null; lastGoodCheckpoint: string | null };
 
 async function main(): Promise<void> {
@@ -30,6 +44,10 @@ async function main(): Promise<void> {
   try {
     const backend = await initBackend({ backend: data.backend });
     send({ type: 'started', backend });
+    if (data.study) {
+      await runStudy(data, backend, send, () => Atomics.load(cancelFlag, 0) === 1);
+      return;
+    }
     const result = await trainRun({
       config: data.config,
       preset: data.preset,
@@ -48,6 +66,30 @@ async function main(): Promise<void> {
       runDir: err instanceof TrainingError ? err.runDir : null,
       lastGoodCheckpoint: err instanceof TrainingError ? err.lastGoodCheckpoint : null,
     });
+  }
+}
+
+async function runStudy(data: TrainWorkerData, backend: BackendInfo, send: (m: TrainWorkerMessage) => void, shouldCancel: () => boolean): Promise<void> {
+  const study = data.study as StudyWorkerRequest;
+  let current = '';
+  try {
+    await loraVsSteering({
+      ...study,
+      outDir: data.outDir,
+      backend,
+      shouldCancel,
+      onEvent: (stage, event) => {
+        if (stage !== current) {
+          current = stage;
+          send({ type: 'event', event: { kind: 'log', message: `stage: ${stage}` } });
+        }
+        send({ type: 'event', event });
+      },
+    });
+    send({ type: 'study-done', status: 'completed', runDir: data.outDir });
+  } catch (err) {
+    if (err instanceof StudyCancelledError) send({ type: 'study-done', status: 'cancelled', runDir: data.outDir });
+    else throw err;
   }
 }
 

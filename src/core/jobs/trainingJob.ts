@@ -40,7 +40,7 @@ export interface TrainingJob {
  * (tsx, vitest), a tiny bootstrap that registers tsx inside the worker first: Node 20 does not carry
  * the parent's loader hooks into workers, and ignores `--import` in a worker's execArgv.
  */
-function spawnWorker(data: TrainWorkerData): Worker {
+export function spawnWorker(data: TrainWorkerData): Worker {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith('.ts')) {
     const entry = new URL('./trainWorker.ts', import.meta.url).href;
@@ -76,6 +76,11 @@ export function startTrainingJob(req: TrainingJobRequest, onEvent: (e: JobEvent)
         case 'done':
           settled = true;
           resolve({ ...m.result, backend: backend as BackendInfo });
+          void worker.terminate();
+          break;
+        case 'study-done':
+          settled = true;
+          reject(new TrainingJobError('a study message reached a training job', null, null));
           void worker.terminate();
           break;
         case 'error':

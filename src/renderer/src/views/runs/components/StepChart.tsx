@@ -1,0 +1,83 @@
+import { useMemo, type ReactNode } from 'react';
+import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
+import type { LegendEntry } from '../../../figure/exportFigure';
+import { Panel } from '../../../figure/Panel';
+import { seriesColour, useFigureTheme, type FigureTheme } from '../../../figure/theme';
+import { curvesCsv, formatTick, logDomain, logTicks, mergeSeries, seriesValues, type CurveSeries } from '../curves';
+
+export const CHART_WIDTH = 520;
+export const CHART_HEIGHT = 300;
+
+/** The legend drawn into exported figures (recharts' own legend is HTML, outside the SVG). */
+export function curveLegend(series: readonly CurveSeries[], theme: FigureTheme): LegendEntry[] {
+  return series.map((s) => ({ label: s.label, colour: seriesColour(theme, s.colourIndex) }));
+}
+
+const ACC_TICKS = [0, 0.25, 0.5, 0.75, 1];
+
+/**
+ * Lines over training steps, fixed size (exports match the screen). `yLog` puts the y axis on
+ * whole decades around the data; otherwise it spans [0, 1] (accuracies).
+ */
+export function StepChart({ series, yLog = false, yLabel, width = CHART_WIDTH, height = CHART_HEIGHT }: { series: readonly CurveSeries[]; yLog?: boolean; yLabel: string; width?: number; height?: number }) {
+  const theme = useFigureTheme();
+  const rows = useMemo(() => mergeSeries(series), [series]);
+  const domain: [number, number] = yLog ? logDomain(seriesValues(series)) : [0, 1];
+  const tick = { fontSize: theme.fontSize, fill: theme.muted, fontFamily: theme.fontFamily };
+  const axisLabel = { fill: theme.muted, fontSize: theme.fontSize, fontFamily: theme.fontFamily };
+  return (
+    <LineChart width={width} height={height} data={rows} margin={{ top: 8, right: 20, bottom: 22, left: 10 }}>
+      <CartesianGrid stroke={theme.grid} />
+      <XAxis
+        dataKey="step"
+        type="number"
+        domain={['dataMin', 'dataMax']}
+        allowDecimals={false}
+        tick={tick}
+        stroke={theme.muted}
+        label={{ value: 'step', position: 'insideBottom', offset: -14, ...axisLabel }}
+      />
+      <YAxis
+        type="number"
+        scale={yLog ? 'log' : 'linear'}
+        domain={domain}
+        ticks={yLog ? logTicks(domain) : ACC_TICKS}
+        allowDataOverflow
+        tickFormatter={formatTick}
+        tick={tick}
+        stroke={theme.muted}
+        width={58}
+        label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 0, style: { textAnchor: 'middle' }, ...axisLabel }}
+      />
+      <Tooltip formatter={(v) => (typeof v === 'number' ? Number(v.toPrecision(4)) : v)} labelFormatter={(s) => `step ${String(s)}`} />
+      <Legend wrapperStyle={{ fontSize: theme.fontSize }} />
+      {series.map((s) => (
+        <Line
+          key={s.key}
+          type="linear"
+          dataKey={s.key}
+          name={s.label}
+          stroke={seriesColour(theme, s.colourIndex)}
+          strokeWidth={theme.strokeWidth}
+          strokeDasharray={s.dashed ? '6 4' : undefined}
+          dot={false}
+          connectNulls
+          isAnimationActive={false}
+        />
+      ))}
+    </LineChart>
+  );
+}
+
+/** A step chart in its Panel, with CSV of exactly the plotted series and the legend for exports. */
+export function CurvePanel({ title, caption, series, yLog, yLabel, empty, testId, fileName }: { title: string; caption?: ReactNode; series: readonly CurveSeries[]; yLog?: boolean; yLabel: string; empty: ReactNode; testId?: string; fileName?: string }) {
+  const theme = useFigureTheme();
+  const hasData = series.some((s) => s.points.length > 0);
+  return (
+    <div data-testid={testId} className="curve-panel">
+      <Panel title={title} caption={caption} fileName={fileName} csv={() => curvesCsv(series)} legend={curveLegend(series, theme)}>
+        {hasData ? <StepChart series={series} yLog={yLog} yLabel={yLabel} /> : <p className="view__empty curve-panel__empty">{empty}</p>}
+      </Panel>
+    </div>
+  );
+}

@@ -1,0 +1,153 @@
+import type { RunDetails, RunSummary, StudySummary } from '../../../../shared/api';
+import type { Metrics } from '../../../../shared/modelConfig';
+import { isAccKey } from './curves';
+
+/** Shaping for the Runs view: table rows, the run card and the studies table (pure, DOM-free). */
+
+/** Accuracy of a fraction in [0, 1] as a percentage: 100%, 5.2%, 0%. */
+export function formatAcc(v: number | undefined): string {
+  if (v === undefined || !Number.isFinite(v)) return '—';
+  const pct = v * 100;
+  return `${Math.abs(pct - Math.round(pct)) < 0.05 ? Math.round(pct) : pct.toFixed(1)}%`;
+}
+
+/** Seconds as "9.1 s", "2 min 05 s", "1 h 02 min". */
+export function formatSeconds(s: number | undefined): string {
+  if (s === undefined || !Number.isFinite(s) || s < 0) return '—';
+  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${String(Math.round(s - m * 60)).padStart(2, '0')} s`;
+  const h = Math.floor(m / 60);
+  return `${h} h ${String(m - h * 60).padStart(2, '0')} min`;
+}
+
+/** Splits that measure generalisation (held out from training): shown first and compactly. */
+const HELD_OUT = /^(test|heldout|held_out|eval|val)(_|$)/;
+
+/** `*_acc` keys of final metrics, and the held-out ones among them (all of them when none is). */
+export function accSummary(metrics: Metrics | undefined): { all: [string, number][]; headline: [string, number][] } {
+  const all = Object.entries(metrics ?? {}).filter(([k, v]) => isAccKey(k) && Number.isFinite(v));
+  const heldOut = all.filter(([k]) => HELD_OUT.test(k));
+  return { all, headline: heldOut.length ? heldOut : all };
+}
+
+export interface RunRow {
+  id: string;
+  task: string;
+  preset: string;
+  status: string;
+  step: number | undefined;
+  checkpoints: number | undefined;
+  finetune: string;
+  /** Held-out accuracies, compact: "test_fact 100% · test_impl 5.2%". */
+  accText: string;
+  /** Every accuracy, one per line (the cell's title). */
+  accTitle: string;
+  error?: string;
+}
+
+/** A runs-table row; a run whose run.json could not be read keeps its id and error. */
+export function runRow(r: RunSummary): RunRow {
+  const acc = accSummary(r.finalMetrics);
+  return {
+    id: r.id,
+    task: r.task ?? '—',
+    preset: r.preset ?? '—',
+    status: r.error ? 'unreadable' : (r.status ?? '—'),
+    step: r.step,
+    checkpoints: r.checkpoints,
+    finetune: r.finetune ?? '—',
+    accText: acc.headline.map(([k, v]) => `${k.replace(/_acc$/, '')} ${formatAcc(v)}`).join(' · '),
+    accTitle: acc.all.map(([k, v]) => `${k}: ${formatAcc(v)}`).join('\n'),
+    error: r.error,
+  };
+}
+
+export interface DetailRow {
+  group: 'Run' | 'Model' | 'Training' | 'Fine-tune';
+  key: string;
+  value: string;
+}
+
+const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
+
+/** The run card: key model fields, the training config, where and how long it ran. */
+export function runDetailRows(d: RunDetails): DetailRow[] {
+  const m = d.manifest;
+  const c = m.config;
+  const mc = c.model;
+  const rows: DetailRow[] = [
+    { group: 'Run', key: 'status', value: m.status + (m.error ? ` (${m.error})` : '') },
+    { group: 'Run', key: 'preset', value: m.preset ?? '—' },
+    { group: 'Run', key: 'task', value: c.task },
+    { group: 'Run', key: 'step', value: `${m.step} / ${c.steps}` },
+    { group: 'Run', key: 'backend', value: m.backend },
+    { group: 'Run', key: 'seconds', value: formatSeconds(m.seconds) },
+    { group: 'Run', key: 'checkpoints', value: d.checkpoints.length ? `${d.checkpoints.length} (steps ${d.checkpoints.join(', ')})` : 'none' },
+    { group: 'Run', key: 'created', value: m.createdAt },
+    { group: 'Model', key: 'nLayers', value: String(mc.nLayers) },
+    { group: 'Model', key: 'dModel', value: String(mc.dModel) },
+    { group: 'Model', key: 'nHeads', value: `${mc.nHeads} (dHead ${mc.dHead})` },
+    { group: 'Model', key: 'ov', value: mc.ov === 'factorized' ? `factorized, rank ${mc.ovRank}` : mc.ov },
+    { group: 'Model', key: 'attention', value: mc.attention },
+    { group: 'Model', key: 'mlp', value: mc.mlp ? `yes (dMlp ${mc.dMlp})` : 'no' },
+    { group: 'Model', key: 'layerNorm', value: yesNo(mc.layerNorm) },
+    { group: 'Training', key: 'steps', value: String(c.steps) },
+    { group: 'Training', key: 'batchSize', value: String(c.batchSize) },
+    { group: 'Training', key: 'lr', value: String(c.optimizer.lr) },
+    { group: 'Training', key: 'seed', value: String(c.seed) },
+  ];
+  if (m.finetune) {
+    rows.push({ group: 'Fine-tune', key: 'method', value: m.finetune.method });
+    rows.push({ group: 'Fine-tune', key: 'base', value: m.finetune.base });
+    if (m.finetune.lora) rows.push({ group: 'Fine-tune', key: 'lora', value: `rank ${m.finetune.lora.rank}, alpha ${m.finetune.lora.alpha}, ${m.finetune.lora.targets.join(' ')} on layers ${m.finetune.lora.layers.join(',')}` });
+    if (m.finetune.steer) rows.push({ group: 'Fine-tune', key: 'steer', value: `layer ${m.finetune.steer.layer}${m.finetune.steer.hook ? ` (${m.finetune.steer.hook})` : ''}, positions ${Array.isArray(m.finetune.steer.positions) ? m.finetune.steer.positions.join(',') : m.finetune.steer.positions}` });
+  }
+  return rows;
+}
+
+/** The run card as a two-column SVG table body (for the Panel's PNG/SVG export). */
+export function detailRowsSvg(rows: readonly DetailRow[], fontSize: number, escape: (s: string) => string): { body: string; width: number; height: number } {
+  const lineH = fontSize + 6;
+  const keyW = Math.max(...rows.map((r) => `${r.group} · ${r.key}`.length), 4) * fontSize * 0.6 + 16;
+  const valW = Math.max(...rows.map((r) => r.value.length), 4) * fontSize * 0.6;
+  const body = rows
+    .map((r, i) => {
+      const y = 12 + (i + 1) * lineH - 6;
+      return `<text x="12" y="${y}" fill-opacity="0.7">${escape(`${r.group} · ${r.key}`)}</text><text x="${12 + keyW}" y="${y}">${escape(r.value)}</text>`;
+    })
+    .join('');
+  return { body, width: Math.ceil(24 + keyW + valW), height: 12 + rows.length * lineH + 6 };
+}
+
+export interface StudyRow {
+  id: string;
+  kind: string;
+  seed: number;
+  base: string;
+  lora: string;
+  naturalSv: string;
+  trainedSv: string;
+}
+
+export function studyRows(studies: readonly StudySummary[]): StudyRow[] {
+  return studies.map((s) => ({
+    id: s.id,
+    kind: s.kind,
+    seed: s.seed,
+    base: formatAcc(s.acc.base),
+    lora: formatAcc(s.acc.lora),
+    naturalSv: formatAcc(s.acc.natural_sv),
+    trainedSv: formatAcc(s.acc.trained_sv),
+  }));
+}
+
+/**
+ * The run whose card is shown: the selected one, else the first readable run (so the view is never
+ * blank when the workspace has runs).
+ */
+export function defaultRunId(runs: readonly RunSummary[] | undefined, selected: string | null): string | null {
+  if (!runs) return selected;
+  if (selected && runs.some((r) => r.id === selected)) return selected;
+  return runs.find((r) => !r.error)?.id ?? null;
+}

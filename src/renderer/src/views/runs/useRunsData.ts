@@ -1,0 +1,43 @@
+import { useEffect, useMemo } from 'react';
+import type { RunDetails, StudySummary } from '../../../../shared/api';
+import { useApi } from '../../shell/api';
+import { useJobs, type JobState } from '../../shell/jobs';
+import { useAsync } from '../../shell/useAsync';
+import { useWorkspace } from '../../shell/workspace';
+import { defaultRunId } from './runsData';
+
+/**
+ * Everything the Runs view shows: the workspace's runs (shared with the other views), the selected
+ * and compared runs' details, the LoRA-vs-steering studies, and the jobs still writing to runs.
+ * Lists re-fetch when a job ends (jobs' generation); a run being trained re-fetches as it goes.
+ */
+export function useRunsData() {
+  const api = useApi();
+  const ws = useWorkspace();
+  const { jobs, generation } = useJobs();
+  const { runs, runId, setRunId, compareId } = ws;
+
+  // Nothing selected yet (or the selection vanished): show the first readable run.
+  useEffect(() => {
+    if (!runs.data) return;
+    const id = defaultRunId(runs.data, runId);
+    if (id !== runId) setRunId(id);
+  }, [runs.data, runId, setRunId]);
+
+  const liveJobs = useMemo(() => {
+    const m = new Map<string, JobState>();
+    for (const j of jobs) if (j.status === 'running') m.set(j.runId, j);
+    return m;
+  }, [jobs]);
+
+  // While the selected run trains, re-read it about ten times over the job.
+  const live = runId ? liveJobs.get(runId) : undefined;
+  const tick = live ? Math.floor(live.step / Math.max(1, live.totalSteps / 10)) : 0;
+  const detail = useAsync<RunDetails>(runId ? `run:${runId}#${generation}.${tick}` : null, () => api.getRun({ id: runId ?? '' }));
+  const compareLive = compareId ? liveJobs.get(compareId) : undefined;
+  const compareTick = compareLive ? Math.floor(compareLive.step / Math.max(1, compareLive.totalSteps / 10)) : 0;
+  const compare = useAsync<RunDetails>(compareId && compareId !== runId ? `run:${compareId}#${generation}.${compareTick}` : null, () => api.getRun({ id: compareId ?? '' }));
+  const studies = useAsync<StudySummary[]>(`studies#${generation}`, () => api.listStudies());
+
+  return { ...ws, liveJobs, detail, compare, studies };
+}
