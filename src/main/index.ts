@@ -2,12 +2,14 @@
  * Electron main process: one secure window, a strict CSP, and the IPC handlers of WorkbenchApi.
  * Everything computed here comes from src/core; the renderer only ever sees plain data over IPC.
  */
-import { mkdirSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { app, BrowserWindow, ipcMain, session, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, session, type IpcMainInvokeEvent } from 'electron';
 import { initBackend, parseBackendName } from '../core/backend/initBackend';
+import { writeFileAtomicSync } from '../core/io/atomicWrite';
+import { seedWorkspace } from '../core/io/seedWorkspace';
 import { createWorkbench, type Workbench } from '../core/workbench';
+import { menuTemplate } from './menuTemplate';
 import { IPC_CHANNELS, IPC_EVENT_CHANNEL, type WorkbenchMethod } from '../shared/api';
 import type { BackendInfo, BackendName } from '../shared/backend';
 
@@ -136,24 +138,82 @@ app.on('web-contents-created', (_event, contents) => {
 
 handle(IPC_CHANNELS.getBackendInfo, () => getBackend());
 
-/** `--workspace=<dir>` opens that folder; otherwise a workspace in the app's user-data folder. */
-function workspaceFromArgv(argv: readonly string[]): string {
+/** The example workspace: beside the app's resources when packaged, in the source tree otherwise. */
+const EXAMPLE_WORKSPACE = app.isPackaged ? join(process.resourcesPath, 'workspace') : resolve(import.meta.dirname, '../../resources/workspace');
+
+/**
+ * `--workspace=<dir>` opens that folder; otherwise a workspace in the app's user-data folder, seeded
+ * with a copy of the example workspace on first start (so the first screen shows real runs, and new
+ * runs never land in the shipped example).
+ */
+function initialWorkspace(argv: readonly string[]): string {
   const arg = argv.find((a) => a.startsWith('--workspace='));
-  const dir = arg ? resolve(arg.slice('--workspace='.length)) : join(app.getPath('userData'), 'workspace');
-  mkdirSync(dir, { recursive: true });
+  if (arg) return resolve(arg.slice('--workspace='.length));
+  const dir = join(app.getPath('userData'), 'workspace');
+  seedWorkspace(dir, EXAMPLE_WORKSPACE);
   return dir;
 }
 
+let workspaceDir: string | undefined;
 let workbench: Workbench | undefined;
+
+function sendEvent(e: unknown): void {
+  if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(IPC_EVENT_CHANNEL, e);
+}
+
 function getWorkbench(): Workbench {
   if (!workbench) {
-    workbench = createWorkbench({ workspaceDir: workspaceFromArgv(process.argv), backend: backendFromArgv(process.argv) });
+    workspaceDir ??= initialWorkspace(process.argv);
+    workbench = createWorkbench({ workspaceDir, backend: backendFromArgv(process.argv), exampleBase: join(EXAMPLE_WORKSPACE, 'world-base') });
     // Events go to our window only; nothing else is subscribed.
-    workbench.subscribe((e) => {
-      if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(IPC_EVENT_CHANNEL, e);
-    });
+    workbench.subscribe(sendEvent);
   }
   return workbench;
+}
+
+/** File → Open Workspace: running jobs of the old workspace are cancelled (their weights are saved). */
+async function openWorkspace(): Promise<void> {
+  if (!mainWindow) return;
+  const r = await dialog.showOpenDialog(mainWindow, { title: 'Open Workspace', properties: ['openDirectory', 'createDirectory'] });
+  if (r.canceled || !r.filePaths[0]) return;
+  workbench?.dispose();
+  workbench = undefined;
+  workspaceDir = r.filePaths[0];
+  getWorkbench();
+  sendEvent({ kind: 'workspace-changed', dir: workspaceDir });
+  mainWindow.setTitle(`OOCR Workbench — ${workspaceDir}`);
+}
+
+/** File → Export Window Screenshot: the window's pixels (capturePage) as a PNG, written atomically. */
+async function exportScreenshot(): Promise<void> {
+  if (!mainWindow) return;
+  try {
+    const image = await mainWindow.webContents.capturePage();
+    const r = await dialog.showSaveDialog(mainWindow, { title: 'Export Window Screenshot', defaultPath: 'oocr-workbench.png', filters: [{ name: 'PNG image', extensions: ['png'] }] });
+    if (r.canceled || !r.filePath) return;
+    writeFileAtomicSync(r.filePath, image.toPNG());
+    sendEvent({ kind: 'menu', command: 'export-screenshot-saved' });
+  } catch (err) {
+    console.error('screenshot export failed:', err);
+    sendEvent({ kind: 'menu', command: 'export-screenshot-failed' });
+  }
+}
+
+let figureTheme = false;
+function installMenu(): void {
+  const template = menuTemplate(
+    {
+      openWorkspace: () => void openWorkspace(),
+      newRun: () => sendEvent({ kind: 'menu', command: 'new-run' }),
+      exportScreenshot: () => void exportScreenshot(),
+      toggleFigureTheme: () => {
+        figureTheme = !figureTheme;
+        sendEvent({ kind: 'menu', command: 'toggle-figure-theme' });
+      },
+    },
+    { isMac: process.platform === 'darwin', dev: DEV_URL !== undefined, figureTheme },
+  );
+  Menu.setApplicationMenu(Menu.buildFromTemplate(template));
 }
 
 // Every other method goes through the core's validated `call`: arguments are checked there, once.
@@ -163,13 +223,14 @@ for (const method of Object.keys(IPC_CHANNELS) as WorkbenchMethod[]) {
 }
 app.on('before-quit', () => workbench?.dispose());
 
-// Long jobs will run in a worker_threads worker owned by main (a second main entry, see
+// Training and studies run in a worker_threads worker (the trainWorker entry of
 // electron.vite.config.ts); main only wires IPC to it.
 app.whenReady().then(
   () => {
     hardenSession();
     // Start the backend now so the status bar does not wait; errors surface through the IPC call.
     getBackend().catch(() => undefined);
+    installMenu();
     mainWindow = createWindow();
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow();

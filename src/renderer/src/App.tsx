@@ -52,15 +52,17 @@ function StatusBar({ api }: { api: WorkbenchApi }) {
         Backend: <strong data-testid="backend-name">{info.name}</strong>
       </span>
       <span>tfjs {info.tfjsVersion}</span>
-      {info.threads !== undefined && <span>{info.threads} threads</span>}
+      {info.threads !== undefined && <span>{info.threads === 1 ? '1 thread' : `${info.threads} threads`}</span>}
       {info.tried.length > 0 && (
-        <span className="status-bar__fallbacks">
+        // The reasons are long (module paths); they sit in the tooltip.
+        <span className="status-bar__fallbacks" title={info.tried.map((t) => `${t.name}: ${t.error}`).join('\n')}>
           Fell back from:{' '}
           {info.tried.map((t) => (
-            <span key={t.name} className="status-bar__fallback" title={t.error}>
-              {t.name} ({t.error})
+            <span key={t.name} className="status-bar__fallback">
+              {t.name}
             </span>
-          ))}
+          ))}{' '}
+          (hover for why)
         </span>
       )}
       {running.length > 0 && <span data-testid="jobs-running">{running.length} job(s) running</span>}

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { fmt, heatmapLayout, heatmapSvgBody, type HeatmapSpec } from './heatmapFigure';
+import { fmt, heatmapAnnotations, heatmapLayout, heatmapSvgBody, type HeatmapSpec } from './heatmapFigure';
 import { colourOf, rgbOf, useFigureTheme } from './theme';
 
 export interface HeatmapProps extends HeatmapSpec {
@@ -18,6 +18,7 @@ export function Heatmap(props: HeatmapProps) {
   const [hover, setHover] = useState<{ row: number; col: number } | null>(null);
   const L = useMemo(() => heatmapLayout(props, theme), [props, theme]);
   const axes = useMemo(() => heatmapSvgBody(props, theme, { cells: false }), [props, theme]);
+  const annotations = useMemo(() => heatmapAnnotations(props, theme), [props, theme]);
   const R = props.values.length;
   const C = R ? props.values[0].length : 0;
 
@@ -71,6 +72,15 @@ export function Heatmap(props: HeatmapProps) {
           props.onHover?.(null);
         }}
       />
+      {annotations && (
+        <svg
+          width={L.totalWidth}
+          height={L.totalHeight}
+          style={{ position: 'absolute', left: 0, top: 0, pointerEvents: 'none' }}
+          fontFamily={theme.fontFamily}
+          dangerouslySetInnerHTML={{ __html: annotations }}
+        />
+      )}
       {hover && (
         <div className="heatmap__tip" role="tooltip" style={{ left: L.x0 + (hover.col + 1) * L.cell + 4, top: L.y0 + hover.row * L.cell }}>
           {props.rowLabels[hover.row]} → {props.colLabels[hover.col]}: <strong>{fmt(props.values[hover.row][hover.col])}</strong>

@@ -55,8 +55,13 @@ export function heatmapLayout(spec: HeatmapSpec, theme: FigureTheme): HeatmapLay
   }
   const colourBarX = x0 + width + 16;
   const totalWidth = colourBarX + 14 + 8 + textWidth(fmt(domain[1]), fs) + 8 + (spec.valueLabel ? fs + 6 : 0);
-  const totalHeight = y0 + Math.max(height + 6 + colLabelH, 60 + fs) + (spec.xLabel ? fs + 10 : 0) + 4;
+  const totalHeight = y0 + Math.max(height + 6 + colLabelH, colourBarHeight(height, spec, theme) + fs) + (spec.xLabel ? fs + 10 : 0) + 4;
   return { cell, x0, y0, width, height, totalWidth, totalHeight, domain, colourBarX };
+}
+
+/** The colour bar spans the cells, but never less than its rotated label needs. */
+function colourBarHeight(cellsHeight: number, spec: HeatmapSpec, theme: FigureTheme): number {
+  return Math.max(cellsHeight, 60, spec.valueLabel ? textWidth(spec.valueLabel, theme.fontSize) + 12 : 0);
 }
 
 export function fmt(v: number): string {
@@ -78,15 +83,7 @@ export function heatmapSvgBody(spec: HeatmapSpec, theme: FigureTheme, opts: { ce
     spec.values.forEach((row, r) =>
       row.forEach((v, c) => out.push(`<rect x="${L.x0 + c * L.cell}" y="${L.y0 + r * L.cell}" width="${L.cell}" height="${L.cell}" fill="${colourOf(spec.scale, L.domain, v)}"/>`)),
     );
-    if (spec.annotate && L.cell >= 22) {
-      spec.values.forEach((row, r) =>
-        row.forEach((v, c) => {
-          const t = spec.scale === 'sequential' ? (v - L.domain[0]) / (L.domain[1] - L.domain[0] || 1) : Math.abs(v) / (L.domain[1] || 1);
-          const ink = spec.scale === 'sequential' ? (t > 0.6 ? '#000' : '#fff') : t > 0.6 ? '#fff' : '#000';
-          out.push(`<text x="${L.x0 + (c + 0.5) * L.cell}" y="${L.y0 + (r + 0.5) * L.cell + fs * 0.3}" text-anchor="middle" font-size="${Math.min(fs - 2, L.cell * 0.35)}" fill="${ink}">${escapeXml(fmt(v))}</text>`);
-        }),
-      );
-    }
+    out.push(heatmapAnnotations(spec, theme));
   }
   out.push(`<rect x="${L.x0}" y="${L.y0}" width="${L.width}" height="${L.height}" fill="none" stroke="${theme.muted}" stroke-width="1"/>`);
   spec.rowLabels.forEach((l, r) =>
@@ -105,7 +102,7 @@ export function heatmapSvgBody(spec: HeatmapSpec, theme: FigureTheme, opts: { ce
   }
   // Colour bar: 24 stops, top = high.
   const n = 24;
-  const barH = Math.max(L.height, 60);
+  const barH = colourBarHeight(L.height, spec, theme);
   for (let i = 0; i < n; i++) {
     const v = L.domain[1] - ((i + 0.5) / n) * (L.domain[1] - L.domain[0]);
     out.push(`<rect x="${L.colourBarX}" y="${L.y0 + (i * barH) / n}" width="14" height="${barH / n + 0.5}" fill="${colourOf(spec.scale, L.domain, v)}"/>`);
@@ -117,6 +114,23 @@ export function heatmapSvgBody(spec: HeatmapSpec, theme: FigureTheme, opts: { ce
     const y = L.y0 + barH / 2;
     out.push(`<text x="${x}" y="${y}" text-anchor="middle" fill="${theme.muted}" transform="rotate(-90 ${x} ${y})">${escapeXml(spec.valueLabel)}</text>`);
   }
+  return out.join('');
+}
+
+/** Each cell's value written in it (when `annotate` and cells are large enough to read). */
+export function heatmapAnnotations(spec: HeatmapSpec, theme: FigureTheme): string {
+  const L = heatmapLayout(spec, theme);
+  if (!spec.annotate || L.cell < 22) return '';
+  const fs = theme.fontSize;
+  const out: string[] = [];
+  spec.values.forEach((row, r) =>
+    row.forEach((v, c) => {
+      const t = spec.scale === 'sequential' ? (v - L.domain[0]) / (L.domain[1] - L.domain[0] || 1) : Math.abs(v) / (L.domain[1] || 1);
+      // Dark ink on light cells: viridis is light at the top, RdBu at the centre.
+      const ink = spec.scale === 'sequential' ? (t > 0.6 ? '#000' : '#fff') : t > 0.6 ? '#fff' : '#000';
+      out.push(`<text x="${L.x0 + (c + 0.5) * L.cell}" y="${L.y0 + (r + 0.5) * L.cell + fs * 0.3}" text-anchor="middle" font-size="${Math.min(fs - 2, L.cell * 0.35)}" fill="${ink}">${escapeXml(fmt(v))}</text>`);
+    }),
+  );
   return out.join('');
 }
 

@@ -1,3 +1,100 @@
+import { useMemo, useState } from 'react';
+import { hasCheckpoints, RunPicker } from '../../shell/RunPicker';
+import { useWorkspace } from '../../shell/workspace';
+import { ALL_HEADS, attentionScale, defaultSteps, headChoices, headPatterns, isSoftmax, resolveStep, type HeadFilter } from './attentionData';
+import { CheckpointPatterns } from './components/CheckpointPatterns';
+import { PromptPicker } from './components/PromptPicker';
+import { StepSelect } from './components/StepSelect';
+import { HINT, SIDE_BY_SIDE } from './components/styles';
+import { useAttention, useRunInputs } from './useAttentionData';
+
+/**
+ * Attention patterns of two checkpoints of one run, side by side: for one prompt, every layer × head
+ * as a query × key heatmap (CircuitsVis's AttentionPatterns, one grid per checkpoint).
+ */
 export function AttentionView() {
-  return <p>Attention: not built yet.</p>;
+  const { runs } = useWorkspace();
+  const input = useRunInputs();
+  const { runId, details, samples } = input;
+  const checkpoints = details.data?.checkpoints ?? [];
+  const defaults = defaultSteps(checkpoints);
+
+  // Chosen steps belong to a run; another run starts from its first and last checkpoints.
+  const [chosen, setChosen] = useState<{ runId: string | null; a: number | null; b: number | null }>({ runId: null, a: null, b: null });
+  const mine = chosen.runId === runId ? chosen : { a: null, b: null };
+  const stepA = defaults ? resolveStep(mine.a, checkpoints, defaults[0]) : null;
+  const stepB = defaults ? resolveStep(mine.b, checkpoints, defaults[1]) : null;
+  const setStep = (side: 'a' | 'b', step: number) => setChosen({ runId, a: stepA, b: stepB, [side]: step });
+
+  const [filter, setFilter] = useState<HeadFilter>(ALL_HEADS);
+  const A = useAttention(runId, stepA, input.prompt);
+  // The same checkpoint on both sides is computed once.
+  const other = useAttention(runId, stepB === stepA ? null : stepB, input.prompt);
+  const B = stepB === stepA ? A : other;
+
+  const choices = headChoices([A.data, B.data]);
+  const softmax = isSoftmax(details.data?.manifest.config.model.attention, [A.data, B.data]);
+  const patternsA = useMemo(() => (A.data ? headPatterns(A.data, filter) : []), [A.data, filter]);
+  const patternsB = useMemo(() => (B.data ? headPatterns(B.data, filter) : []), [B.data, filter]);
+  const scale = useMemo(() => attentionScale(softmax, [...patternsA, ...patternsB]), [softmax, patternsA, patternsB]);
+
+  return (
+    <div data-testid="view-attention">
+      <div className="view__toolbar">
+        <RunPicker value={runId} onChange={input.setRunId} accept={hasCheckpoints} testId="attention-run" />
+        <StepSelect label="Left" steps={checkpoints} value={stepA} onChange={(s) => setStep('a', s)} testId="attention-step-a" />
+        <StepSelect label="Right" steps={checkpoints} value={stepB} onChange={(s) => setStep('b', s)} testId="attention-step-b" />
+        <label className="picker">
+          Layer{' '}
+          <select data-testid="attention-layer" value={String(filter.layer)} onChange={(e) => setFilter({ ...filter, layer: e.target.value === 'all' ? 'all' : Number(e.target.value) })}>
+            <option value="all">all</option>
+            {choices.layers.map((l) => (
+              <option key={l} value={l}>
+                {l}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="picker">
+          Head{' '}
+          <select data-testid="attention-head-filter" value={String(filter.head)} onChange={(e) => setFilter({ ...filter, head: e.target.value === 'all' ? 'all' : Number(e.target.value) })}>
+            <option value="all">all</option>
+            {Array.from({ length: choices.nHeads }, (_, h) => (
+              <option key={h} value={h}>
+                {h}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <PromptPicker samples={samples.data} value={input.prompt} onChange={(t) => input.setPrompt(t)} maxLen={details.data?.manifest.config.model.nCtx} testId="attention-prompt" />
+
+      {runs.status === 'error' && (
+        <p className="view__error" role="alert">
+          Could not list runs: {runs.error}
+        </p>
+      )}
+      {runs.data && !runId && <p className="view__empty">No run with checkpoints in this workspace: train one first.</p>}
+      {details.status === 'error' && (
+        <p className="view__error" role="alert">
+          Could not open run {runId}: {details.error}
+        </p>
+      )}
+      {samples.status === 'error' && (
+        <p className="view__error" role="alert">
+          Could not load example prompts: {samples.error} (typed prompts are not checked against the vocabulary)
+        </p>
+      )}
+      {details.data && !checkpoints.length && <p className="view__empty">Run {runId} has no checkpoints.</p>}
+      {checkpoints.length === 1 && <p style={HINT}>This run saved one checkpoint (step {checkpoints[0]}): both sides show it.</p>}
+      {stepA !== null && stepA === stepB && checkpoints.length > 1 && <p style={HINT}>Both sides show the same checkpoint: pick another step on one side to compare.</p>}
+
+      {runId && stepA !== null && stepB !== null && (
+        <div style={SIDE_BY_SIDE}>
+          <CheckpointPatterns runId={runId} step={stepA} state={A} patterns={patternsA} scale={scale} />
+          <CheckpointPatterns runId={runId} step={stepB} state={B} patterns={patternsB} scale={scale} />
+        </div>
+      )}
+    </div>
+  );
 }

@@ -1,3 +1,215 @@
+import { useMemo, useState, type ReactNode } from 'react';
+import type { LoraVsSteeringAnalysis } from '../../../../shared/analysis';
+import { fmt } from '../../figure/heatmapFigure';
+import { Panel } from '../../figure/Panel';
+import { seriesColour, useFigureTheme } from '../../figure/theme';
+import { useNavigate } from '../../shell/navigation';
+import { BarsChart } from './components/BarsChart';
+import { CosHeatmapPanel } from './components/CosHeatmapPanel';
+import { LogLinesChart } from './components/LogLinesChart';
+import { ScreenLegend } from './components/ScreenLegend';
+import {
+  METHODS,
+  METHOD_LABELS,
+  PC1_SERIES,
+  accuracyCsv,
+  accuracyRows,
+  cosMatrix,
+  deltaWCsv,
+  deltaWRows,
+  logDomain,
+  normRows,
+  pc1Csv,
+  pc1Rows,
+  pickStudy,
+  steeringCosRows,
+  steeringCsv,
+  studyLabel,
+  topShare,
+} from './loraSteeringData';
+import { useStudies, useStudy } from './useLoraSteeringData';
+
+const W = 440;
+const H = 280;
+
+/** A fixed-width grid cell, so a panel's caption wraps to its figure instead of widening the panel. */
+function Slot({ width, children }: { width: number; children: ReactNode }) {
+  return <div style={{ width: width + 30, maxWidth: '100%' }}>{children}</div>;
+}
+
+/**
+ * arXiv 2507.08218 on a small model: a LoRA fine-tune that induces out-of-context reasoning adds
+ * (nearly) one constant vector, so a steering vector reproduces it. One study = one record written by
+ * `oocr reproduce lora-vs-steering` (or the Train view's study form).
+ */
 export function LoraSteeringView() {
-  return <p>LoraSteering: not built yet.</p>;
+  const studies = useStudies();
+  const navigate = useNavigate();
+  const [chosen, setChosen] = useState<string | null>(null);
+  const id = pickStudy(studies.data, chosen);
+  const study = useStudy(id);
+
+  return (
+    <div className="view lora-steering-view" data-testid="view-lora-steering">
+      <div className="view__toolbar">
+        <strong>LoRA vs steering vectors</strong>
+        {studies.data && studies.data.length > 0 && (
+          <label className="picker">
+            Study{' '}
+            <select value={id ?? ''} onChange={(e) => setChosen(e.target.value)} data-testid="lora-study-picker">
+              {studies.data.map((s) => (
+                <option key={s.id} value={s.id}>
+                  {studyLabel(s)}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {study.status === 'loading' && <span className="view__loading" style={{ padding: 0 }}>Loading…</span>}
+      </div>
+      {studies.status === 'error' && (
+        <p className="view__error" role="alert">
+          Could not list the studies: {studies.error}{' '}
+          <button type="button" onClick={studies.reload}>
+            Retry
+          </button>
+        </p>
+      )}
+      {studies.status === 'loading' && !studies.data && <p className="view__loading">Looking for studies…</p>}
+      {studies.data && studies.data.length === 0 && (
+        <div className="view__empty" data-testid="lora-empty">
+          <p>No LoRA-vs-steering study in this workspace yet. A study fine-tunes a base model with LoRA, measures its per-token deltas, then trains steering vectors, and writes analyses/lora_vs_steering.json. Make one with</p>
+          <pre style={{ margin: '0.25rem 0 0.5rem' }}>oocr reproduce lora-vs-steering --base &lt;workspace&gt;/world-base --out &lt;workspace&gt;/my-study</pre>
+          <p>
+            or with the study form of the{' '}
+            <a href="#/train" onClick={(e) => (e.preventDefault(), navigate('train'))}>
+              Train view
+            </a>
+            .
+          </p>
+        </div>
+      )}
+      {study.status === 'error' && (
+        <p className="view__error" role="alert">
+          Could not read study {id}: {study.error}{' '}
+          <button type="button" onClick={study.reload}>
+            Retry
+          </button>
+        </p>
+      )}
+      {study.data && id && <StudyPanels study={study.data} />}
+    </div>
+  );
+}
+
+function StudyPanels({ study }: { study: LoraVsSteeringAnalysis }) {
+  const theme = useFigureTheme();
+  const matrix = useMemo(() => cosMatrix(study), [study]);
+  const pc1 = useMemo(() => pc1Rows(study), [study]);
+  const cos = useMemo(() => steeringCosRows(study), [study]);
+  const norms = useMemo(() => normRows(study), [study]);
+  const acc = useMemo(() => accuracyRows(study), [study]);
+  const dw = useMemo(() => deltaWRows(study), [study]);
+  const dwDomain = useMemo(() => logDomain(dw.rows, 'index'), [dw]);
+  const legendOf = (labels: readonly string[], offset = 0) => labels.map((label, i) => ({ label, colour: seriesColour(theme, i + offset) }));
+  const methodSeries = METHODS.map((m) => ({ key: m, label: METHOD_LABELS[m] }));
+  const pc1Legend = legendOf(PC1_SERIES.map((s) => s.label));
+  const methodLegend = legendOf(methodSeries.map((s) => s.label));
+  const dwLegend = legendOf(dw.series.map((s) => s.label));
+  const lora = study.lora;
+
+  return (
+    <>
+      <p className="panel__caption" data-testid="lora-study-summary" style={{ marginTop: 0 }}>
+        {study.kind === 'backdoor' ? 'Backdoor (trigger) task' : 'Locations task (codename city)'}, seed {study.seed}
+        {study.latentCity !== null ? `, latent city #${study.latentCity}` : ''}. LoRA rank {lora.rank}, α {lora.alpha} on {lora.targets.join(', ')} of layer{lora.layers.length > 1 ? 's' : ''} {lora.layers.join(', ')}; deltas and steering vectors at <code>{study.hook}</code>. Natural steering vector = PC1 of the deltas scaled to their mean norm; trained = one vector learned from scratch at the hook.
+      </p>
+      <div className="view__grid">
+        <CosHeatmapPanel matrix={matrix} />
+
+        <Slot width={W}>
+          <Panel
+            title="Variance along PC1"
+            caption={
+              <>
+                Share of the LoRA deltas’ second moment along their first principal component (uncentred: the “one direction” test), of their variance around the mean (centred), and their mean pairwise |cos|, per token set. Near 1 ⇒ the LoRA adds one vector, whatever the text.
+              </>
+            }
+            fileName="lora-delta-pc1"
+            legend={pc1Legend}
+            csv={() => pc1Csv(study)}
+            testId="lora-pc1-panel"
+          >
+            <BarsChart rows={pc1} categoryKey="group" series={PC1_SERIES} yDomain={[0, 1]} yTicks={[0, 0.25, 0.5, 0.75, 1]} yLabel="share / |cos|" width={W} height={H} />
+              <ScreenLegend entries={pc1Legend} />
+            <p className="panel__caption" style={{ margin: '0.25rem 0 0' }}>
+              Tokens: {pc1.map((r) => `${r.group} ${r.nTokens} (mean ‖Δ‖ ${fmt(r.meanNorm)})`).join(' · ')}
+            </p>
+          </Panel>
+        </Slot>
+
+        <Slot width={W - 80}>
+          <Panel
+            title="Trained vs natural steering vector"
+            caption={
+              <>
+                Cosine between the steering vector trained from scratch and the natural one (PC1 of the LoRA deltas), and between two trained seeds. The paper (Gemma 3 12B) found ≈0.5 and low across seeds: different vectors can induce the same behaviour.
+              </>
+            }
+            fileName="steering-vector-cosines"
+            legend={legendOf(['cosine'])}
+            csv={() => steeringCsv(study)}
+            testId="lora-steering-panel"
+          >
+            <BarsChart rows={cos} categoryKey="name" series={[{ key: 'value', label: 'cosine' }]} yDomain={[-1, 1]} yTicks={[-1, -0.5, 0, 0.5, 1]} yLabel="cosine" refLines={[{ y: 0, label: '' }]} width={W - 80} height={H} />
+            <p className="panel__caption" data-testid="lora-norms" style={{ margin: '0.25rem 0 0' }}>
+              Norms: {norms.map((n) => `${n.name} ${fmt(n.value)}`).join(' · ')}
+            </p>
+          </Panel>
+        </Slot>
+
+        <Slot width={W}>
+          <Panel
+            title="Held-out accuracy"
+            caption={
+              <>
+                Accuracy on the held-out questions that need out-of-context reasoning (“held-out”) and on unrelated questions the base model already answers (“side effects”: lower = the intervention broke something), for the base model, the LoRA, and each steering vector added at every position. Dashed: chance on the held-out questions ({fmt(study.chance)}).
+              </>
+            }
+            fileName="lora-steering-accuracy"
+            legend={methodLegend}
+            csv={() => accuracyCsv(study)}
+            testId="lora-accuracy-panel"
+          >
+            <BarsChart rows={acc} categoryKey="measure" series={methodSeries} yDomain={[0, 1.05]} yTicks={[0, 0.25, 0.5, 0.75, 1]} yLabel="accuracy" refLines={[{ y: study.chance, label: 'chance', dashed: true }]} width={W} height={H} />
+              <ScreenLegend entries={methodLegend} />
+          </Panel>
+        </Slot>
+
+        <Slot width={W}>
+          <Panel
+            title="ΔW singular values"
+            caption={
+              <>
+                Singular values of each LoRA update ΔW = (α/r)·B·A, log scale. It has rank ≤ r = {lora.rank}; values past r are float round-off. σ₁’s share of Σσ: {study.delta_w_singular_values.map((w) => `${w.weight} ${fmt(topShare(w.values))}`).join(', ')}.
+              </>
+            }
+            fileName="lora-delta-w-singular-values"
+            legend={dwLegend}
+            csv={() => deltaWCsv(study)}
+            testId="lora-deltaw-panel"
+          >
+            {dw.rows.length ? (
+              <>
+                <LogLinesChart rows={dw.rows} xKey="index" series={dw.series} domain={dwDomain} xLabel="index k" yLabel="σₖ" markX={dw.rows.length > lora.rank ? { x: lora.rank + 0.5, label: `r = ${lora.rank}` } : undefined} width={W} height={H} />
+                <ScreenLegend entries={dwLegend} />
+              </>
+            ) : (
+              <p className="view__empty">The record holds no ΔW singular values.</p>
+            )}
+          </Panel>
+        </Slot>
+      </div>
+    </>
+  );
 }

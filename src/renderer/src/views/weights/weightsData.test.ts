@@ -9,7 +9,10 @@ import {
   headStats,
   linearDomain,
   nearestStepIndex,
+  axisTicks,
   niceCeil,
+  niceStep,
+  linearTicks,
   nuclearCsv,
   nuclearRows,
   numericalRank,
@@ -68,7 +71,7 @@ describe('steps', () => {
   });
   it('finds the nearest checkpoint, earlier on ties', () => {
     expect(nearestStepIndex([250, 1000, 2000], 2000)).toBe(2);
-    expect(nearestStepIndex([250, 1000, 2000], 600)).toBe(1);
+    expect(nearestStepIndex([250, 1000, 2000], 700)).toBe(1);
     expect(nearestStepIndex([250, 1000, 2000], 625)).toBe(0);
     expect(nearestStepIndex([], 5)).toBe(-1);
   });
@@ -112,6 +115,7 @@ describe('domains', () => {
     const d = decadeDomain(ext);
     expect(d).toEqual([10, 100]);
     expect(decadeTicks([1e-3, 1e3])).toEqual([1e-3, 1e-2, 1e-1, 1, 10, 100, 1000]);
+    expect(decadeTicks([10, 100])).toEqual([10, 20, 50, 100]);
     expect(decadeDomain([5, 5])).toEqual([1, 10]);
     expect(decadeDomain(null)).toBeNull();
   });
@@ -123,11 +127,32 @@ describe('domains', () => {
     expect(shared?.[1]).toBe(1000);
   });
   it('linear domains start at 0 with a nice top', () => {
-    expect(linearDomain(nuclearRows(FACTORIZED), 'step')).toEqual([0, 1000]);
+    expect(linearDomain(nuclearRows(FACTORIZED), 'step')).toEqual([0, 600]);
     expect(niceCeil(420)).toBe(500);
     expect(niceCeil(230)).toBe(250);
     expect(niceCeil(0)).toBe(1);
     expect(positiveExtent([{ step: 5, h0: null }], 'step')).toBeNull();
+  });
+});
+
+describe('axisTicks', () => {
+  it('few checkpoint steps: every one', () => {
+    expect(axisTicks(250, 2000, FACTORIZED.steps)).toEqual([250, 1000, 2000]);
+  });
+  it('many indices: 1 then round multiples', () => {
+    expect(axisTicks(1, 128)).toEqual([1, 20, 40, 60, 80, 100, 120]);
+    expect(axisTicks(1, 8)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(axisTicks(0, 20000)).toEqual([0, 5000, 10000, 15000, 20000]);
+    expect(axisTicks(1, 1)).toEqual([1]);
+    expect(niceStep(127, 6)).toBe(20);
+    expect(niceStep(0, 6)).toBe(1);
+    expect(axisTicks(1, 16)).toEqual([1, 2, 4, 6, 8, 10, 12, 14, 16]);
+    expect(niceStep(15, 6, true)).toBe(2);
+  });
+  it('linear ticks for the nuclear-norm axis', () => {
+    expect(linearTicks([0, 600])).toEqual([0, 200, 400, 600]);
+    expect(linearTicks([0, 500])).toEqual([0, 100, 200, 300, 400, 500]);
+    expect(linearTicks([0, 1.2])).toEqual([0, 0.25, 0.5, 0.75, 1]);
   });
 });
 

@@ -120,19 +120,22 @@ export function spectrumExtent(spec: OvSpectrum, top?: number): [number, number]
 /** A log axis domain spanning whole decades around [lo, hi] (or null). */
 export function decadeDomain(ext: [number, number] | null): [number, number] | null {
   if (!ext) return null;
-  const lo = 10 ** Math.floor(Math.log10(ext[0]));
-  let hi = 10 ** Math.ceil(Math.log10(ext[1]));
+  const lo = Number(`1e${Math.floor(Math.log10(ext[0]))}`);
+  let hi = Number(`1e${Math.ceil(Math.log10(ext[1]))}`);
   if (hi <= lo) hi = lo * 10;
   return [lo, hi];
 }
 
-/** Powers of ten inside a decade domain (log-axis ticks). */
+/** Powers of ten inside a decade domain (log-axis ticks); 2× and 5× too when it spans ≤ 2 decades. */
 export function decadeTicks(domain: [number, number]): number[] {
   const a = Math.round(Math.log10(domain[0]));
   const b = Math.round(Math.log10(domain[1]));
   const step = Math.max(1, Math.ceil((b - a) / 8));
   const out: number[] = [];
-  for (let e = a; e <= b; e += step) out.push(10 ** e);
+  for (let e = a; e <= b; e += step) {
+    out.push(Number(`1e${e}`));
+    if (b - a <= 2 && e < b) out.push(Number(`2e${e}`), Number(`5e${e}`));
+  }
   return out;
 }
 
@@ -142,12 +145,50 @@ export function linearDomain(rows: readonly ChartRow[], skip: string): [number, 
   return ext ? [0, niceCeil(ext[1] * 1.05)] : null;
 }
 
-/** Rounds up to 1, 2, 2.5 or 5 × a power of ten. */
+const MANTISSAS = [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10];
+
+/** Rounds up to a round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 × a power of ten). */
 export function niceCeil(v: number): number {
   if (!(v > 0)) return 1;
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v * (1 - 1e-12)) return m * p;
+  const p = Number(`1e${Math.floor(Math.log10(v))}`);
+  for (const m of MANTISSAS) if (m * p >= v * (1 - 1e-12)) return m * p;
   return 10 * p;
+}
+
+/**
+ * A round step (1, 2, 2.5 or 5 × 10ⁿ; no 2.5 below 10 when `integer`) giving closest to `count`
+ * intervals over `span`; ties go to the larger step.
+ */
+export function niceStep(span: number, count: number, integer = false): number {
+  if (!(span > 0)) return 1;
+  const p = Number(`1e${Math.floor(Math.log10(span / Math.max(1, count)))}`);
+  let best = Infinity;
+  for (const m of [1, 2, 2.5, 5, 10]) {
+    const st = m * p;
+    if (integer && !Number.isInteger(st)) continue;
+    if (best === Infinity || Math.abs(span / st - count) <= Math.abs(span / best - count)) best = st;
+  }
+  return best === Infinity ? 1 : best;
+}
+
+/** Ticks 0, step, … up to a linear domain's top (nuclear-norm axes). */
+export function linearTicks(domain: [number, number], count = 4): number[] {
+  const step = niceStep(domain[1] - domain[0], count);
+  const out: number[] = [];
+  for (let t = Math.ceil(domain[0] / step) * step; t <= domain[1] * (1 + 1e-12); t += step) out.push(Number(t.toPrecision(12)));
+  return out;
+}
+
+/**
+ * X ticks over [lo, hi]: every value of `exact` when there are few (the checkpoint steps), else lo
+ * and the multiples of a 1-2-5 step (`index 1, 20, 40, …`).
+ */
+export function axisTicks(lo: number, hi: number, exact?: readonly number[], count = 6): number[] {
+  if (exact && exact.length <= 9) return [...exact];
+  const step = Math.max(1, niceStep(hi - lo, count, true));
+  const out = [lo];
+  for (let t = Math.ceil(lo / step) * step; t <= hi; t += step) if (t - out[out.length - 1] >= step * 0.5) out.push(t);
+  return out;
 }
 
 /** Union of two domains (either may be null): the shared-y-axis option. */

@@ -6,7 +6,8 @@ import { Panel } from '../../../figure/Panel';
 import { seriesColour, useFigureTheme } from '../../../figure/theme';
 import { RunPicker, hasCheckpoints } from '../../../shell/RunPicker';
 import type { AsyncState } from '../../../shell/useAsync';
-import { EFFECTIVE_RANK_SHARE, decadeTicks, headKey, headLabel, headStats, nuclearCsv, nuclearRows, spectrumCsv, spectrumRows, type ChartRow } from '../weightsData';
+import { EFFECTIVE_RANK_SHARE, axisTicks, decadeTicks, linearTicks, headKey, headLabel, headStats, nuclearCsv, nuclearRows, spectrumCsv, spectrumRows, type ChartRow } from '../weightsData';
+import { ScreenLegend } from './ScreenLegend';
 import { SeriesLineChart } from './SeriesLineChart';
 
 export interface OvColumnProps {
@@ -45,6 +46,10 @@ export function OvColumn({ side, runId, onRun, spectrum, onRetry, stepIndex, top
   const kind = spec ? (spec.ov === 'factorized' ? `factorized W_O W_V (rank ≤ ${spec.ovRank ?? '?'})` : spec.ov === 'combined' ? 'combined W_OV' : spec.ov) : null;
   const pct = Math.round(EFFECTIVE_RANK_SHARE * 100);
   const many = spec ? spec.heads.length > 4 : false;
+  // Dots where a series has few drawable points (a low-rank spectrum would be a short stub otherwise).
+  const svDots = !many && svRows.length > 0 && Object.keys(svRows[0]).some((k) => k !== 'index' && svRows.filter((r) => r[k] !== null).length <= 32);
+  const svTicks = useMemo(() => axisTicks(1, Math.max(1, svRows.length)), [svRows.length]);
+  const nnTicks = useMemo(() => (spec && spec.steps.length ? axisTicks(spec.steps[0], spec.steps[spec.steps.length - 1], spec.steps) : undefined), [spec]);
 
   return (
     <div className="weights__column" data-testid="weights-column" data-side={side} data-run={runId ?? ''} style={{ display: 'flex', flexDirection: 'column', gap: '0.75rem', flex: `1 1 ${width + 40}px`, minWidth: 0 }}>
@@ -65,10 +70,10 @@ export function OvColumn({ side, runId, onRun, spectrum, onRetry, stepIndex, top
         </p>
       )}
       {!spec && spectrum.status === 'loading' && <p className="view__loading">Computing the OV spectrum of {runId}…</p>}
-      {!spec && spectrum.status === 'idle' && <p className="view__empty">Pick a run.</p>}
+      {!spec && spectrum.status === 'idle' && <p className="view__loading">Choosing runs (reading each run’s OV parameterisation)…</p>}
       {spec && step !== undefined && (
         <>
-          <p className="weights__stats" data-testid="weights-stats" style={{ margin: 0, fontSize: '0.9rem' }}>
+          <p className="weights__stats" data-testid="weights-stats" style={{ margin: 0, fontSize: '0.9rem', minHeight: '2.6em' }}>
             Step {step}
             {spec.steps.length > 1 ? ` (checkpoint ${stepIndex + 1}/${spec.steps.length})` : ''} · effective rank ({pct}% of ‖W_OV‖<sub>*</sub>):{' '}
             {stats.map((s, i) => (
@@ -76,7 +81,7 @@ export function OvColumn({ side, runId, onRun, spectrum, onRetry, stepIndex, top
                 {i > 0 ? ', ' : ''}
                 {spec.heads.length > 1 ? `${s.label} ` : ''}
                 <strong data-testid="weights-effective-rank">{s.effectiveRank}</strong>
-                {spec.heads.length === 1 ? ` of ${s.size} (numerical rank ${s.numericalRank}, ‖W_OV‖* = ${fmt(s.nuclear)})` : ''}
+                {spec.heads.length === 1 ? ` / ${s.size} · numerical rank ${s.numericalRank} · ‖W_OV‖* ${fmt(s.nuclear)}` : ''}
               </span>
             ))}
           </p>
@@ -94,8 +99,9 @@ export function OvColumn({ side, runId, onRun, spectrum, onRetry, stepIndex, top
             testId="weights-sv-panel"
           >
             <div ref={svBox}>
-              <SeriesLineChart rows={svRows} xKey="index" series={series} xLabel="index k" yLabel="σₖ" yScale="log" yDomain={svDomain} yTicks={svDomain ? decadeTicks(svDomain) : undefined} width={width} dots={svRows.length <= 32 && !many} />
+              <SeriesLineChart rows={svRows} xKey="index" series={series} xLabel="index k" yLabel="σₖ" yScale="log" yDomain={svDomain} yTicks={svDomain ? decadeTicks(svDomain) : undefined} width={width} xTicks={svTicks} dots={svDots} />
             </div>
+            <ScreenLegend entries={legend} />
           </Panel>
           <Panel
             title="Nuclear norm over training"
@@ -107,8 +113,9 @@ export function OvColumn({ side, runId, onRun, spectrum, onRetry, stepIndex, top
             testId="weights-nuclear-panel"
           >
             <div ref={nnBox}>
-              <SeriesLineChart rows={nnRows} xKey="step" series={series} xLabel="step" yLabel="‖W_OV‖*" yScale="linear" yDomain={nuclearDomain} markX={step} width={width} height={240} dots={!many} />
+              <SeriesLineChart rows={nnRows} xKey="step" series={series} xLabel="step" yLabel="‖W_OV‖*" yScale="linear" yDomain={nuclearDomain} yTicks={nuclearDomain ? linearTicks(nuclearDomain) : undefined} markX={step} xTicks={nnTicks} width={width} height={240} dots={!many} />
             </div>
+            <ScreenLegend entries={legend} />
           </Panel>
         </>
       )}

@@ -18,6 +18,7 @@ export interface SeriesLineChartProps {
   /** Fixed y domain (shared between columns); default recharts' auto. */
   yDomain?: [number, number] | null;
   yTicks?: number[];
+  xTicks?: number[];
   /** A vertical marker (e.g. the selected step). */
   markX?: number;
   width?: number;
@@ -32,14 +33,19 @@ export function logTick(v: number): string {
   const e = Math.log10(v);
   if (Math.abs(e - Math.round(e)) < 1e-9) {
     const n = Math.round(e);
-    if (n >= -1 && n <= 3) return String(10 ** n);
+    if (n >= 0 && n <= 3) return String(Number(`1e${n}`));
     return `10${String(n).replace(/./g, (c) => supDigits[c] ?? c)}`;
   }
-  return fmt(v);
+  return v >= 1e-3 && v < 1e4 ? String(Number(v.toPrecision(3))) : fmt(v);
+}
+
+/** Integers as integers, else the short number. */
+export function linearTick(v: number): string {
+  return Number.isInteger(v) ? String(v) : fmt(v);
 }
 
 /** A fixed-size recharts line chart, one line per series, coloured and sized from the figure theme. */
-export function SeriesLineChart({ rows, xKey, series, xLabel, yLabel, yScale, yDomain, yTicks, markX, width = 500, height = 280, dots }: SeriesLineChartProps) {
+export function SeriesLineChart({ rows, xKey, series, xLabel, yLabel, yScale, yDomain, yTicks, xTicks, markX, width = 500, height = 280, dots }: SeriesLineChartProps) {
   const theme = useFigureTheme();
   const tick = { fontSize: theme.fontSize, fill: theme.foreground };
   const label = { fontSize: theme.fontSize, fill: theme.muted };
@@ -50,6 +56,7 @@ export function SeriesLineChart({ rows, xKey, series, xLabel, yLabel, yScale, yD
         dataKey={xKey}
         type="number"
         domain={['dataMin', 'dataMax']}
+        ticks={xTicks}
         allowDecimals={false}
         tick={tick}
         stroke={theme.muted}
@@ -62,7 +69,7 @@ export function SeriesLineChart({ rows, xKey, series, xLabel, yLabel, yScale, yD
         allowDataOverflow={!!yDomain}
         tick={tick}
         stroke={theme.muted}
-        tickFormatter={yScale === 'log' ? logTick : (v: number) => fmt(v)}
+        tickFormatter={yScale === 'log' ? logTick : linearTick}
         width={58}
         label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 2, style: { textAnchor: 'middle' }, ...label }}
       />

@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { SCREEN_THEME } from '../../figure/theme';
+import { heatmapLayout } from '../../figure/heatmapFigure';
+import {
+  attentionCsv,
+  attentionScale,
+  cellSize,
+  defaultSteps,
+  gridColumns,
+  gridSvg,
+  headChoices,
+  headPatterns,
+  isSoftmax,
+  patternSpec,
+  resolveStep,
+} from './attentionData';
+import { checkPromptText, diffPositions, exampleOf, examplePrompts } from './components/promptText';
+import { linearAttentionEarly, linearAttentionLate, softmaxAttention, worldSamples } from './mocks/attention';
+
+describe('headPatterns', () => {
+  it('takes prompt 0 of every layer and head, head-major, labelled L{l}H{h}', () => {
+    const ps = headPatterns(softmaxAttention);
+    expect(ps.map((p) => p.label)).toEqual(['L0H0', 'L1H0', 'L0H1', 'L1H1']);
+    expect(ps[2].values).toBe(softmaxAttention.layers[0].heads[1][0]);
+    expect(ps[0].values).toHaveLength(6);
+    expect(ps[0].values[0]).toHaveLength(6);
+    expect(gridColumns(ps)).toBe(2);
+  });
+
+  it('filters by layer and/or head', () => {
+    expect(headPatterns(softmaxAttention, { layer: 1, head: 'all' }).map((p) => p.label)).toEqual(['L1H0', 'L1H1']);
+    expect(headPatterns(softmaxAttention, { layer: 'all', head: 1 }).map((p) => p.label)).toEqual(['L0H1', 'L1H1']);
+    expect(headPatterns(softmaxAttention, { layer: 0, head: 0 }).map((p) => p.label)).toEqual(['L0H0']);
+    expect(headPatterns(softmaxAttention, { layer: 7, head: 'all' })).toEqual([]);
+    expect(gridColumns([])).toBe(1);
+  });
+
+  it('lists the layers and head count of both checkpoints', () => {
+    expect(headChoices([softmaxAttention, undefined])).toEqual({ layers: [0, 1], nHeads: 2 });
+    expect(headChoices([linearAttentionEarly])).toEqual({ layers: [0], nHeads: 1 });
+    expect(headChoices([])).toEqual({ layers: [], nHeads: 0 });
+  });
+});
+
+describe('attention scale', () => {
+  it('softmax: fixed 0..1 sequential', () => {
+    const s = attentionScale(true, headPatterns(softmaxAttention));
+    expect(s.scale).toBe('sequential');
+    expect(s.domain).toEqual([0, 1]);
+  });
+
+  it('linear with negative scores: diverging, symmetric, shared by both checkpoints', () => {
+    const both = [...headPatterns(linearAttentionEarly), ...headPatterns(linearAttentionLate)];
+    const s = attentionScale(false, both);
+    expect(s.scale).toBe('diverging');
+    const all = both.flatMap((p) => p.values.flat());
+    const m = Math.max(...all.map(Math.abs));
+    expect(s.domain).toEqual([-m, m]);
+    // Early has the larger scores, so the late checkpoint alone would use a narrower scale.
+    expect(attentionScale(false, headPatterns(linearAttentionLate)).domain[1]).toBeLessThan(m);
+  });
+
+  it('linear without negative scores: sequential from 0 to the largest score', () => {
+    const s = attentionScale(false, [{ layer: 0, head: 0, label: 'L0H0', values: [[2, 0], [0.5, 3]] }]);
+    expect(s).toMatchObject({ scale: 'sequential', domain: [0, 3] });
+  });
+
+  it('detects softmax from the config, else from the rows', () => {
+    expect(isSoftmax('linear', [softmaxAttention])).toBe(false);
+    expect(isSoftmax('softmax', [linearAttentionEarly])).toBe(true);
+    expect(isSoftmax(undefined, [softmaxAttention])).toBe(true);
+    expect(isSoftmax(undefined, [softmaxAttention, linearAttentionEarly])).toBe(false);
+  });
+});
+
+describe('attention CSV', () => {
+  it('writes one row per layer, head, query and key, with token names', () => {
+    const ps = headPatterns(softmaxAttention, { layer: 0, head: 1 });
+    const lines = attentionCsv(softmaxAttention.tokens, ps).trim().split('\n');
+    expect(lines[0]).toBe('layer,head,query,query_token,key,key_token,weight');
+    expect(lines).toHaveLength(1 + 36);
+    const v = softmaxAttention.layers[0].heads[1][0][5][2];
+    expect(lines[1 + 5 * 6 + 2]).toBe(`0,1,5,end,2,rel_dist,${v}`);
+  });
+});
+
+describe('attention figure', () => {
+  it('sizes cells by prompt length', () => {
+    expect(cellSize(6)).toBe(26);
+    expect(cellSize(8)).toBe(20);
+    expect(cellSize(16)).toBe(16);
+    expect(cellSize(60)).toBe(16);
+  });
+
+  it('composes every head into one SVG, laid out in a column per layer', () => {
+    const ps = headPatterns(softmaxAttention);
+    const scale = attentionScale(true, ps);
+    const items = ps.map((p) => ({ label: p.label, spec: patternSpec(p, softmaxAttention.tokens, scale) }));
+    const g = gridSvg(items, gridColumns(ps), SCREEN_THEME);
+    const L = heatmapLayout(items[0].spec, SCREEN_THEME);
+    expect(g.body.match(/<g transform="translate\(/g)).toHaveLength(2 * items.length);
+    for (const p of ps) expect(g.body).toContain(`>${p.label}</text>`);
+    // 2 columns, 2 rows of equal heatmaps, 12 px apart; each row has a label line above.
+    expect(g.width).toBeCloseTo(2 * L.totalWidth + 12);
+    expect(g.height).toBeCloseTo(2 * (L.totalHeight + SCREEN_THEME.fontSize + 6) + 12);
+    // Vector cells: one rect per cell of every head (plus frame and colour bar).
+    expect((g.body.match(/<rect /g) ?? []).length).toBeGreaterThanOrEqual(items.length * 36);
+    expect(g.body).toContain('translate(0 0)');
+    expect(g.body).toContain(`translate(${L.totalWidth + 12} 0)`);
+  });
+});
+
+describe('checkpoint steps', () => {
+  it('defaults to the first and last checkpoint', () => {
+    expect(defaultSteps([250, 500, 2000])).toEqual([250, 2000]);
+    expect(defaultSteps([2500])).toEqual([2500, 2500]);
+    expect(defaultSteps([])).toBeNull();
+  });
+
+  it('keeps a chosen step only when the run has it', () => {
+    expect(resolveStep(500, [250, 500], 250)).toBe(500);
+    expect(resolveStep(750, [250, 500], 250)).toBe(250);
+    expect(resolveStep(null, [250, 500], 500)).toBe(500);
+  });
+});
+
+describe('prompt text', () => {
+  const vocab = worldSamples.vocab;
+
+  it('accepts known tokens and empty text (backend default)', () => {
+    expect(checkPromptText('  city_0   rel_dist end ', vocab)).toEqual({ tokens: ['city_0', 'rel_dist', 'end'], unknown: [], error: null });
+    expect(checkPromptText('   ', vocab).error).toBeNull();
+  });
+
+  it('lists unknown tokens once each', () => {
+    const c = checkPromptText('city_0 citty_3 foo citty_3 end', vocab);
+    expect(c.unknown).toEqual(['citty_3', 'foo']);
+    expect(c.error).toBe('unknown tokens: citty_3, foo');
+  });
+
+  it('checks length against the context and a required length', () => {
+    expect(checkPromptText('end end end', vocab, { maxLen: 2 }).error).toMatch(/exceed the model's context of 2/);
+    expect(checkPromptText('end end', vocab, { length: 3 }).error).toMatch(/needs 3/);
+    expect(checkPromptText('end end end', vocab, { length: 3, maxLen: 6 }).error).toBeNull();
+  });
+
+  it('does not flag tokens before the vocabulary is known', () => {
+    expect(checkPromptText('anything goes', undefined).error).toBeNull();
+  });
+
+  it('finds examples by split and by their text', () => {
+    const ex = examplePrompts(worldSamples);
+    expect(ex).toHaveLength(6);
+    expect(ex[0]).toMatchObject({ key: '0:0', set: 'world_country', answer: 'country_0' });
+    expect(exampleOf(worldSamples, ` ${ex[3].tokens.join('  ')} `)?.key).toBe('1:1');
+    expect(exampleOf(worldSamples, 'end')).toBeUndefined();
+    expect(exampleOf(worldSamples, '')).toBeUndefined();
+  });
+
+  it('finds where a corrupted prompt differs', () => {
+    expect(diffPositions(['a', 'b', 'c'], ['a', 'x', 'c'])).toEqual([1]);
+    expect(diffPositions(['a'], ['b', 'c'])).toEqual([0]);
+  });
+});

@@ -1,0 +1,111 @@
+import { useMemo } from 'react';
+import { Bar, BarChart, CartesianGrid, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
+import type { LensAnalysis } from '../../../../../shared/api';
+import { standaloneSvg } from '../../../figure/exportFigure';
+import { Heatmap, heatmapSvgBody } from '../../../figure/Heatmap';
+import { fmt, heatmapLayout } from '../../../figure/heatmapFigure';
+import { Panel } from '../../../figure/Panel';
+import { useFigureTheme } from '../../../figure/theme';
+import { dlaChartHeight, dlaCsv, dlaSummary, lensCsv, lensMatrix, lensRanks } from '../lensPatchingData';
+
+/** (a) The logit lens: probability of the top tokens (and the answer) at each depth, with the answer's rank per hook. */
+export function LogitLensPanel({ lens, topK }: { lens: LensAnalysis; topK: number }) {
+  const theme = useFigureTheme();
+  const m = useMemo(() => lensMatrix(lens), [lens]);
+  const ranks = useMemo(() => lensRanks(lens), [lens]);
+  const pos = lens.lens.position;
+  const title = 'Logit lens';
+  return (
+    <Panel
+      title={title}
+      testId="lens-heatmap"
+      fileName={`logit-lens-${lens.id}-step-${lens.step}`}
+      caption={
+        <>
+          Probability of each token when the {lens.lens.layerNorm ? 'final LayerNorm (statistics recomputed per hook) and ' : ''}unembedding read the residual stream at
+          each depth, position {pos} (<code>{lens.tokens[pos]}</code>). Columns: the answer, then every token in some hook's top {topK}; grey = not in that hook's top {topK}; colour from 0 to the largest probability shown. Answer{' '}
+          <strong>{lens.answer}</strong>, rank by depth: {ranks.map((r) => (r.rank === null ? '–' : r.rank)).join(' → ')}.
+        </>
+      }
+      csv={() => lensCsv(lens)}
+      svg={() => {
+        const L = heatmapLayout(m.spec, theme);
+        return standaloneSvg(heatmapSvgBody(m.spec, theme), L.totalWidth, L.totalHeight, theme, { title: `Logit lens: ${lens.id}, step ${lens.step}, answer ${lens.answer}` });
+      }}
+    >
+      <Heatmap {...m.spec} />
+      <table className="data" data-testid="lens-ranks" style={{ marginTop: '0.5rem' }}>
+        <thead>
+          <tr>
+            <th>depth</th>
+            <th>hook</th>
+            <th>rank of {lens.answer}</th>
+            <th>p({lens.answer})</th>
+            <th>top-1</th>
+            <th>p(top-1)</th>
+          </tr>
+        </thead>
+        <tbody>
+          {ranks.map((r) => (
+            <tr key={r.hook}>
+              <td className="num">{r.depth}</td>
+              <td>
+                <code>{r.hook}</code>
+              </td>
+              <td className="num">{r.rank ?? '–'}</td>
+              <td className="num">{r.answerProb === null ? '–' : fmt(r.answerProb)}</td>
+              <td>{r.topToken}</td>
+              <td className="num">{fmt(r.topProb)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Panel>
+  );
+}
+
+/** (b) Direct logit attribution: each component's direct contribution to the answer logit, as horizontal bars. */
+export function DlaPanel({ lens }: { lens: LensAnalysis }) {
+  const theme = useFigureTheme();
+  const s = useMemo(() => dlaSummary(lens), [lens]);
+  const data = useMemo(() => s.bars.map((b) => ({ label: b.label, raises: b.value >= 0 ? b.value : null, lowers: b.value < 0 ? b.value : null })), [s]);
+  const up = theme.palette[0];
+  const down = theme.palette[5];
+  const target = s.baseline ? `logit(${lens.answer}) − logit(${s.baseline})` : `logit(${lens.answer})`;
+  const height = dlaChartHeight(data.length);
+  return (
+    <Panel
+      title="Direct logit attribution"
+      testId="lens-dla"
+      fileName={`dla-${lens.id}-step-${lens.step}`}
+      caption={
+        <>
+          Direct contribution of each component to {target} at position {s.position}. Bias (unembedding and final LayerNorm biases, not drawn): <strong>{fmt(s.bias)}</strong>; total{' '}
+          {s.baseline ? 'logit difference' : 'logit'}: <strong data-testid="dla-total">{fmt(s.logit)}</strong> (Σ components + bias = {fmt(s.sum)}).{' '}
+          {s.layerNorm === 'frozen-scale' ? 'Final LayerNorm scale frozen at its value on the full residual: the sum is exact, each bar is not an ablation effect.' : 'No LayerNorm: exactly linear.'}
+        </>
+      }
+      csv={() => dlaCsv(lens)}
+      legend={[
+        { label: 'raises', colour: up },
+        { label: 'lowers', colour: down },
+      ]}
+    >
+      <BarChart width={460} height={height} data={data} layout="vertical" stackOffset="sign" margin={{ top: 8, right: 24, bottom: 20, left: 8 }}>
+        <CartesianGrid stroke={theme.grid} horizontal={false} />
+        <XAxis
+          type="number"
+          stroke={theme.muted}
+          tick={{ fill: theme.foreground, fontSize: theme.fontSize }}
+          tickFormatter={(v: number) => fmt(v)}
+          label={{ value: `contribution to ${s.baseline ? 'logit difference' : 'logit'}`, position: 'insideBottom', offset: -12, fill: theme.muted, fontSize: theme.fontSize }}
+        />
+        <YAxis type="category" dataKey="label" width={80} stroke={theme.muted} tick={{ fill: theme.foreground, fontSize: theme.fontSize }} interval={0} />
+        <ReferenceLine x={0} stroke={theme.foreground} />
+        <Tooltip formatter={(v) => (typeof v === 'number' ? fmt(v) : String(v))} isAnimationActive={false} />
+        <Bar dataKey="raises" name="raises" stackId="dla" fill={up} isAnimationActive={false} />
+        <Bar dataKey="lowers" name="lowers" stackId="dla" fill={down} isAnimationActive={false} />
+      </BarChart>
+    </Panel>
+  );
+}

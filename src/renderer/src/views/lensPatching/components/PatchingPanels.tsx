@@ -1,0 +1,87 @@
+import { useMemo } from 'react';
+import type { PatchingAnalysis } from '../../../../../shared/api';
+import { standaloneSvg } from '../../../figure/exportFigure';
+import { Heatmap, heatmapSvgBody } from '../../../figure/Heatmap';
+import { fmt, heatmapLayout, type HeatmapSpec } from '../../../figure/heatmapFigure';
+import { Panel } from '../../../figure/Panel';
+import { useFigureTheme } from '../../../figure/theme';
+import { headPatchingCsv, headPatchingSpec, patchingSummary, residPatchingCsv, residPatchingSpec } from '../lensPatchingData';
+
+const METRIC = '(LD_patched − LD_corrupted) / (LD_clean − LD_corrupted), LD = logit(answer) − logit(wrong) at the last position: 1 = the patch restores the clean answer, 0 = no effect.';
+
+/** The clean and corrupted prompts (changed tokens marked), the answer and wrong tokens and both logit differences. */
+export function PatchingInputs({ p }: { p: PatchingAnalysis }) {
+  const s = patchingSummary(p);
+  const tokens = (ts: string[]) =>
+    ts.map((t, i) => (
+      <span key={i}>
+        {i > 0 && ' '}
+        {s.changed.includes(i) ? <mark>{t}</mark> : t}
+      </span>
+    ));
+  return (
+    <div data-testid="patching-inputs" style={{ fontSize: '0.9rem', margin: '0.25rem 0 0.5rem' }}>
+      <div>
+        Clean: <code data-testid="patching-clean">{tokens(p.tokens)}</code> · corrupted: <code data-testid="patching-corrupted">{tokens(p.corrupted)}</code>
+      </div>
+      <div>
+        Answer <strong data-testid="patching-answer">{p.answer}</strong> vs wrong <strong data-testid="patching-wrong">{p.wrong}</strong> · logit difference clean {fmt(s.cleanLogitDiff)}, corrupted {fmt(s.corruptedLogitDiff)}
+        {s.changed.length === 0 && ' · the corrupted prompt equals the clean one'}
+      </div>
+      {s.unstable && (
+        <div className="view__error" role="alert" data-testid="patching-unstable">
+          The corruption barely changes the logit difference ({fmt(s.cleanLogitDiff)} → {fmt(s.corruptedLogitDiff)}): the normalised metric divides by a small number, so read these maps with care (pick another wrong token or corrupted prompt).
+        </div>
+      )}
+    </div>
+  );
+}
+
+function PatchingHeatmapPanel({ title, testId, fileName, spec, caption, csv }: { title: string; testId: string; fileName: string; spec: HeatmapSpec; caption: string; csv: () => string }) {
+  const theme = useFigureTheme();
+  return (
+    <Panel
+      title={title}
+      testId={testId}
+      fileName={fileName}
+      caption={caption}
+      csv={csv}
+      svg={() => {
+        const L = heatmapLayout(spec, theme);
+        return standaloneSvg(heatmapSvgBody(spec, theme), L.totalWidth, L.totalHeight, theme, { title });
+      }}
+    >
+      <Heatmap {...spec} />
+    </Panel>
+  );
+}
+
+/** (c) Residual stream patching, layer × position. */
+export function ResidPatchingPanel({ p }: { p: PatchingAnalysis }) {
+  const spec = useMemo(() => residPatchingSpec(p), [p]);
+  return (
+    <PatchingHeatmapPanel
+      title="Activation patching: residual stream"
+      testId="patching-resid"
+      fileName={`patching-resid-${p.id}-step-${p.step}`}
+      spec={spec}
+      caption={`Clean blocks.{layer}.hook_${p.residual.hook} at one position patched into the corrupted run. Metric ${METRIC}`}
+      csv={() => residPatchingCsv(p)}
+    />
+  );
+}
+
+/** (d) Head patching (each head's hook_z at every position), layer × head. */
+export function HeadPatchingPanel({ p }: { p: PatchingAnalysis }) {
+  const spec = useMemo(() => headPatchingSpec(p), [p]);
+  return (
+    <PatchingHeatmapPanel
+      title="Activation patching: heads"
+      testId="patching-heads"
+      fileName={`patching-heads-${p.id}-step-${p.step}`}
+      spec={spec}
+      caption={`Clean blocks.{layer}.attn.hook_z of one head (all positions) patched into the corrupted run. Same metric.`}
+      csv={() => headPatchingCsv(p)}
+    />
+  );
+}

@@ -1,0 +1,230 @@
+import type { LensAnalysis, PatchingAnalysis } from '../../../../shared/api';
+import type { LensHook } from '../../../../shared/analysis';
+import { toCsv } from '../../../../shared/csv';
+import { parseHookName } from '../../../../shared/hooks';
+import type { HeatmapSpec } from '../../figure/heatmapFigure';
+import { diffPositions } from '../attention/components/promptText';
+
+/**
+ * Pure shaping for the Lens & Patching view (shapes in src/shared/analysis.ts): the logit lens as a
+ * hook × token probability matrix with the answer's rank per hook, direct logit attribution as bars,
+ * and the two patching metrics as layer × position and layer × head matrices. Prompt 0 throughout.
+ */
+
+// ─── Logit lens ─────────────────────────────────────────────────────────────────────────────────────
+
+/** `blocks.1.hook_resid_pre` at depth 1 → `1: resid_pre 1` (depth = layers applied before the hook). */
+export function lensRowLabel(h: Pick<LensHook, 'hook' | 'depth'>): string {
+  const p = parseHookName(h.hook);
+  const short = p && p.layer !== null ? `${p.hook.replace(/^hook_/, '')} ${p.layer}` : h.hook;
+  return `${h.depth}: ${short}`;
+}
+
+export interface LensMatrix {
+  spec: HeatmapSpec;
+  /** Token ids of the columns (the answer first, then the others by their highest probability). */
+  columns: number[];
+  /** Index of the answer's column, or −1 when the lens tracked no target. */
+  answerColumn: number;
+}
+
+/**
+ * Rows: the lens's hooks by depth; columns: every token in some hook's top-k, plus the answer;
+ * values: that token's probability at that hook, NaN (grey) where the hook's top-k does not hold it
+ * (the lens returns only the top-k and the answer). Colour scale: 0 to the largest probability shown
+ * (a small model's lens can be flat, and a fixed 0..1 scale would show nothing).
+ */
+export function lensMatrix(a: LensAnalysis): LensMatrix {
+  const hooks = [...a.lens.hooks].sort((x, y) => x.depth - y.depth);
+  const best = new Map<number, number>();
+  const see = (token: number, prob: number) => best.set(token, Math.max(best.get(token) ?? -Infinity, prob));
+  for (const h of hooks) {
+    const p = h.prompts[0];
+    p?.top.forEach((t) => see(t.token, t.prob));
+    if (p?.target) see(p.target.token, p.target.prob);
+  }
+  const answer = hooks.find((h) => h.prompts[0]?.target)?.prompts[0].target?.token ?? a.vocab.indexOf(a.answer);
+  const rest = [...best.keys()].filter((t) => t !== answer).sort((x, y) => (best.get(y) as number) - (best.get(x) as number) || x - y);
+  const columns = answer >= 0 ? [answer, ...rest] : rest;
+  const values = hooks.map((h) => {
+    const p = h.prompts[0];
+    const prob = new Map<number, number>();
+    p?.top.forEach((t) => prob.set(t.token, t.prob));
+    if (p?.target) prob.set(p.target.token, p.target.prob);
+    return columns.map((t) => prob.get(t) ?? NaN);
+  });
+  const name = (t: number) => a.vocab[t] ?? `#${t}`;
+  let max = 0;
+  for (const r of values) for (const v of r) if (Number.isFinite(v)) max = Math.max(max, v);
+  return {
+    columns,
+    answerColumn: answer >= 0 ? 0 : -1,
+    spec: {
+      values,
+      rowLabels: hooks.map(lensRowLabel),
+      colLabels: columns.map((t) => (t === answer ? `${name(t)} (answer)` : name(t))),
+      scale: 'sequential',
+      domain: [0, max > 0 ? max : 1],
+      xLabel: 'token',
+      yLabel: 'depth: hook',
+      valueLabel: 'probability',
+      cell: columns.length <= 16 ? 28 : undefined,
+    },
+  };
+}
+
+export interface LensRankRow {
+  depth: number;
+  hook: string;
+  label: string;
+  rank: number | null;
+  answerProb: number | null;
+  topToken: string;
+  topProb: number;
+}
+
+/** Per hook: the answer's rank (0 = the lens's top prediction) and probability, and the top-1 token. */
+export function lensRanks(a: LensAnalysis): LensRankRow[] {
+  return [...a.lens.hooks]
+    .sort((x, y) => x.depth - y.depth)
+    .map((h) => {
+      const p = h.prompts[0];
+      const top = p?.top[0];
+      return {
+        depth: h.depth,
+        hook: h.hook,
+        label: lensRowLabel(h),
+        rank: p?.target?.rank ?? null,
+        answerProb: p?.target?.prob ?? null,
+        topToken: top ? (a.vocab[top.token] ?? `#${top.token}`) : '',
+        topProb: top?.prob ?? NaN,
+      };
+    });
+}
+
+export function lensCsv(a: LensAnalysis): string {
+  const m = lensMatrix(a);
+  const hooks = [...a.lens.hooks].sort((x, y) => x.depth - y.depth);
+  const rows: (string | number)[][] = [];
+  hooks.forEach((h, r) =>
+    m.columns.forEach((t, c) => {
+      const v = m.spec.values[r][c];
+      rows.push([h.hook, h.depth, a.vocab[t] ?? t, t === m.columns[m.answerColumn] ? 1 : 0, Number.isFinite(v) ? v : '', h.prompts[0]?.target?.rank ?? '']);
+    }),
+  );
+  return toCsv(['hook', 'depth', 'token', 'is_answer', 'prob', 'answer_rank'], rows);
+}
+
+// ─── Direct logit attribution ───────────────────────────────────────────────────────────────────────
+
+export interface DlaBar {
+  label: string;
+  kind: string;
+  layer?: number;
+  head?: number;
+  value: number;
+}
+
+export interface DlaSummary {
+  bars: DlaBar[];
+  bias: number;
+  logit: number;
+  sum: number;
+  /** The baseline token's name when logit differences are attributed. */
+  baseline: string | null;
+  position: number;
+  layerNorm: 'none' | 'frozen-scale';
+}
+
+export function dlaSummary(a: LensAnalysis): DlaSummary {
+  const d = a.dla;
+  return {
+    bars: d.components.map((c) => ({ label: c.label, kind: c.kind, layer: c.layer, head: c.head, value: c.values[0] })),
+    bias: d.bias[0],
+    logit: d.logit[0],
+    sum: d.sum[0],
+    baseline: d.baseline ? (a.vocab[d.baseline[0]] ?? `#${d.baseline[0]}`) : null,
+    position: d.position,
+    layerNorm: d.layerNorm,
+  };
+}
+
+export function dlaCsv(a: LensAnalysis): string {
+  const s = dlaSummary(a);
+  const rows: unknown[][] = s.bars.map((b) => [b.label, b.kind, b.layer ?? '', b.head ?? '', b.value]);
+  rows.push(['bias', 'bias', '', '', s.bias], ['total_logit', 'total', '', '', s.logit], ['sum', 'sum', '', '', s.sum]);
+  return toCsv(['component', 'kind', 'layer', 'head', 'value'], rows);
+}
+
+/** Pixel height for a horizontal bar chart of n bars. */
+export function dlaChartHeight(n: number): number {
+  return Math.max(160, 22 * n + 50);
+}
+
+// ─── Activation patching ────────────────────────────────────────────────────────────────────────────
+
+/** Diverging domain centred on 0 that always holds ±1 (no effect … full restoration). */
+export function patchingDomain(values: readonly (readonly number[])[]): [number, number] {
+  let m = 1;
+  for (const r of values) for (const v of r) if (Number.isFinite(v)) m = Math.max(m, Math.abs(v));
+  return [-m, m];
+}
+
+/** The residual stream by layer × position; columns are the clean tokens. */
+export function residPatchingSpec(p: PatchingAnalysis): HeatmapSpec {
+  const r = p.residual;
+  const T = r.metric[0]?.length ?? 0;
+  return {
+    values: r.metric,
+    rowLabels: r.metric.map((_, l) => `L${l}`),
+    colLabels: p.tokens.slice(0, T),
+    scale: 'diverging',
+    domain: patchingDomain(r.metric),
+    xLabel: 'position (clean token)',
+    yLabel: 'layer',
+    valueLabel: 'metric',
+    annotate: true,
+    cell: Math.max(24, Math.min(44, Math.floor(440 / Math.max(T, 1)))),
+  };
+}
+
+/** Every head's `hook_z` (all positions) by layer × head. */
+export function headPatchingSpec(p: PatchingAnalysis): HeatmapSpec {
+  const m = p.heads.metric;
+  const H = m[0]?.length ?? 0;
+  return {
+    values: m,
+    rowLabels: m.map((_, l) => `L${l}`),
+    colLabels: Array.from({ length: H }, (_, h) => `H${h}`),
+    scale: 'diverging',
+    domain: patchingDomain(m),
+    xLabel: 'head',
+    yLabel: 'layer',
+    valueLabel: 'metric',
+    annotate: true,
+    cell: 44,
+  };
+}
+
+export function residPatchingCsv(p: PatchingAnalysis): string {
+  const rows: unknown[][] = [];
+  p.residual.metric.forEach((r, l) => r.forEach((v, t) => rows.push([p.residual.hook, l, t, p.tokens[t], p.corrupted[t], v])));
+  return toCsv(['hook', 'layer', 'position', 'clean_token', 'corrupted_token', 'metric'], rows);
+}
+
+export function headPatchingCsv(p: PatchingAnalysis): string {
+  const rows: unknown[][] = [];
+  p.heads.metric.forEach((r, l) => r.forEach((v, h) => rows.push([l, h, `L${l}H${h}`, v])));
+  return toCsv(['layer', 'head', 'label', 'metric'], rows);
+}
+
+/**
+ * What the patching run used: which positions the corruption changed and the two logit differences.
+ * `unstable`: the corruption moves the logit difference by less than max(1, 10% of the clean one), so
+ * the normalised metric divides by a small number and its values mean little.
+ */
+export function patchingSummary(p: PatchingAnalysis): { changed: number[]; cleanLogitDiff: number; corruptedLogitDiff: number; unstable: boolean } {
+  const { cleanLogitDiff, corruptedLogitDiff } = p.residual;
+  const unstable = !(Math.abs(cleanLogitDiff - corruptedLogitDiff) >= Math.max(1, 0.1 * Math.abs(cleanLogitDiff)));
+  return { changed: diffPositions(p.tokens, p.corrupted), cleanLogitDiff, corruptedLogitDiff, unstable };
+}

@@ -1,0 +1,69 @@
+import { Bar, BarChart, CartesianGrid, LabelList, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
+import { fmt } from '../../../figure/heatmapFigure';
+import { seriesColour, useFigureTheme } from '../../../figure/theme';
+
+export interface BarSeries {
+  key: string;
+  label: string;
+}
+
+export interface RefLine {
+  y: number;
+  label: string;
+  dashed?: boolean;
+}
+
+export interface BarsChartProps {
+  rows: Record<string, string | number>[];
+  categoryKey: string;
+  series: readonly BarSeries[];
+  yDomain: [number, number];
+  yTicks?: number[];
+  yLabel: string;
+  refLines?: RefLine[];
+  width?: number;
+  height?: number;
+  /** Write each bar's value above it (few bars). */
+  values?: boolean;
+  /** First palette index (keeps colours stable across panels that share series). */
+  colourOffset?: number;
+}
+
+/** Grouped bars at a fixed size, coloured and sized from the figure theme; labels live in the SVG. */
+export function BarsChart({ rows, categoryKey, series, yDomain, yTicks, yLabel, refLines = [], width = 420, height = 280, values = true, colourOffset = 0 }: BarsChartProps) {
+  const theme = useFigureTheme();
+  const tick = { fontSize: theme.fontSize, fill: theme.foreground };
+  const muted = { fontSize: theme.fontSize, fill: theme.muted };
+  return (
+    <BarChart width={width} height={height} data={rows} margin={{ top: 18, right: 16, bottom: 8, left: 14 }} barCategoryGap="22%" barGap={2}>
+      <CartesianGrid stroke={theme.grid} strokeDasharray="3 3" vertical={false} />
+      <XAxis dataKey={categoryKey} type="category" tick={tick} stroke={theme.muted} interval={0} />
+      <YAxis
+        domain={yDomain}
+        ticks={yTicks}
+        allowDataOverflow
+        tick={tick}
+        stroke={theme.muted}
+        tickFormatter={(v: number) => fmt(v)}
+        width={52}
+        label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 2, style: { textAnchor: 'middle' }, ...muted }}
+      />
+      <Tooltip isAnimationActive={false} formatter={(v) => (typeof v === 'number' ? fmt(v) : String(v))} contentStyle={{ fontSize: theme.fontSize }} cursor={{ fill: theme.grid, fillOpacity: 0.35 }} />
+      {series.map((s, i) => (
+        <Bar key={s.key} dataKey={s.key} name={s.label} fill={seriesColour(theme, i + colourOffset)} minPointSize={values ? 1 : 0} isAnimationActive={false}>
+          {values && <LabelList dataKey={s.key} position="top" formatter={(v: unknown) => (typeof v === 'number' ? fmt(v) : '')} style={{ fontSize: theme.fontSize - 2, fill: theme.foreground }} />}
+        </Bar>
+      ))}
+      {refLines.map((r) => (
+        <ReferenceLine
+          key={r.label}
+          y={r.y}
+          stroke={theme.foreground}
+          strokeWidth={r.dashed ? theme.strokeWidth : 1}
+          strokeDasharray={r.dashed ? '6 4' : undefined}
+          label={r.label ? { value: r.label, position: 'insideTopRight', fontSize: theme.fontSize - 1, fill: theme.foreground } : undefined}
+        />
+      ))}
+    </BarChart>
+  );
+}

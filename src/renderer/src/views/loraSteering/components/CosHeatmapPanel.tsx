@@ -1,0 +1,66 @@
+import { useMemo, useState } from 'react';
+import { standaloneSvg } from '../../../figure/exportFigure';
+import { Heatmap } from '../../../figure/Heatmap';
+import { fmt, heatmapLayout, heatmapSvgBody, type HeatmapSpec } from '../../../figure/heatmapFigure';
+import { Panel } from '../../../figure/Panel';
+import { useFigureTheme, type FigureTheme } from '../../../figure/theme';
+import { blockMeans, cosCsv, type CosMatrix } from '../loraSteeringData';
+
+const TITLE = '|cos| between per-token LoRA deltas';
+
+/** The train/unrelated split as two white lines across the matrix (same geometry on screen and in SVG). */
+function splitLines(spec: HeatmapSpec, split: number, theme: FigureTheme): { x: number; y: number; len: number; markup: string } | null {
+  const n = spec.values.length;
+  if (split <= 0 || split >= n) return null;
+  const L = heatmapLayout(spec, theme);
+  const x = L.x0 + split * L.cell;
+  const y = L.y0 + split * L.cell;
+  const markup = `<line x1="${x}" y1="${L.y0}" x2="${x}" y2="${L.y0 + L.height}" stroke="#ffffff" stroke-width="2"/><line x1="${L.x0}" y1="${y}" x2="${L.x0 + L.width}" y2="${y}" stroke="#ffffff" stroke-width="2"/>`;
+  return { x, y, len: L.width, markup };
+}
+
+/** Panel (a): pairwise |cos| of the LoRA's per-token output deltas, training tokens then unrelated ones. */
+export function CosHeatmapPanel({ matrix }: { matrix: CosMatrix }) {
+  const theme = useFigureTheme();
+  const spec: HeatmapSpec = useMemo(
+    () => ({ values: matrix.values, rowLabels: matrix.rowLabels, colLabels: matrix.colLabels, scale: 'sequential', domain: [0, 1], valueLabel: '|cos|', cell: matrix.values.length > 24 ? Math.max(11, theme.fontSize) : undefined }),
+    [matrix, theme.fontSize],
+  );
+  const L = useMemo(() => heatmapLayout(spec, theme), [spec, theme]);
+  const lines = useMemo(() => splitLines(spec, matrix.split, theme), [spec, matrix.split, theme]);
+  const means = useMemo(() => blockMeans(matrix), [matrix]);
+  const [hover, setHover] = useState<{ row: number; col: number } | null>(null);
+  const n = matrix.values.length;
+  const nUnrel = n - matrix.split;
+  return (
+    <div style={{ width: Math.max(L.totalWidth + 30, 420) }}>
+      <Panel
+        title={TITLE}
+        testId="lora-cos-heatmap"
+        caption={
+          <>
+            Each cell is |cos| between two tokens’ LoRA deltas (LoRA-model minus base-model activation at the hook). T1–T{matrix.split}: tokens of training prompts; U1–U{nUnrel}: tokens of unrelated text (rows name the token and its position); the white lines mark the split. One shared direction ⇒ |cos| near 1 everywhere, on unrelated text too. Mean off-diagonal |cos| in this sample: train×train {fmt(means.train)}, unrelated×unrelated {fmt(means.unrelated)}, across {fmt(means.across)}.
+          </>
+        }
+        fileName="lora-delta-abs-cos"
+        svg={() => standaloneSvg(heatmapSvgBody(spec, theme) + (lines?.markup ?? ''), L.totalWidth, L.totalHeight, theme, { title: TITLE })}
+        csv={() => cosCsv(matrix)}
+      >
+        <div style={{ position: 'relative', width: L.totalWidth, height: L.totalHeight }}>
+          <Heatmap {...spec} onHover={setHover} />
+          {lines && (
+            <>
+              <div aria-hidden style={{ position: 'absolute', left: lines.x - 1, top: L.y0, width: 2, height: L.height, background: '#fff', pointerEvents: 'none' }} />
+              <div aria-hidden style={{ position: 'absolute', left: L.x0, top: lines.y - 1, width: L.width, height: 2, background: '#fff', pointerEvents: 'none' }} />
+            </>
+          )}
+        </div>
+        <p className="panel__caption" data-testid="lora-cos-readout" style={{ margin: '0.25rem 0 0', minHeight: '1.3em' }}>
+          {hover
+            ? `${matrix.colLabels[hover.row]} ${matrix.fullLabels[hover.row]} × ${matrix.colLabels[hover.col]} ${matrix.fullLabels[hover.col]}: |cos| = ${fmt(matrix.values[hover.row][hover.col])}`
+            : 'Hover a cell for its two tokens.'}
+        </p>
+      </Panel>
+    </div>
+  );
+}

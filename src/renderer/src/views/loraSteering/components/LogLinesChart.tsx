@@ -1,0 +1,56 @@
+import { CartesianGrid, Line, LineChart, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
+import { fmt } from '../../../figure/heatmapFigure';
+import { seriesColour, useFigureTheme } from '../../../figure/theme';
+import { decadeTicks } from '../loraSteeringData';
+
+export interface LogLinesChartProps {
+  rows: Record<string, number | null>[];
+  xKey: string;
+  series: readonly { key: string; label: string }[];
+  domain: [number, number] | null;
+  xLabel: string;
+  yLabel: string;
+  /** A vertical dashed marker between indices (e.g. after the LoRA rank). */
+  markX?: { x: number; label: string };
+  width?: number;
+  height?: number;
+}
+
+const SUP: Record<string, string> = { '-': '⁻', '0': '⁰', '1': '¹', '2': '²', '3': '³', '4': '⁴', '5': '⁵', '6': '⁶', '7': '⁷', '8': '⁸', '9': '⁹' };
+
+function logTick(v: number): string {
+  const e = Math.round(Math.log10(v));
+  if (e >= 0 && e <= 3) return String(Number(`1e${e}`));
+  return `10${String(e).replace(/./g, (c) => SUP[c] ?? c)}`;
+}
+
+/** Lines with dots on a log y axis spanning whole decades; fixed size, theme colours. */
+export function LogLinesChart({ rows, xKey, series, domain, xLabel, yLabel, markX, width = 420, height = 280 }: LogLinesChartProps) {
+  const theme = useFigureTheme();
+  const tick = { fontSize: theme.fontSize, fill: theme.foreground };
+  const muted = { fontSize: theme.fontSize, fill: theme.muted };
+  const xs = rows.map((r) => r[xKey]).filter((x): x is number => typeof x === 'number');
+  const xTicks = xs.length <= 12 ? xs : undefined;
+  return (
+    <LineChart width={width} height={height} data={rows} margin={{ top: 18, right: 16, bottom: 22, left: 14 }}>
+      <CartesianGrid stroke={theme.grid} strokeDasharray="3 3" />
+      <XAxis dataKey={xKey} type="number" domain={['dataMin', 'dataMax']} ticks={xTicks} allowDecimals={false} tick={tick} stroke={theme.muted} label={{ value: xLabel, position: 'insideBottom', offset: -12, ...muted }} />
+      <YAxis
+        scale="log"
+        domain={domain ?? ['auto', 'auto']}
+        ticks={domain ? decadeTicks(domain) : undefined}
+        allowDataOverflow={!!domain}
+        tick={tick}
+        stroke={theme.muted}
+        tickFormatter={logTick}
+        width={52}
+        label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 2, style: { textAnchor: 'middle' }, ...muted }}
+      />
+      <Tooltip isAnimationActive={false} formatter={(v) => (typeof v === 'number' ? fmt(v) : String(v))} labelFormatter={(x) => `${xLabel} ${String(x)}`} contentStyle={{ fontSize: theme.fontSize }} />
+      {markX && <ReferenceLine x={markX.x} stroke={theme.muted} strokeDasharray="4 3" label={{ value: markX.label, position: 'insideTopRight', fontSize: theme.fontSize - 1, fill: theme.muted }} />}
+      {series.map((s, i) => (
+        <Line key={s.key} dataKey={s.key} name={s.label} type="linear" stroke={seriesColour(theme, i)} strokeWidth={theme.strokeWidth} dot={{ r: 3, fill: seriesColour(theme, i), strokeWidth: 0 }} connectNulls={false} isAnimationActive={false} />
+      ))}
+    </LineChart>
+  );
+}
