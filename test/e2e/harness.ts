@@ -95,10 +95,17 @@ export function viewUrl(s: Session, view: string, extra = ''): string {
 }
 
 /** Saves a screenshot (and refreshes the README copy when asked). */
-export async function screenshot(page: Page, name: string, opts: { fullPage?: boolean; readme?: boolean } = {}): Promise<string> {
+export async function screenshot(page: Page, name: string, opts: { height?: number; readme?: boolean } = {}): Promise<string> {
   fs.mkdirSync(SHOTS, { recursive: true });
   const file = path.join(SHOTS, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: opts.fullPage ?? false });
+  // The views scroll inside the app's main area, not the page: a taller window shows more of them.
+  const size = page.viewportSize();
+  if (opts.height && size) {
+    await page.setViewportSize({ width: size.width, height: opts.height });
+    await page.waitForTimeout(300);
+  }
+  await page.screenshot({ path: file });
+  if (opts.height && size) await page.setViewportSize(size);
   if (opts.readme && process.env.OOCR_UPDATE_SCREENSHOTS === '1') {
     fs.mkdirSync(README_SHOTS, { recursive: true });
     fs.copyFileSync(file, path.join(README_SHOTS, `${name}.png`));

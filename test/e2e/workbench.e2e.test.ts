@@ -42,4 +42,140 @@ describe.skipIf(skip)('workbench in chromium (web mode)', () => {
     const names = await s.page.getByRole('navigation', { name: 'Views' }).getByRole('link').allTextContents();
     expect(names).toEqual(['Runs', 'Train', 'Weights', 'Attention', 'Projection', 'LoRA vs Steering', 'Lens & Patching']);
   });
+
+  it('Weights: factorized vs combined OV spectra side by side, exported as PNG, SVG and CSV', async () => {
+    await openView('Weights', 'weights');
+    const cols = s.page.locator('[data-testid="weights-column"]');
+    await expect.poll(() => cols.count(), { timeout: 30_000 }).toBe(2);
+    await s.page.locator('[data-testid="weights-sv-panel"] .recharts-line').first().waitFor({ timeout: 30_000 });
+    // Each column learns its run's OV form from the run's config.
+    await expect.poll(async () => (await s.page.locator('[data-testid="weights-ov-kind"]').allTextContents()).join(' | '), { timeout: 30_000 }).toMatch(/factorized.*\|.*combined/);
+    await expect.poll(() => s.page.locator('[data-testid="weights-effective-rank"]').count(), { timeout: 30_000 }).toBe(2);
+    // The factorized OV has low effective rank, the combined one does not.
+    const ranks = (await s.page.locator('[data-testid="weights-effective-rank"]').allTextContents()).map((t) => Number(/\d+/.exec(t)?.[0]));
+    expect(ranks[0]).toBeLessThan(ranks[1]);
+    await screenshot(s.page, 'weights', { readme: true });
+
+    const png = await exportFrom(s, /Singular values/, 'PNG');
+    const size = pngSize(png.file);
+    expect(size.width).toBeGreaterThan(600); // 2x the on-screen chart
+    const svg = await exportFrom(s, /Singular values/, 'SVG');
+    const text = fs.readFileSync(svg.file, 'utf8');
+    expect(svg.suggested).toMatch(/\.svg$/);
+    expect(text).toMatch(/^<\?xml[^]*<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect((text.match(/<path /g) ?? []).length).toBeGreaterThanOrEqual(1); // one line per head (1 here)
+    expect((text.match(/<text /g) ?? []).length).toBeGreaterThan(5); // tick labels, title, legend
+    const csv = await exportFrom(s, /Nuclear norm/, 'CSV');
+    const lines = fs.readFileSync(csv.file, 'utf8').trim().split('\n');
+    expect(lines.length).toBeGreaterThan(8);
+  });
+
+  it('LoRA vs Steering: the study panels side by side, heatmap exported as vector SVG', async () => {
+    await openView('LoRA vs Steering', 'lora-steering');
+    await s.page.locator('[data-testid="lora-cos-heatmap"] canvas').waitFor({ timeout: 30_000 });
+    for (const id of ['lora-pc1-panel', 'lora-steering-panel', 'lora-accuracy-panel', 'lora-deltaw-panel']) {
+      await s.page.locator(`[data-testid="${id}"] .recharts-surface`).first().waitFor({ timeout: 30_000 });
+    }
+    await screenshot(s.page, 'lora-vs-steering', { readme: true, height: 1500 });
+    const svg = await exportFrom(s, /\|cos\|/, 'SVG');
+    const text = fs.readFileSync(svg.file, 'utf8');
+    expect((text.match(/<rect /g) ?? []).length).toBeGreaterThan(100); // one rect per cell
+    const png = await exportFrom(s, /\|cos\|/, 'PNG');
+    expect(pngSize(png.file).width).toBeGreaterThan(400);
+  });
+
+  it('Attention: two checkpoints side by side with token-labelled heads; a bad prompt is reported inline', async () => {
+    await openView('Attention', 'attention');
+    await s.page.locator('[data-testid="attention-run"]').selectOption('world-base');
+    const sides = s.page.locator('[data-testid="attention-checkpoint"]');
+    await expect.poll(() => sides.count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
+    await s.page.locator('[data-testid="attention-head"] canvas').first().waitFor({ timeout: 30_000 });
+    expect(await s.page.locator('[data-testid="attention-head"]').count()).toBeGreaterThanOrEqual(8);
+    await s.page.locator('[data-testid="attention-run"]').selectOption('ocr-factorized');
+    await expect.poll(() => s.page.locator('[data-testid="attention-checkpoint"]').count(), { timeout: 30_000 }).toBe(2);
+    const steps = await s.page.locator('[data-testid="attention-checkpoint"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-step')));
+    expect(steps[0]).not.toBe(steps[1]);
+    await s.page.locator('[data-testid="attention-head"] canvas').first().waitFor({ timeout: 30_000 });
+    await screenshot(s.page, 'attention', { readme: true });
+    await s.page.locator('[data-testid="attention-prompt-input"]').fill('name_3 rel_nonsense end');
+    await s.page.locator('[data-testid="attention-prompt-error"]').waitFor({ timeout: 10_000 });
+    expect(await s.page.locator('[data-testid="attention-prompt-error"]').textContent()).toContain('rel_nonsense');
+    const svg = await exportFrom(s, /.+/, 'SVG');
+    expect(fs.readFileSync(svg.file, 'utf8')).toContain('L0H0');
+  });
+
+  it('Lens & Patching: logit lens, attribution and both patching maps on the world model', async () => {
+    await openView('Lens & Patching', 'lens-patching');
+    await s.page.locator('[data-testid="lens-run"]').selectOption('world-base');
+    for (const id of ['lens-heatmap', 'patching-resid', 'patching-heads']) await s.page.locator(`[data-testid="${id}"] canvas`).first().waitFor({ timeout: 60_000 });
+    await s.page.locator('[data-testid="lens-dla"] .recharts-surface').waitFor({ timeout: 30_000 });
+    await screenshot(s.page, 'lens-patching', { readme: true, height: 1500 });
+    const csv = await exportFrom(s, /patching: residual/i, 'CSV');
+    expect(fs.readFileSync(csv.file, 'utf8').split('\n')[0]).toMatch(/layer/);
+  });
+
+  /** Number of points of the first line drawn in a chart (recharts writes one path command per point). */
+  async function linePoints(testId: string): Promise<number> {
+    const d = await s.page.locator(`[data-testid="${testId}"] .recharts-line path.recharts-curve`).first().getAttribute('d', { timeout: 1000 }).catch(() => null);
+    return d ? (d.match(/[ML]/g) ?? []).length : 0;
+  }
+
+  it('Train: a short training shows progress with ETA and a growing loss curve, then lands in Runs', async () => {
+    await openView('Train', 'train');
+    await s.page.locator('[data-testid="train-preset"]').selectOption('ocr-factorized');
+    await s.page.locator('[data-testid="train-name"]').fill('e2e-short');
+    await s.page.locator('[data-testid="train-steps"]').fill('1500');
+    await s.page.locator('[data-testid="train-start"]').click();
+    const job = s.page.locator('[data-testid="train-job"]');
+    await job.waitFor({ timeout: 30_000 });
+    await expect.poll(() => linePoints('train-loss-chart'), { timeout: 60_000, intervals: [100] }).toBeGreaterThan(1);
+    const first = await linePoints('train-loss-chart');
+    expect(await s.page.locator('[data-testid="train-eta"]').textContent()).toMatch(/step \d+ \/ 1500 .*ETA/);
+    await screenshot(s.page, 'train', { readme: true });
+    await expect.poll(() => linePoints('train-loss-chart'), { timeout: 60_000, intervals: [100] }).toBeGreaterThan(first);
+    await expect.poll(() => job.getAttribute('data-status'), { timeout: 120_000 }).toBe('completed');
+    const progress = s.page.locator('[data-testid="train-progress"]');
+    expect(await progress.getAttribute('value')).toBe(await progress.getAttribute('max'));
+    expect(fs.existsSync(`${s.workspace}/e2e-short/checkpoints`)).toBe(true);
+    await s.page.locator('[data-testid="train-open-run"]').click();
+    await s.page.locator('[data-testid="run-row"][data-run-id="e2e-short"]').waitFor({ timeout: 30_000 });
+  });
+
+  it('Train: a long run can be cancelled from the UI and keeps its weights', async () => {
+    await openView('Train', 'train');
+    await s.page.locator('[data-testid="train-preset"]').selectOption('ocr-combined');
+    await s.page.locator('[data-testid="train-name"]').fill('e2e-cancel');
+    await s.page.locator('[data-testid="train-steps"]').fill('100000');
+    await s.page.locator('[data-testid="train-start"]').click();
+    await expect.poll(() => linePoints('train-loss-chart'), { timeout: 60_000, intervals: [100] }).toBeGreaterThan(1);
+    await s.page.locator('[data-testid="train-cancel"]').click();
+    await expect.poll(() => s.page.locator('[data-testid="train-job"]').getAttribute('data-status'), { timeout: 60_000 }).toBe('cancelled');
+    expect(await s.page.locator('[data-testid="train-outcome"]').textContent()).toMatch(/Cancelled/);
+  });
+
+  it('reports API failures in the UI instead of failing silently', async () => {
+    await openView('Train', 'train');
+    await s.page.locator('[data-testid="train-name"]').fill('bad name!');
+    await s.page.locator('[data-testid="train-name-error"]').waitFor();
+    expect(await s.page.locator('[data-testid="train-start"]').isDisabled()).toBe(true);
+    // The server refuses a request without the token: the page shows why.
+    const page = await s.context.newPage();
+    await page.goto(s.url.replace(/token=[0-9a-f]+/, 'token=wrong'));
+    await page.getByRole('alert').first().waitFor({ timeout: 30_000 });
+    expect((await page.getByRole('alert').allTextContents()).join(' ')).toMatch(/token|401|unauthori/i);
+    await page.close();
+  });
+
+  it('the figure theme restyles the figures', async () => {
+    await openView('Weights', 'weights');
+    await s.page.locator('[data-testid="figure-theme"]').check();
+    await s.page.locator('[data-testid="weights-sv-panel"] .recharts-line').first().waitFor({ timeout: 30_000 });
+    expect(await s.page.locator('.app').getAttribute('class')).toContain('app--figure');
+    await screenshot(s.page, 'weights-figure-theme');
+    await s.page.locator('[data-testid="figure-theme"]').uncheck();
+  });
+
+  it('no page errors were logged along the way', () => {
+    expect(s.pageErrors.filter((e) => !/401|Unauthorized|Failed to load resource/.test(e))).toEqual([]);
+  });
 });

@@ -16,18 +16,24 @@ export function escapeXml(s: string): string {
   return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string);
 }
 
-/** Legend rows drawn as SVG at (x, y); returns the markup and its height. */
+/** Legend entries flowed left to right and wrapped at `width`; returns the markup and its height. */
 export function legendSvg(entries: readonly LegendEntry[], theme: FigureTheme, x: number, y: number, width: number): { markup: string; height: number } {
   if (!entries.length) return { markup: '', height: 0 };
   const rowH = theme.fontSize + 6;
-  const colW = Math.max(90, Math.min(220, 20 + theme.fontSize * 0.6 * Math.max(...entries.map((e) => e.label.length))));
-  const perRow = Math.max(1, Math.floor(width / colW));
-  const parts = entries.map((e, i) => {
-    const cx = x + (i % perRow) * colW;
-    const cy = y + Math.floor(i / perRow) * rowH;
-    return `<rect x="${cx}" y="${cy + 2}" width="12" height="12" fill="${e.colour}"/><text x="${cx + 18}" y="${cy + 12}">${escapeXml(e.label)}</text>`;
-  });
-  return { markup: `<g class="legend">${parts.join('')}</g>`, height: Math.ceil(entries.length / perRow) * rowH + 6 };
+  const parts: string[] = [];
+  let cx = x;
+  let cy = y;
+  for (const e of entries) {
+    // Swatch, gap, text (estimated at 0.6 em per character), then a gap before the next entry.
+    const w = 18 + e.label.length * theme.fontSize * 0.6 + 16;
+    if (cx > x && cx + w > x + width) {
+      cx = x;
+      cy += rowH;
+    }
+    parts.push(`<rect x="${cx}" y="${cy + 2}" width="12" height="12" fill="${e.colour}"/><text x="${cx + 18}" y="${cy + 12}">${escapeXml(e.label)}</text>`);
+    cx += w;
+  }
+  return { markup: `<g class="legend">${parts.join('')}</g>`, height: cy - y + rowH + 6 };
 }
 
 /**

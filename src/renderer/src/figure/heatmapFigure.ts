@@ -86,10 +86,14 @@ export function heatmapSvgBody(spec: HeatmapSpec, theme: FigureTheme, opts: { ce
     out.push(heatmapAnnotations(spec, theme));
   }
   out.push(`<rect x="${L.x0}" y="${L.y0}" width="${L.width}" height="${L.height}" fill="none" stroke="${theme.muted}" stroke-width="1"/>`);
-  spec.rowLabels.forEach((l, r) =>
-    out.push(`<text x="${L.x0 - 6}" y="${L.y0 + (r + 0.5) * L.cell + fs * 0.35}" text-anchor="end">${escapeXml(l)}</text>`),
-  );
+  // Cells smaller than a line of text: label every k-th row/column so labels never overlap.
+  const every = Math.max(1, Math.ceil((fs + 1) / L.cell));
+  spec.rowLabels.forEach((l, r) => {
+    if (r % every) return;
+    out.push(`<text x="${L.x0 - 6}" y="${L.y0 + (r + 0.5) * L.cell + fs * 0.35}" text-anchor="end">${escapeXml(l)}</text>`);
+  });
   spec.colLabels.forEach((l, c) => {
+    if (c % every) return;
     const x = L.x0 + (c + 0.5) * L.cell;
     const y = L.y0 + L.height + 8;
     out.push(`<text x="${x}" y="${y}" text-anchor="end" dominant-baseline="middle" transform="rotate(-45 ${x} ${y})">${escapeXml(l)}</text>`);

@@ -1,3 +1,132 @@
+import { useMemo } from 'react';
+import { useNavigate } from '../../shell/navigation';
+import { CurvePanel } from './components/StepChart';
+import { RunCard } from './components/RunCard';
+import { RunsTable } from './components/RunsTable';
+import { StudiesTable } from './components/StudiesTable';
+import { runCurves } from './curves';
+import { useRunsData } from './useRunsData';
+import './runs.css';
+
+/**
+ * Runs: the workspace browser. The table lists every run (unreadable ones too, with their error);
+ * the selected run's card and curves follow, with a second run overlaid dashed when one is ticked
+ * for comparison; then the LoRA-vs-steering studies.
+ */
 export function RunsView() {
-  return <p>Runs: not built yet.</p>;
+  const navigate = useNavigate();
+  const { runs, runId, setRunId, compareId, setCompareId, liveJobs, detail, compare, studies } = useRunsData();
+
+  const shown = detail.data && detail.data.id === runId ? detail.data : undefined;
+  const compared = compare.data && compareId && compare.data.id === compareId && compareId !== runId ? compare.data : undefined;
+  const curves = useMemo(
+    () => (shown ? runCurves({ id: shown.id, lines: shown.metrics }, compared ? { id: compared.id, lines: compared.metrics } : null) : null),
+    [shown, compared],
+  );
+
+  return (
+    <div className="runs" data-testid="view-runs">
+      <div className="view__toolbar">
+        <h2 className="runs__heading">Runs</h2>
+        <button type="button" onClick={runs.reload} disabled={runs.status === 'loading'} data-testid="runs-refresh">
+          Refresh
+        </button>
+        {runs.status === 'loading' && <span className="view__loading">Loading…</span>}
+        {compareId && (
+          <span className="runs__comparing" data-testid="runs-comparing">
+            Comparing with <strong>{compareId}</strong> (dashed){' '}
+            <button type="button" onClick={() => setCompareId(null)}>
+              Clear
+            </button>
+          </span>
+        )}
+      </div>
+
+      {runs.status === 'error' && (
+        <p className="view__error" role="alert">
+          Could not list the workspace’s runs: {runs.error}{' '}
+          <button type="button" onClick={runs.reload}>
+            Retry
+          </button>
+        </p>
+      )}
+      {runs.data && runs.data.length === 0 && <p className="view__empty">No runs in this workspace yet. Start one from Train.</p>}
+      {runs.data && runs.data.length > 0 && (
+        <RunsTable
+          runs={runs.data}
+          runId={runId}
+          compareId={compareId}
+          liveJobs={liveJobs}
+          onSelect={setRunId}
+          onOpen={(id) => {
+            setRunId(id);
+            navigate('weights');
+          }}
+          onCompare={setCompareId}
+        />
+      )}
+
+      {runId && (
+        <section className="runs__detail" aria-label="Selected run">
+          {detail.status === 'error' && (
+            <p className="view__error" role="alert" data-testid="run-details-error">
+              Could not read run {runId}: {detail.error}{' '}
+              <button type="button" onClick={detail.reload}>
+                Retry
+              </button>
+            </p>
+          )}
+          {compare.status === 'error' && (
+            <p className="view__error" role="alert">
+              Could not read the compared run {compareId}: {compare.error}
+            </p>
+          )}
+          {!shown && detail.status === 'loading' && <p className="view__loading">Loading {runId}…</p>}
+          {shown && curves && (
+            <div className="view__grid">
+              <RunCard details={shown} />
+              <CurvePanel
+                title="Loss over steps"
+                caption={`Training loss (log scale)${compared ? `; ${compared.id} dashed` : ''}.`}
+                fileName={`loss-${shown.id}`}
+                series={curves.loss}
+                yLog
+                yLabel="loss"
+                empty="No metrics logged yet."
+                testId="runs-loss-chart"
+              />
+              <CurvePanel
+                title="Accuracy by split"
+                caption={`Accuracy of each evaluation split at the logged steps${compared ? `; ${compared.id} dashed` : ''}.`}
+                fileName={`accuracy-${shown.id}`}
+                series={curves.acc}
+                yLabel="accuracy"
+                empty="No accuracy metrics logged."
+                testId="runs-acc-chart"
+              />
+            </div>
+          )}
+        </section>
+      )}
+
+      <section className="runs__studies" aria-label="LoRA vs steering studies" data-testid="runs-studies">
+        <div className="view__toolbar">
+          <h2 className="runs__heading">LoRA vs steering studies</h2>
+          <button type="button" onClick={() => navigate('lora-steering')} data-testid="studies-link">
+            Open LoRA vs Steering
+          </button>
+        </div>
+        {studies.status === 'error' && (
+          <p className="view__error" role="alert" data-testid="studies-error">
+            Could not list studies: {studies.error}{' '}
+            <button type="button" onClick={studies.reload}>
+              Retry
+            </button>
+          </p>
+        )}
+        {studies.status === 'loading' && !studies.data && <p className="view__loading">Loading studies…</p>}
+        {studies.data && <StudiesTable studies={studies.data} onOpen={() => navigate('lora-steering')} />}
+      </section>
+    </div>
+  );
 }

@@ -22,7 +22,12 @@ export interface StepPoint {
 export interface CurveSeries {
   /** Data key in the merged rows: `s0`, `s1`… (recharts reads dots in keys as paths, so no names). */
   key: string;
+  /** Full name (tooltip, CSV column): metric and, when runs are compared, run. */
   label: string;
+  /** What the colour stands for (the metric): one legend entry per group. */
+  group: string;
+  /** The run drawn, when two runs are compared (its line style is a legend entry). */
+  run?: string;
   colourIndex: number;
   dashed: boolean;
   points: StepPoint[];
@@ -72,12 +77,13 @@ function keyed(series: Omit<CurveSeries, 'key'>[]): CurveSeries[] {
 export function runCurves(primary: { id: string; lines: readonly StepRecord[] }, compare?: { id: string; lines: readonly StepRecord[] } | null): CurveSet {
   const runs = compare ? [primary, compare] : [primary];
   const label = (what: string, run: { id: string }, i: number) => (compare ? `${what} · ${run.id}${i === 1 ? ' (dashed)' : ''}` : what);
-  const loss = keyed(runs.map((r, i) => ({ label: label('loss', r, i), colourIndex: 0, dashed: i === 1, points: lossPoints(r.lines) })));
+  const run = (r: { id: string }) => (compare ? { run: r.id } : {});
+  const loss = keyed(runs.map((r, i) => ({ label: label('loss', r, i), group: 'loss', ...run(r), colourIndex: 0, dashed: i === 1, points: lossPoints(r.lines) })));
   const keys = accKeys(runs.flatMap((r) => r.lines));
   const acc = keyed(
     runs.flatMap((r, i) =>
       keys
-        .map((k, ki) => ({ label: label(k, r, i), colourIndex: ki, dashed: i === 1, points: metricPoints(r.lines, k) }))
+        .map((k, ki) => ({ label: label(k, r, i), group: k, ...run(r), colourIndex: ki, dashed: i === 1, points: metricPoints(r.lines, k) }))
         .filter((s) => s.points.length > 0),
     ),
   );
@@ -99,14 +105,29 @@ export function splitStages<T extends { step: number }>(curve: readonly T[]): T[
   return stages;
 }
 
+/** Stage names from a job's log lines of the form `stage: <name>` (a study logs one per stage). */
+export function stageNames(log: readonly string[]): string[] {
+  return log.flatMap((line) => {
+    const m = /^stage:\s*(.+)$/.exec(line.trim());
+    return m ? [m[1]] : [];
+  });
+}
+
 /**
  * Curves of a live job: one loss line per stage, and the accuracy lines (one per `*_acc` key) of
- * the latest stage that logged metrics. Long curves are thinned to `maxPoints` per line.
+ * the latest stage that logged metrics. Stages are named from `names` where given. Long curves are
+ * thinned to `maxPoints` per line.
  */
-export function jobCurves(curve: readonly StepRecord[], maxPoints = 600): CurveSet {
+export function jobCurves(curve: readonly StepRecord[], maxPoints = 600, names: readonly string[] = []): CurveSet {
   const stages = splitStages(curve);
   const many = stages.length > 1;
-  const loss = keyed(stages.map((s, i) => ({ label: many ? `loss · stage ${i + 1}` : 'loss', colourIndex: i, dashed: false, points: downsample(lossPoints(s), maxPoints) })));
+  const stage = (i: number) => names[i] ?? `stage ${i + 1}`;
+  const loss = keyed(
+    stages.map((s, i) => {
+      const label = many ? `loss · ${stage(i)}` : 'loss';
+      return { label, group: label, colourIndex: i, dashed: false, points: downsample(lossPoints(s), maxPoints) };
+    }),
+  );
   let accStage = -1;
   for (let i = stages.length - 1; i >= 0 && accStage < 0; i--) if (stages[i].some((p) => p.metrics)) accStage = i;
   const acc =
@@ -114,13 +135,40 @@ export function jobCurves(curve: readonly StepRecord[], maxPoints = 600): CurveS
       ? []
       : keyed(
           accKeys(stages[accStage]).map((k, ki) => ({
-            label: many ? `${k} · stage ${accStage + 1}` : k,
+            label: many ? `${k} · ${stage(accStage)}` : k,
+            group: many ? `${k} · ${stage(accStage)}` : k,
             colourIndex: ki,
             dashed: false,
             points: downsample(metricPoints(stages[accStage], k), maxPoints),
           })),
         );
   return { loss, acc };
+}
+
+export interface LegendItem {
+  label: string;
+  /** Palette index of a colour entry; null for a line-style entry (which run is solid, which dashed). */
+  colourIndex: number | null;
+  dashed: boolean;
+}
+
+/**
+ * A compact key: one entry per colour (metric), then, when two runs are compared, one per line
+ * style naming its run (instead of every metric × run pair).
+ */
+export function legendItems(series: readonly CurveSeries[]): LegendItem[] {
+  const out: LegendItem[] = [];
+  const seen = new Set<string>();
+  for (const s of series) {
+    const k = `${s.colourIndex}|${s.group}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push({ label: s.group, colourIndex: s.colourIndex, dashed: false });
+  }
+  const runs = new Map<string, boolean>();
+  for (const s of series) if (s.run !== undefined && !runs.has(s.run)) runs.set(s.run, s.dashed);
+  if (runs.size > 1) for (const [run, dashed] of runs) out.push({ label: `${run} (${dashed ? 'dashed' : 'solid'})`, colourIndex: null, dashed });
+  return out;
 }
 
 /** At most `max` items, evenly spaced, always keeping the first and the last. */
@@ -150,7 +198,11 @@ export function mergeSeries(series: readonly CurveSeries[]): CurveRow[] {
 export function logDomain(values: Iterable<number>): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
-  for (const v of values) if (Number.isFinite(v) && v > 0) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+  for (const v of values) {
+    if (!Number.isFinite(v) || v <= 0) continue;
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
   if (!(lo <= hi)) return [0.01, 10];
   const a = Math.floor(Math.log10(lo));
   let b = Math.ceil(Math.log10(hi));
@@ -187,4 +239,15 @@ export function formatTick(v: number): string {
   if (v === 0) return '0';
   const a = Math.abs(v);
   return a >= 1e-2 && a < 1e3 ? String(Number(v.toPrecision(3))) : v.toExponential(0);
+}
+
+/** Round ticks from 0 to `max` (steps of 1, 2, 2.5 or 5 × 10^k, at most `count` + 1 of them). */
+export function linearTicks(max: number, count = 5): number[] {
+  if (!(max > 0)) return [0];
+  const raw = max / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  const ticks: number[] = [];
+  for (let t = 0; t <= max + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
+  return ticks;
 }

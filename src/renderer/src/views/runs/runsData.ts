@@ -1,4 +1,5 @@
 import type { RunDetails, RunSummary, StudySummary } from '../../../../shared/api';
+import type { JobState } from '../../shell/jobs';
 import type { Metrics } from '../../../../shared/modelConfig';
 import { isAccKey } from './curves';
 
@@ -143,11 +144,22 @@ export function studyRows(studies: readonly StudySummary[]): StudyRow[] {
 }
 
 /**
- * The run whose card is shown: the selected one, else the first readable run (so the view is never
- * blank when the workspace has runs).
+ * The run whose card is shown: the selected one, else the first trained run with checkpoints (what
+ * the analysis views open), else the first readable one; the view is never blank when runs exist.
  */
 export function defaultRunId(runs: readonly RunSummary[] | undefined, selected: string | null): string | null {
   if (!runs) return selected;
   if (selected && runs.some((r) => r.id === selected)) return selected;
-  return runs.find((r) => !r.error)?.id ?? null;
+  const readable = runs.filter((r) => !r.error);
+  return (readable.find((r) => (r.checkpoints ?? 0) > 0 && !r.finetune) ?? readable[0])?.id ?? null;
+}
+
+/**
+ * Runs being trained (with progress reported) that the runs list does not hold yet. Study jobs are
+ * left out: their folder holds runs (lora, steer) but is not one.
+ */
+export function unlistedRunIds(jobs: readonly Pick<JobState, 'runId' | 'kind' | 'status' | 'step'>[], runs: readonly RunSummary[] | undefined): string[] {
+  if (!runs) return [];
+  const listed = new Set(runs.map((r) => r.id));
+  return jobs.filter((j) => j.kind === 'train' && j.status === 'running' && j.step > 0 && !listed.has(j.runId)).map((j) => j.runId);
 }

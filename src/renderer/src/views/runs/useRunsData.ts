@@ -4,7 +4,7 @@ import { useApi } from '../../shell/api';
 import { useJobs, type JobState } from '../../shell/jobs';
 import { useAsync } from '../../shell/useAsync';
 import { useWorkspace } from '../../shell/workspace';
-import { defaultRunId } from './runsData';
+import { defaultRunId, unlistedRunIds } from './runsData';
 
 /**
  * Everything the Runs view shows: the workspace's runs (shared with the other views), the selected
@@ -29,6 +29,14 @@ export function useRunsData() {
     for (const j of jobs) if (j.status === 'running') m.set(j.runId, j);
     return m;
   }, [jobs]);
+
+  // A training started a moment ago may not have written run.json when the list was fetched: once
+  // it reports progress, fetch the list again so its row appears while it runs.
+  const unlisted = unlistedRunIds(jobs, runs.data).join('\n');
+  const reloadRuns = runs.reload;
+  useEffect(() => {
+    if (unlisted) reloadRuns();
+  }, [unlisted, reloadRuns]);
 
   // While the selected run trains, re-read it about ten times over the job.
   const live = runId ? liveJobs.get(runId) : undefined;

@@ -1,16 +1,19 @@
 import { useMemo, type ReactNode } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
 import type { LegendEntry } from '../../../figure/exportFigure';
 import { Panel } from '../../../figure/Panel';
 import { seriesColour, useFigureTheme, type FigureTheme } from '../../../figure/theme';
-import { curvesCsv, formatTick, logDomain, logTicks, mergeSeries, seriesValues, type CurveSeries } from '../curves';
+import { curvesCsv, formatTick, legendItems, linearTicks, logDomain, logTicks, mergeSeries, seriesValues, type CurveSeries } from '../curves';
 
 export const CHART_WIDTH = 520;
 export const CHART_HEIGHT = 300;
 
-/** The legend drawn into exported figures (recharts' own legend is HTML, outside the SVG). */
+/**
+ * The legend drawn into exported figures (recharts' own legend is HTML, outside the SVG): colour
+ * entries per metric, then the compared runs' line styles in the foreground / muted colour.
+ */
 export function curveLegend(series: readonly CurveSeries[], theme: FigureTheme): LegendEntry[] {
-  return series.map((s) => ({ label: s.label, colour: seriesColour(theme, s.colourIndex) }));
+  return legendItems(series).map((it) => ({ label: it.label, colour: it.colourIndex === null ? (it.dashed ? theme.muted : theme.foreground) : seriesColour(theme, it.colourIndex) }));
 }
 
 const ACC_TICKS = [0, 0.25, 0.5, 0.75, 1];
@@ -19,7 +22,7 @@ const ACC_TICKS = [0, 0.25, 0.5, 0.75, 1];
  * Lines over training steps, fixed size (exports match the screen). `yLog` puts the y axis on
  * whole decades around the data; otherwise it spans [0, 1] (accuracies).
  */
-export function StepChart({ series, yLog = false, yLabel, width = CHART_WIDTH, height = CHART_HEIGHT }: { series: readonly CurveSeries[]; yLog?: boolean; yLabel: string; width?: number; height?: number }) {
+export function StepChart({ series, yLog = false, yLabel, xMax, width = CHART_WIDTH, height = CHART_HEIGHT }: { series: readonly CurveSeries[]; yLog?: boolean; yLabel: string; xMax?: number; width?: number; height?: number }) {
   const theme = useFigureTheme();
   const rows = useMemo(() => mergeSeries(series), [series]);
   const domain: [number, number] = yLog ? logDomain(seriesValues(series)) : [0, 1];
@@ -31,7 +34,8 @@ export function StepChart({ series, yLog = false, yLabel, width = CHART_WIDTH, h
       <XAxis
         dataKey="step"
         type="number"
-        domain={['dataMin', 'dataMax']}
+        domain={[0, xMax && xMax > 0 ? xMax : 'auto']}
+        ticks={xMax && xMax > 0 ? linearTicks(xMax) : undefined}
         allowDecimals={false}
         tick={tick}
         stroke={theme.muted}
@@ -50,7 +54,6 @@ export function StepChart({ series, yLog = false, yLabel, width = CHART_WIDTH, h
         label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 0, style: { textAnchor: 'middle' }, ...axisLabel }}
       />
       <Tooltip formatter={(v) => (typeof v === 'number' ? Number(v.toPrecision(4)) : v)} labelFormatter={(s) => `step ${String(s)}`} />
-      <Legend wrapperStyle={{ fontSize: theme.fontSize }} />
       {series.map((s) => (
         <Line
           key={s.key}
@@ -69,14 +72,41 @@ export function StepChart({ series, yLog = false, yLabel, width = CHART_WIDTH, h
   );
 }
 
+/**
+ * The series key on screen, as HTML under the chart (recharts' legend would shrink the plot as
+ * series are added); exports draw the same entries through the Panel's `legend`.
+ */
+export function CurveLegend({ series }: { series: readonly CurveSeries[] }) {
+  const theme = useFigureTheme();
+  return (
+    <ul className="curve-legend" style={{ maxWidth: CHART_WIDTH }}>
+      {legendItems(series).map((it) => (
+        <li key={`${it.colourIndex}|${it.label}`}>
+          <svg width="22" height="10" aria-hidden="true">
+            <line x1="1" y1="5" x2="21" y2="5" stroke={it.colourIndex === null ? theme.foreground : seriesColour(theme, it.colourIndex)} strokeWidth={2} strokeDasharray={it.dashed ? '5 3' : undefined} />
+          </svg>
+          {it.label}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 /** A step chart in its Panel, with CSV of exactly the plotted series and the legend for exports. */
-export function CurvePanel({ title, caption, series, yLog, yLabel, empty, testId, fileName }: { title: string; caption?: ReactNode; series: readonly CurveSeries[]; yLog?: boolean; yLabel: string; empty: ReactNode; testId?: string; fileName?: string }) {
+export function CurvePanel({ title, caption, series, yLog, yLabel, xMax, empty, testId, fileName }: { title: string; caption?: ReactNode; series: readonly CurveSeries[]; yLog?: boolean; yLabel: string; xMax?: number; empty: ReactNode; testId?: string; fileName?: string }) {
   const theme = useFigureTheme();
   const hasData = series.some((s) => s.points.length > 0);
   return (
     <div data-testid={testId} className="curve-panel">
       <Panel title={title} caption={caption} fileName={fileName} csv={() => curvesCsv(series)} legend={curveLegend(series, theme)}>
-        {hasData ? <StepChart series={series} yLog={yLog} yLabel={yLabel} /> : <p className="view__empty curve-panel__empty">{empty}</p>}
+        {hasData ? (
+          <>
+            <StepChart series={series} yLog={yLog} yLabel={yLabel} xMax={xMax} />
+            <CurveLegend series={series} />
+          </>
+        ) : (
+          <p className="view__empty curve-panel__empty">{empty}</p>
+        )}
       </Panel>
     </div>
   );

@@ -1,0 +1,107 @@
+import type { KeyboardEvent, MouseEvent } from 'react';
+import type { RunSummary } from '../../../../../shared/api';
+import type { JobState } from '../../../shell/jobs';
+import { hasCheckpoints } from '../../../shell/RunPicker';
+import { runRow } from '../runsData';
+
+const stop = (e: MouseEvent) => e.stopPropagation();
+
+/**
+ * The workspace's runs, one row each; a run whose run.json could not be read keeps its row and
+ * shows why. Clicking a row selects it; Open selects it and goes to the Weights view.
+ */
+export function RunsTable({
+  runs,
+  runId,
+  compareId,
+  liveJobs,
+  onSelect,
+  onOpen,
+  onCompare,
+}: {
+  runs: readonly RunSummary[];
+  runId: string | null;
+  compareId: string | null;
+  liveJobs: ReadonlyMap<string, JobState>;
+  onSelect: (id: string) => void;
+  onOpen: (id: string) => void;
+  onCompare: (id: string | null) => void;
+}) {
+  return (
+    <div className="runs__table-wrap">
+      <table className="data runs__table" data-testid="runs-table">
+        <thead>
+          <tr>
+            <th>Run</th>
+            <th>Task</th>
+            <th>Preset</th>
+            <th>Status</th>
+            <th className="num">Step</th>
+            <th className="num" title="Saved checkpoints">Ckpts</th>
+            <th>Fine-tune</th>
+            <th title="Accuracy on held-out splits at the end of training (hover for every split)">Held-out accuracy</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {runs.map((summary) => {
+            const r = runRow(summary);
+            const selected = r.id === runId;
+            const job = liveJobs.get(r.id);
+            const openable = hasCheckpoints(summary);
+            return (
+              <tr
+                key={r.id}
+                data-testid="run-row"
+                data-run-id={r.id}
+                className={selected ? 'selected' : undefined}
+                aria-selected={selected}
+                tabIndex={0}
+                onClick={() => onSelect(r.id)}
+                onKeyDown={(e: KeyboardEvent) => e.key === 'Enter' && e.target === e.currentTarget && onSelect(r.id)}
+              >
+                <td className="runs__id">{r.id}</td>
+                {r.error ? (
+                  <td colSpan={7} className="runs__row-error" data-testid="run-error">
+                    Unreadable run.json: {r.error}
+                  </td>
+                ) : (
+                  <>
+                    <td>{r.task}</td>
+                    <td>{r.preset}</td>
+                    <td className={`runs__status runs__status--${job ? 'running' : r.status}`}>{job ? 'running' : r.status}</td>
+                    <td className="num">{job ? `${job.step} / ${job.totalSteps}` : (r.step ?? '—')}</td>
+                    <td className="num">{r.checkpoints ?? '—'}</td>
+                    <td>{r.finetune}</td>
+                    <td className="runs__acc" title={r.accTitle || undefined}>
+                      {r.accText || '—'}
+                    </td>
+                  </>
+                )}
+                <td>
+                  <div className="runs__actions">
+                    <button
+                      type="button"
+                      data-testid="run-open"
+                      disabled={!openable}
+                      title={openable ? 'Select this run and open it in Weights' : 'No checkpoints to analyse (fine-tune runs open from their study)'}
+                      onClick={(e) => {
+                        stop(e);
+                        onOpen(r.id);
+                      }}
+                    >
+                      Open
+                    </button>
+                    <label className="runs__compare" onClick={stop} title={selected ? 'This is the selected run' : 'Overlay this run (dashed) on the selected run’s curves'}>
+                      <input type="checkbox" data-testid="run-compare" checked={compareId === r.id} disabled={selected || Boolean(r.error)} onChange={(e) => onCompare(e.target.checked ? r.id : null)} /> Compare
+                    </label>
+                  </div>
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { escapeXml } from '../../figure/exportFigure';
+import { STUDY, TRAINING } from '../train/mocks/jobs';
+import { FACTORIZED, LORA_RUN, STUDIES, SUMMARIES } from './mocks/runs';
+import { accSummary, defaultRunId, unlistedRunIds, detailRowsSvg, formatAcc, formatSeconds, runDetailRows, runRow, studyRows } from './runsData';
+
+describe('runRow', () => {
+  it('shows held-out accuracies compactly and every accuracy in the title', () => {
+    const r = runRow(SUMMARIES[1]);
+    expect(r.accText).toBe('test_fact 100% · test_impl 5.2%');
+    expect(r.accTitle.split('\n')).toEqual(['train_fact_acc: 100%', 'train_impl_acc: 100%', 'test_fact_acc: 100%', 'test_impl_acc: 5.2%']);
+    expect(r).toMatchObject({ task: 'ocr-recall', preset: 'ocr-combined', status: 'completed', step: 2000, checkpoints: 8, finetune: '—' });
+  });
+
+  it('falls back to every accuracy when no split is held out, and knows heldout_ splits', () => {
+    expect(runRow(SUMMARIES[2]).accText).toBe('world_country 100% · world_language 100% · world_dist 90%');
+    expect(runRow(SUMMARIES[3]).accText).toBe('heldout_country 100% · heldout_language 100% · heldout 100%');
+    expect(runRow(SUMMARIES[3]).finetune).toBe('lora');
+    expect(runRow(SUMMARIES[3]).preset).toBe('—');
+  });
+
+  it('keeps an unreadable run with its error', () => {
+    const r = runRow(SUMMARIES[4]);
+    expect(r.id).toBe('broken');
+    expect(r.status).toBe('unreadable');
+    expect(r.error).toMatch(/Unexpected token/);
+    expect(r.accText).toBe('');
+  });
+});
+
+describe('formatting', () => {
+  it('formats accuracies and durations', () => {
+    expect(formatAcc(1)).toBe('100%');
+    expect(formatAcc(0)).toBe('0%');
+    expect(formatAcc(0.052083)).toBe('5.2%');
+    expect(formatAcc(0.3333333)).toBe('33.3%');
+    expect(formatAcc(undefined)).toBe('—');
+    expect(formatSeconds(9.111)).toBe('9.1 s');
+    expect(formatSeconds(125)).toBe('2 min 05 s');
+    expect(formatSeconds(3720)).toBe('1 h 02 min');
+    expect(formatSeconds(undefined)).toBe('—');
+  });
+
+  it('ignores non-accuracy and non-finite metrics', () => {
+    expect(accSummary({ test_acc: NaN, test_loss: 1, train_acc: 0.5 }).all).toEqual([['train_acc', 0.5]]);
+  });
+});
+
+describe('runDetailRows', () => {
+  it('lists the key model and training fields', () => {
+    const rows = runDetailRows(FACTORIZED);
+    const get = (k: string) => rows.find((r) => r.key === k)?.value;
+    expect(get('ov')).toBe('factorized, rank 8');
+    expect(get('attention')).toBe('linear');
+    expect(get('mlp')).toBe('no');
+    expect(get('layerNorm')).toBe('no');
+    expect(get('nHeads')).toBe('1 (dHead 128)');
+    expect(get('steps')).toBe('2000');
+    expect(get('batchSize')).toBe('252');
+    expect(get('lr')).toBe('0.005');
+    expect(get('seed')).toBe('0');
+    expect(get('backend')).toBe('wasm');
+    expect(get('seconds')).toBe('9.1 s');
+    expect(get('checkpoints')).toBe('2 (steps 1000, 2000)');
+    expect(rows.some((r) => r.group === 'Fine-tune')).toBe(false);
+  });
+
+  it('adds the fine-tune method, base and LoRA spec', () => {
+    const rows = runDetailRows(LORA_RUN);
+    const ft = rows.filter((r) => r.group === 'Fine-tune');
+    expect(ft.map((r) => r.key)).toEqual(['method', 'base', 'lora']);
+    expect(ft[2].value).toBe('rank 4, alpha 8, attn.W_Q mlp.W_out on layers 0,1');
+    expect(rows.find((r) => r.key === 'step')?.value).toBe('300 / 400');
+    expect(rows.find((r) => r.key === 'checkpoints')?.value).toBe('none');
+  });
+
+  it('writes an escaped SVG table', () => {
+    const svg = detailRowsSvg([{ group: 'Run', key: 'status', value: 'failed (a < b & "c")' }], 12, escapeXml);
+    expect(svg.body).toContain('failed (a &lt; b &amp; &quot;c&quot;)');
+    expect(svg.height).toBeGreaterThan(12);
+    expect(svg.width).toBeGreaterThan(100);
+  });
+});
+
+describe('studies and selection', () => {
+  it('formats study accuracies', () => {
+    expect(studyRows(STUDIES)[0]).toEqual({ id: 'lora-vs-steering', kind: 'locations', seed: 0, base: '0%', lora: '100%', naturalSv: '33.3%', trainedSv: '100%' });
+  });
+
+  it('keeps a listed selection, else picks the first run with checkpoints, else the first readable', () => {
+    expect(defaultRunId(SUMMARIES, 'world-base')).toBe('world-base');
+    expect(defaultRunId(SUMMARIES, 'gone')).toBe('ocr-factorized');
+    expect(defaultRunId(SUMMARIES, null)).toBe('ocr-factorized');
+    expect(defaultRunId([SUMMARIES[4], SUMMARIES[3], SUMMARIES[2]], null)).toBe('world-base');
+    expect(defaultRunId([SUMMARIES[4], SUMMARIES[3]], null)).toBe('lora-vs-steering/lora');
+    expect(defaultRunId([SUMMARIES[4]], null)).toBeNull();
+    expect(defaultRunId(undefined, 'x')).toBe('x');
+  });
+});
+
+describe('unlistedRunIds', () => {
+  it('names running trainings missing from the list, once they report progress', () => {
+    expect(unlistedRunIds([TRAINING, STUDY], SUMMARIES)).toEqual([TRAINING.runId]);
+    expect(unlistedRunIds([{ ...TRAINING, step: 0 }], SUMMARIES)).toEqual([]);
+    expect(unlistedRunIds([{ ...TRAINING, status: 'completed' }], SUMMARIES)).toEqual([]);
+    expect(unlistedRunIds([TRAINING], [...SUMMARIES, { id: TRAINING.runId, status: 'running' }])).toEqual([]);
+    expect(unlistedRunIds([TRAINING], undefined)).toEqual([]);
+  });
+});
