@@ -114,6 +114,64 @@ describe.skipIf(skip)('workbench in chromium (web mode)', () => {
     expect(fs.readFileSync(csv.file, 'utf8').split('\n')[0]).toMatch(/layer/);
   });
 
+  it('Projection: a WebGL scatter with a legend, hover labels, orbit, base→LoRA arrows and a 2× PNG', async () => {
+    await openView('Projection', 'projection');
+    await s.page.locator('[data-testid="projection-run"]').selectOption('world-base');
+    const canvas = s.page.locator('[data-testid="projection-canvas"] canvas').first();
+    await canvas.waitFor({ timeout: 30_000 });
+    await s.page.locator('[data-testid="projection-legend"] li, [data-testid="projection-legend"] [role="listitem"], [data-testid="projection-legend"] button').first().waitFor({ timeout: 60_000 });
+    expect(await s.page.locator('[data-testid="projection-variance"]').textContent()).toMatch(/%/);
+    // The canvas is not blank: WebGL drew coloured points on the white background.
+    const colours = await canvas.evaluate((c: HTMLCanvasElement) => {
+      const probe = document.createElement('canvas');
+      probe.width = c.width;
+      probe.height = c.height;
+      const ctx = probe.getContext('2d') as CanvasRenderingContext2D;
+      ctx.drawImage(c, 0, 0);
+      const d = ctx.getImageData(0, 0, c.width, c.height).data;
+      const seen = new Set<number>();
+      for (let i = 0; i < d.length; i += 4 * 97) seen.add((d[i] >> 4) * 256 + (d[i + 1] >> 4) * 16 + (d[i + 2] >> 4));
+      return seen.size;
+    });
+    expect(colours).toBeGreaterThan(5);
+    // Hover: sweep the pointer until a point's label shows.
+    const box = (await canvas.boundingBox())!;
+    let shown = false;
+    for (let i = 0; i < 40 && !shown; i++) {
+      await s.page.mouse.move(box.x + box.width * (0.3 + 0.4 * ((i * 7) % 40) / 40), box.y + box.height * (0.3 + 0.4 * ((i * 13) % 40) / 40));
+      shown = await s.page.locator('[data-testid="projection-tooltip"]').isVisible();
+    }
+    expect(shown).toBe(true);
+    await screenshot(s.page, 'projection', { readme: true });
+    // Orbit: a drag changes the picture.
+    const before = await canvas.screenshot();
+    await s.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await s.page.mouse.down();
+    await s.page.mouse.move(box.x + box.width / 2 + 150, box.y + box.height / 2 + 40, { steps: 8 });
+    await s.page.mouse.up();
+    await s.page.waitForTimeout(300);
+    expect(Buffer.compare(before, await canvas.screenshot())).not.toBe(0);
+    // PNG export at twice the on-screen size.
+    const png = await exportFrom(s, /.+/, 'PNG');
+    const size = pngSize(png.file);
+    const css = await canvas.evaluate((c: HTMLCanvasElement) => c.getBoundingClientRect().width);
+    expect(size.width).toBeGreaterThanOrEqual(Math.floor(css * 2) - 2);
+    const svg = await exportFrom(s, /.+/, 'SVG');
+    expect((fs.readFileSync(svg.file, 'utf8').match(/<circle /g) ?? []).length).toBeGreaterThan(50);
+    // A LoRA fine-tune is drawn with arrows from the base model's activations.
+    await s.page.locator('[data-testid="projection-run"]').selectOption('lora-vs-steering/lora');
+    await s.page.locator('[data-testid="projection-arrows"]').waitFor({ timeout: 60_000 });
+    // At the LoRA's own layer the shift is one shared direction: near-parallel arrows.
+    await s.page.locator('[data-testid="projection-source"]').selectOption('blocks.0.hook_resid_post');
+    await s.page.locator('[data-testid="projection-submit"]').click();
+    await expect.poll(async () => (await s.page.locator('[data-testid="projection-panel"]').textContent()) ?? '', { timeout: 60_000 }).toContain('blocks.0.hook_resid_post');
+    await s.page.locator('[data-testid="projection-reset"]').click();
+    await s.page.waitForTimeout(500);
+    await screenshot(s.page, 'projection-lora-arrows', { readme: true });
+    const csv = await exportFrom(s, /.+/, 'CSV');
+    expect(fs.readFileSync(csv.file, 'utf8').split('\n')[0]).toContain('origin_x');
+  });
+
   /** Number of points of the first line drawn in a chart (recharts writes one path command per point). */
   async function linePoints(testId: string): Promise<number> {
     const d = await s.page.locator(`[data-testid="${testId}"] .recharts-line path.recharts-curve`).first().getAttribute('d', { timeout: 1000 }).catch(() => null);
