@@ -4,15 +4,13 @@ import path from 'node:path';
 import type { RunSummary, WorkbenchApi, WorkbenchEvent, WorkbenchMethod } from '../shared/api';
 import { API_ARGS } from '../shared/apiSchemas';
 import type { BackendName } from '../shared/backend';
-import type { HookName } from '../shared/hooks';
+import { ApiArgumentError } from './apiErrors';
 import { initBackend } from './backend/initBackend';
-import { ovSpectrum } from './analysis/ovSpectrum';
-import { projectRun } from './analysis/projectRun';
+import { createAnalysisClient } from './jobs/analysisClient';
 import type { LoraVsSteeringAnalysis } from '../shared/analysis';
 import { ANALYSES_DIR, listCheckpoints, listRuns, readManifest, readMetrics } from './io/runStore';
 import { startStudyJob } from './jobs/studyJob';
-import { openRun, openRunCheckpoints, runTask } from './runs/openRun';
-import { attentionOf, lensOf, patchingOf, projectFinetunedRun } from './runs/runAnalyses';
+import { runTask } from './runs/openRun';
 import { Rng } from './util/rng';
 import { startTrainingJob } from './jobs/trainingJob';
 import { PRESETS, presetConfig } from './presets';
@@ -57,8 +55,7 @@ function listStudies(root: string): { id: string; record: LoraVsSteeringAnalysis
   return out.sort((a, b) => a.id.localeCompare(b.id));
 }
 
-/** A request that failed validation: transports answer it as a client error, not a crash. */
-export class ApiArgumentError extends Error {}
+export { ApiArgumentError };
 
 export interface Workbench {
   /** Validates `args` against the method's schema, then runs it. */
@@ -77,9 +74,8 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
   const listeners = new Set<(e: WorkbenchEvent) => void>();
   const jobs = new Map<string, { cancel(): void }>();
   const emit = (e: WorkbenchEvent): void => listeners.forEach((l) => l(e));
-  // Analyses run in this process on the tfjs backend; initialise it once, on first use.
-  let backendReady: Promise<unknown> | null = null;
-  const ready = (): Promise<unknown> => (backendReady ??= initBackend({ backend: opts.backend }));
+  // Analyses run in a worker thread of their own, started on first use.
+  const analyses = createAnalysisClient({ backend: opts.backend });
 
   const runDir = (id: string): string => {
     const dir = path.resolve(root, id);
@@ -127,35 +123,9 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
       };
     },
     analyze: async (req) => {
-      await ready();
       const dir = runDir(req.id);
-      switch (req.kind) {
-        case 'attention': {
-          const run = openRun(dir, req.step);
-          return { kind: 'attention', id: req.id, step: run.step, ...attentionOf(run, { prompt: req.prompt }) };
-        }
-        case 'logit-lens': {
-          const run = openRun(dir, req.step);
-          return { kind: 'logit-lens', id: req.id, step: run.step, vocab: [...run.vocab], ...lensOf(run, { prompt: req.prompt, answer: req.answer, topK: req.topK }) };
-        }
-        case 'patching': {
-          const run = openRun(dir, req.step);
-          return { kind: 'patching', id: req.id, step: run.step, ...patchingOf(run, { prompt: req.prompt, corrupt: req.corrupt, answer: req.answer, wrong: req.wrong }) };
-        }
-        case 'ov-spectrum': {
-          const { config, checkpoints } = openRunCheckpoints(dir);
-          return { kind: 'ov-spectrum', id: req.id, ov: config.ov, ovRank: config.ov === 'factorized' ? config.ovRank : undefined, ...ovSpectrum(config, checkpoints, { top: req.top }) };
-        }
-        case 'projection': {
-          const o = { source: req.source === 'embed' ? ('embed' as const) : (req.source as HookName), method: req.method, promptsPerSet: req.promptsPerSet, nNeighbors: req.neighbors, minDist: req.minDist };
-          if (readManifest(dir).finetune) {
-            if (o.source === 'embed') throw new ApiArgumentError('a fine-tuned run shares its base model’s embeddings: project a hook such as blocks.0.hook_resid_post');
-            return { kind: 'projection', id: req.id, ...projectFinetunedRun(dir, { ...o, source: o.source }) };
-          }
-          const run = openRun(dir, req.step);
-          return { kind: 'projection', id: req.id, step: run.step, ...projectRun(run.config, run.params, run.vocab, run.task, o) };
-        }
-      }
+      // Off this thread: the caller (Electron main, the web server) keeps answering while it runs.
+      return analyses.run({ dir, req });
     },
     listStudies: async () =>
       listStudies(root).map((s) => ({ id: s.id, kind: s.record.kind, seed: s.record.seed, acc: s.record.acc })),
@@ -220,6 +190,7 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
     },
     dispose() {
       jobs.forEach((j) => j.cancel());
+      analyses.dispose();
     },
   };
 }

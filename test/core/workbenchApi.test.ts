@@ -106,6 +106,29 @@ describe('analyze', () => {
   });
 });
 
+describe('analysis worker', () => {
+  it('runs analyses off the calling thread: timers keep firing during a long one', async () => {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    const t0 = Date.now();
+    const p = (await wb.call('analyze', { kind: 'projection', id: 'world-base', source: 'blocks.1.hook_resid_post', method: 'umap', promptsPerSet: 120 })) as ProjectionAnalysis;
+    const elapsed = Date.now() - t0;
+    clearInterval(timer);
+    expect(p.points.length).toBe(p.labels.length);
+    // Run on this thread, the synchronous UMAP would let no timer fire until it returned.
+    expect(elapsed).toBeGreaterThan(50);
+    expect(ticks).toBeGreaterThan(3);
+  });
+
+  it('answers concurrent requests each with its own result', async () => {
+    const [a, b] = (await Promise.all([
+      wb.call('analyze', { kind: 'ov-spectrum', id: 'ocr-factorized', top: 4 }),
+      wb.call('analyze', { kind: 'ov-spectrum', id: 'ocr-combined', top: 4 }),
+    ])) as OvSpectrumAnalysis[];
+    expect([a.id, a.ov, b.id, b.ov]).toEqual(['ocr-factorized', 'factorized', 'ocr-combined', 'combined']);
+  });
+});
+
 describe('studies', () => {
   it('lists and reads the shipped LoRA-vs-steering study', async () => {
     const s = (await wb.call('listStudies', undefined)) as StudySummary[];

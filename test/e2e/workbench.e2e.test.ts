@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// (page.evaluate callbacks run in the browser)
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumAvailable, exportFrom, pngSize, screenshot, startSession, viewUrl, type Session } from './harness';
@@ -186,11 +188,11 @@ describe.skipIf(skip)('workbench in chromium (web mode)', () => {
     await s.page.locator('[data-testid="train-start"]').click();
     const job = s.page.locator('[data-testid="train-job"]');
     await job.waitFor({ timeout: 30_000 });
-    await expect.poll(() => linePoints('train-loss-chart'), { timeout: 60_000, intervals: [100] }).toBeGreaterThan(1);
+    await expect.poll(() => linePoints('train-loss-chart'), { timeout: 60_000, interval: 100 }).toBeGreaterThan(1);
     const first = await linePoints('train-loss-chart');
     expect(await s.page.locator('[data-testid="train-eta"]').textContent()).toMatch(/step \d+ \/ 1500 .*ETA/);
     await screenshot(s.page, 'train', { readme: true });
-    await expect.poll(() => linePoints('train-loss-chart'), { timeout: 60_000, intervals: [100] }).toBeGreaterThan(first);
+    await expect.poll(() => linePoints('train-loss-chart'), { timeout: 60_000, interval: 100 }).toBeGreaterThan(first);
     await expect.poll(() => job.getAttribute('data-status'), { timeout: 120_000 }).toBe('completed');
     const progress = s.page.locator('[data-testid="train-progress"]');
     expect(await progress.getAttribute('value')).toBe(await progress.getAttribute('max'));
@@ -205,7 +207,7 @@ describe.skipIf(skip)('workbench in chromium (web mode)', () => {
     await s.page.locator('[data-testid="train-name"]').fill('e2e-cancel');
     await s.page.locator('[data-testid="train-steps"]').fill('100000');
     await s.page.locator('[data-testid="train-start"]').click();
-    await expect.poll(() => linePoints('train-loss-chart'), { timeout: 60_000, intervals: [100] }).toBeGreaterThan(1);
+    await expect.poll(() => linePoints('train-loss-chart'), { timeout: 60_000, interval: 100 }).toBeGreaterThan(1);
     await s.page.locator('[data-testid="train-cancel"]').click();
     await expect.poll(() => s.page.locator('[data-testid="train-job"]').getAttribute('data-status'), { timeout: 60_000 }).toBe('cancelled');
     expect(await s.page.locator('[data-testid="train-outcome"]').textContent()).toMatch(/Cancelled/);

@@ -1,4 +1,7 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import type { AnalysisRequest, AnalysisResult } from '../../shared/api';
+import { ApiArgumentError } from '../apiErrors';
+import { analyzeRequest } from '../runs/analyzeRequest';
 import type { BackendName } from '../../shared/backend';
 import type { TrainConfig } from '../../shared/modelConfig';
 import { initBackend } from '../backend/initBackend';
@@ -15,8 +18,13 @@ export interface StudyWorkerRequest {
   steerSteps?: number;
 }
 
+/** Answers of a worker in 'analysis' mode, matched to requests by id. */
+export type AnalysisReply = { id: number; result: AnalysisResult } | { id: number; error: string; argument: boolean };
+
 /** Data a training worker starts with (structured-clone safe). */
 export interface TrainWorkerData {
+  /** 'analysis': stay alive and answer `{ id, dir, req }` analysis requests instead of training. */
+  mode?: 'analysis';
   /** When set, the worker runs this study instead of training `config`. */
   study?: StudyWorkerRequest;
   config: TrainConfig;
@@ -44,6 +52,10 @@ async function main(): Promise<void> {
   try {
     const backend = await initBackend({ backend: data.backend });
     send({ type: 'started', backend });
+    if (data.mode === 'analysis') {
+      serveAnalyses(port);
+      return;
+    }
     if (data.study) {
       await runStudy(data, backend, send, () => Atomics.load(cancelFlag, 0) === 1);
       return;
@@ -67,6 +79,17 @@ async function main(): Promise<void> {
       lastGoodCheckpoint: err instanceof TrainingError ? err.lastGoodCheckpoint : null,
     });
   }
+}
+
+function serveAnalyses(port: MessagePort): void {
+  // Requests arrive in order and each runs to completion synchronously, so answers keep that order.
+  port.on('message', (m: { id: number; dir: string; req: AnalysisRequest }) => {
+    try {
+      port.postMessage({ id: m.id, result: analyzeRequest(m.dir, m.req) } satisfies AnalysisReply);
+    } catch (err) {
+      port.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err), argument: err instanceof ApiArgumentError } satisfies AnalysisReply);
+    }
+  });
 }
 
 async function runStudy(data: TrainWorkerData, backend: BackendInfo, send: (m: TrainWorkerMessage) => void, shouldCancel: () => boolean): Promise<void> {

@@ -1,0 +1,68 @@
+import type { Worker } from 'node:worker_threads';
+import type { AnalysisRequest, AnalysisResult } from '../../shared/api';
+import type { BackendName } from '../../shared/backend';
+import { ApiArgumentError } from '../apiErrors';
+import { spawnWorker } from './trainingJob';
+import type { AnalysisReply } from './trainWorker';
+
+export interface AnalysisClient {
+  run(r: { dir: string; req: AnalysisRequest }): Promise<AnalysisResult>;
+  /** Stops the worker; pending requests fail. */
+  dispose(): void;
+}
+
+/**
+ * Analyses in a long-lived worker thread (the training worker's entry in 'analysis' mode), so the
+ * thread that serves the API never blocks on tfjs. One worker, requests answered in order; a crashed
+ * worker fails its pending requests and is replaced on the next call.
+ */
+export function createAnalysisClient(opts: { backend?: BackendName } = {}): AnalysisClient {
+  let worker: Worker | null = null;
+  let nextId = 1;
+  const pending = new Map<number, { resolve: (r: AnalysisResult) => void; reject: (e: Error) => void }>();
+
+  const failAll = (err: Error): void => {
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+  };
+
+  const ensure = (): Worker => {
+    if (worker) return worker;
+    const w = spawnWorker({ mode: 'analysis', backend: opts.backend, cancelBuffer: new SharedArrayBuffer(4), config: undefined as never, preset: null, outDir: '' });
+    w.on('message', (m: AnalysisReply) => {
+      const p = pending.get(m.id);
+      if (!p) return;
+      pending.delete(m.id);
+      if ('result' in m) p.resolve(m.result);
+      else p.reject(m.argument ? new ApiArgumentError(m.error) : new Error(m.error));
+    });
+    const lost = (why: string): void => {
+      if (worker !== w) return;
+      worker = null;
+      failAll(new Error(`analysis worker ${why}`));
+    };
+    w.on('error', (err) => lost(`crashed: ${err.message}`));
+    w.on('exit', (code) => lost(`exited with code ${code}`));
+    // Idle analysis workers must not keep a CLI or test process alive.
+    w.unref();
+    worker = w;
+    return w;
+  };
+
+  return {
+    run({ dir, req }) {
+      const w = ensure();
+      const id = nextId++;
+      return new Promise<AnalysisResult>((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        w.postMessage({ id, dir, req });
+      });
+    },
+    dispose() {
+      const w = worker;
+      worker = null;
+      failAll(new Error('analysis worker stopped'));
+      void w?.terminate();
+    },
+  };
+}
