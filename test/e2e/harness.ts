@@ -89,11 +89,6 @@ export async function startSession(): Promise<Session> {
   };
 }
 
-/** A URL of the app at a view (hash route), keeping the token. */
-export function viewUrl(s: Session, view: string, extra = ''): string {
-  return `${s.url}${extra}#/${view}`;
-}
-
 /** Saves a screenshot (and refreshes the README copy when asked). */
 export async function screenshot(page: Page, name: string, opts: { height?: number; readme?: boolean } = {}): Promise<string> {
   fs.mkdirSync(SHOTS, { recursive: true });

@@ -2,7 +2,7 @@
 // (page.evaluate callbacks run in the browser)
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, exportFrom, pngSize, screenshot, startSession, viewUrl, type Session } from './harness';
+import { chromiumAvailable, exportFrom, pngSize, screenshot, startSession, type Session } from './harness';
 
 /**
  * The workbench in a real browser (web mode, Debian chromium): every view on the example workspace,
