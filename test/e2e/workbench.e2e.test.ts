@@ -191,10 +191,12 @@ describe.skipIf(skip)('workbench in chromium (web mode)', () => {
     await expect.poll(() => linePoints('train-loss-chart'), { timeout: 60_000, interval: 100 }).toBeGreaterThan(1);
     const first = await linePoints('train-loss-chart');
     expect(await s.page.locator('[data-testid="train-eta"]').textContent()).toMatch(/step \d+ \/ 1500 .*ETA/);
-    await screenshot(s.page, 'train', { readme: true });
     await expect.poll(() => linePoints('train-loss-chart'), { timeout: 60_000, interval: 100 }).toBeGreaterThan(first);
-    await expect.poll(() => job.getAttribute('data-status'), { timeout: 120_000 }).toBe('completed');
+    // Mid-run, for the README: the curves have shape by ~40%.
     const progress = s.page.locator('[data-testid="train-progress"]');
+    await expect.poll(async () => Number(await progress.getAttribute('value')), { timeout: 60_000, interval: 50 }).toBeGreaterThan(600);
+    await screenshot(s.page, 'train', { readme: true });
+    await expect.poll(() => job.getAttribute('data-status'), { timeout: 120_000 }).toBe('completed');
     expect(await progress.getAttribute('value')).toBe(await progress.getAttribute('max'));
     expect(fs.existsSync(`${s.workspace}/e2e-short/checkpoints`)).toBe(true);
     await s.page.locator('[data-testid="train-open-run"]').click();

@@ -79,7 +79,12 @@ export function colourOf(scale: ColourScale, domain: [number, number], v: number
 export function extent(values: readonly (readonly number[])[]): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
-  for (const r of values) for (const v of r) if (Number.isFinite(v)) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+  for (const r of values)
+    for (const v of r) {
+      if (!Number.isFinite(v)) continue;
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
   return lo <= hi ? [lo, hi] : [0, 1];
 }
 

@@ -1,30 +1,28 @@
 import { useMemo, useState } from 'react';
 import { hasCheckpoints, RunPicker } from '../../shell/RunPicker';
-import { useWorkspace } from '../../shell/workspace';
 import { ALL_HEADS, attentionScale, defaultSteps, headChoices, headPatterns, isSoftmax, resolveStep, type HeadFilter } from './attentionData';
 import { CheckpointPatterns } from './components/CheckpointPatterns';
 import { PromptPicker } from './components/PromptPicker';
+import { RunInputsStatus } from './components/RunInputsStatus';
 import { StepSelect } from './components/StepSelect';
 import { HINT, SIDE_BY_SIDE } from './components/styles';
-import { useAttention, useRunInputs } from './useAttentionData';
+import { useAttention, usePerRun, useRunInputs } from './useAttentionData';
 
 /**
  * Attention patterns of two checkpoints of one run, side by side: for one prompt, every layer × head
  * as a query × key heatmap (CircuitsVis's AttentionPatterns, one grid per checkpoint).
  */
 export function AttentionView() {
-  const { runs } = useWorkspace();
   const input = useRunInputs();
   const { runId, details, samples } = input;
   const checkpoints = details.data?.checkpoints ?? [];
   const defaults = defaultSteps(checkpoints);
 
   // Chosen steps belong to a run; another run starts from its first and last checkpoints.
-  const [chosen, setChosen] = useState<{ runId: string | null; a: number | null; b: number | null }>({ runId: null, a: null, b: null });
-  const mine = chosen.runId === runId ? chosen : { a: null, b: null };
+  const [mine, setChosen] = usePerRun<{ a: number | null; b: number | null }>(runId, { a: null, b: null });
   const stepA = defaults ? resolveStep(mine.a, checkpoints, defaults[0]) : null;
   const stepB = defaults ? resolveStep(mine.b, checkpoints, defaults[1]) : null;
-  const setStep = (side: 'a' | 'b', step: number) => setChosen({ runId, a: stepA, b: stepB, [side]: step });
+  const setStep = (side: 'a' | 'b', step: number) => setChosen({ a: stepA, b: stepB, [side]: step });
 
   const [filter, setFilter] = useState<HeadFilter>(ALL_HEADS);
   const A = useAttention(runId, stepA, input.prompt);
@@ -69,22 +67,7 @@ export function AttentionView() {
       </div>
       <PromptPicker samples={samples.data} value={input.prompt} onChange={(t) => input.setPrompt(t)} maxLen={details.data?.manifest.config.model.nCtx} testId="attention-prompt" />
 
-      {runs.status === 'error' && (
-        <p className="view__error" role="alert">
-          Could not list runs: {runs.error}
-        </p>
-      )}
-      {runs.data && !runId && <p className="view__empty">No run with checkpoints in this workspace: train one first.</p>}
-      {details.status === 'error' && (
-        <p className="view__error" role="alert">
-          Could not open run {runId}: {details.error}
-        </p>
-      )}
-      {samples.status === 'error' && (
-        <p className="view__error" role="alert">
-          Could not load example prompts: {samples.error} (typed prompts are not checked against the vocabulary)
-        </p>
-      )}
+      <RunInputsStatus input={input} />
       {details.data && !checkpoints.length && <p className="view__empty">Run {runId} has no checkpoints.</p>}
       {checkpoints.length === 1 && <p style={HINT}>This run saved one checkpoint (step {checkpoints[0]}): both sides show it.</p>}
       {stepA !== null && stepA === stepB && checkpoints.length > 1 && <p style={HINT}>Both sides show the same checkpoint: pick another step on one side to compare.</p>}

@@ -31,15 +31,26 @@ export function useRunInputs(): RunInputs {
   const runId = pickRun(ws.runs.data, ws.runId, hasCheckpoints);
   const details = useAsync(runId ? `run:${runId}` : null, () => api.getRun({ id: runId as string }));
   const samples = useAsync(runId ? `samples:${runId}` : null, async () => ({ id: runId as string, samples: await api.samplePrompts({ id: runId as string }) }));
-  const [prompt, setPromptState] = useState<{ runId: string | null; text: string }>({ runId, text: '' });
+  const [prompt, setPrompt] = usePerRun(runId, { text: '' });
   return {
     runId,
     setRunId: ws.setRunId,
     details: onlyFor(details, runId, (d) => d.id, (d) => d),
     samples: onlyFor(samples, runId, (s) => s.id, (s) => s.samples),
-    prompt: prompt.runId === runId ? prompt.text : '',
-    setPrompt: (text) => setPromptState({ runId, text }),
+    prompt: prompt.text,
+    setPrompt: (text) => setPrompt({ text }),
   };
+}
+
+/**
+ * Choices that belong to one run (steps, prompt, answer…): they read as `initial` while another run
+ * is shown, so a run change starts over from the defaults. `set` merges a patch into the current
+ * run's choices.
+ */
+export function usePerRun<T extends object>(runId: string | null, initial: T): [T, (patch: Partial<T>) => void] {
+  const [state, setState] = useState<{ runId: string | null; choices: T }>({ runId, choices: initial });
+  const mine = state.runId === runId ? state.choices : initial;
+  return [mine, (patch) => setState({ runId, choices: { ...mine, ...patch } })];
 }
 
 /** Drops data that belongs to another run (useAsync keeps the last answer while the next one loads). */

@@ -1,13 +1,13 @@
 import { useState } from 'react';
 import { hasCheckpoints, RunPicker } from '../../shell/RunPicker';
-import { useWorkspace } from '../../shell/workspace';
 import { resolveStep } from '../attention/attentionData';
 import { PromptPicker } from '../attention/components/PromptPicker';
+import { RunInputsStatus } from '../attention/components/RunInputsStatus';
 import { splitPrompt } from '../attention/components/promptText';
 import { StepSelect } from '../attention/components/StepSelect';
 import { FIT, HINT } from '../attention/components/styles';
 import { TokenInput } from '../attention/components/TokenInput';
-import { useRunInputs } from '../attention/useAttentionData';
+import { usePerRun, useRunInputs } from '../attention/useAttentionData';
 import { DlaPanel, LogitLensPanel } from './components/LensPanels';
 import { HeadPatchingPanel, PatchingInputs, ResidPatchingPanel } from './components/PatchingPanels';
 import { useLens, usePatching } from './useLensPatchingData';
@@ -34,7 +34,6 @@ function TokenSelect({ label, value, onChange, vocab, none, testId }: { label: s
 
 /** Per-run choices of this view (a run change starts over from the defaults). */
 interface Choices {
-  runId: string | null;
   step: number | null;
   answer: string;
   corrupt: string;
@@ -46,13 +45,10 @@ interface Choices {
  * from a corrupted prompt (residual stream by layer × position, heads by layer × head).
  */
 export function LensPatchingView() {
-  const { runs } = useWorkspace();
   const input = useRunInputs();
   const { runId, details, samples } = input;
   const checkpoints = details.data?.checkpoints ?? [];
-  const [choices, setChoices] = useState<Choices>({ runId: null, step: null, answer: '', corrupt: '', wrong: '' });
-  const mine: Choices = choices.runId === runId ? choices : { runId, step: null, answer: '', corrupt: '', wrong: '' };
-  const set = (c: Partial<Choices>) => setChoices({ ...mine, ...c });
+  const [mine, set] = usePerRun<Choices>(runId, { step: null, answer: '', corrupt: '', wrong: '' });
   const step = checkpoints.length ? resolveStep(mine.step, checkpoints, checkpoints[checkpoints.length - 1]) : null;
   const [topK, setTopK] = useState(5);
   const nCtx = details.data?.manifest.config.model.nCtx;
@@ -92,22 +88,7 @@ export function LensPatchingView() {
         testId="lens-prompt"
       />
 
-      {runs.status === 'error' && (
-        <p className="view__error" role="alert">
-          Could not list runs: {runs.error}
-        </p>
-      )}
-      {runs.data && !runId && <p className="view__empty">No run with checkpoints in this workspace: train one first.</p>}
-      {details.status === 'error' && (
-        <p className="view__error" role="alert">
-          Could not open run {runId}: {details.error}
-        </p>
-      )}
-      {samples.status === 'error' && (
-        <p className="view__error" role="alert">
-          Could not load example prompts: {samples.error} (typed prompts are not checked against the vocabulary)
-        </p>
-      )}
+      <RunInputsStatus input={input} />
 
       <h2 style={{ fontSize: '1.05rem', margin: '0.5rem 0' }}>Logit lens and direct logit attribution</h2>
       {lens.status === 'error' && (

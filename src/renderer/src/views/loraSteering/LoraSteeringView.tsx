@@ -1,13 +1,14 @@
 import { useMemo, useState, type ReactNode } from 'react';
 import type { LoraVsSteeringAnalysis } from '../../../../shared/analysis';
+import { decadeDomain, positiveExtent } from '../../figure/axes';
 import { fmt } from '../../figure/heatmapFigure';
 import { Panel } from '../../figure/Panel';
+import { ScreenLegend } from '../../figure/ScreenLegend';
 import { seriesColour, useFigureTheme } from '../../figure/theme';
 import { useNavigate } from '../../shell/navigation';
 import { BarsChart } from './components/BarsChart';
 import { CosHeatmapPanel } from './components/CosHeatmapPanel';
 import { LogLinesChart } from './components/LogLinesChart';
-import { ScreenLegend } from './components/ScreenLegend';
 import {
   METHODS,
   METHOD_LABELS,
@@ -17,7 +18,6 @@ import {
   cosMatrix,
   deltaWCsv,
   deltaWRows,
-  logDomain,
   normRows,
   pc1Csv,
   pc1Rows,
@@ -110,7 +110,7 @@ function StudyPanels({ study }: { study: LoraVsSteeringAnalysis }) {
   const norms = useMemo(() => normRows(study), [study]);
   const acc = useMemo(() => accuracyRows(study), [study]);
   const dw = useMemo(() => deltaWRows(study), [study]);
-  const dwDomain = useMemo(() => logDomain(dw.rows, 'index'), [dw]);
+  const dwDomain = useMemo(() => decadeDomain(positiveExtent(dw.rows, 'index')), [dw]);
   const legendOf = (labels: readonly string[], offset = 0) => labels.map((label, i) => ({ label, colour: seriesColour(theme, i + offset) }));
   const methodSeries = METHODS.map((m) => ({ key: m, label: METHOD_LABELS[m] }));
   const pc1Legend = legendOf(PC1_SERIES.map((s) => s.label));

@@ -210,33 +210,7 @@ export function topShare(values: readonly number[]): number {
   return s > 0 ? Math.max(0, values[0] ?? 0) / s : NaN;
 }
 
-// ─── Axes and labels ──────────────────────────────────────────────────────────────────────────────
-
-/** A decade log domain covering the positive values, or null. */
-export function logDomain(rows: readonly Record<string, number | null>[], skip: string): [number, number] | null {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const r of rows)
-    for (const [k, v] of Object.entries(r)) {
-      if (k === skip || v === null || !(v > 0) || !Number.isFinite(v)) continue;
-      lo = Math.min(lo, v);
-      hi = Math.max(hi, v);
-    }
-  if (!(lo <= hi)) return null;
-  const a = Number(`1e${Math.floor(Math.log10(lo))}`);
-  const b = Number(`1e${Math.ceil(Math.log10(hi))}`);
-  return [a, b > a ? b : a * 10];
-}
-
-/** Powers of ten in a decade domain, thinned to at most ~8 ticks. */
-export function decadeTicks(domain: [number, number]): number[] {
-  const a = Math.round(Math.log10(domain[0]));
-  const b = Math.round(Math.log10(domain[1]));
-  const step = Math.max(1, Math.ceil((b - a) / 8));
-  const out: number[] = [];
-  for (let e = a; e <= b; e += step) out.push(Number(`1e${e}`));
-  return out;
-}
+// ─── Study picker ─────────────────────────────────────────────────────────────────────────────────
 
 /** Picker text for a study. */
 export function studyLabel(s: StudySummary): string {

@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import { useNavigate } from '../../shell/navigation';
-import { CurvePanel } from './components/StepChart';
+import { CurvePanel } from '../../figure/StepChart';
 import { RunCard } from './components/RunCard';
 import { RunsTable } from './components/RunsTable';
 import { StudiesTable } from './components/StudiesTable';

@@ -1,7 +1,7 @@
 import type { RunDetails, RunSummary, StudySummary } from '../../../../shared/api';
 import type { JobState } from '../../shell/jobs';
 import type { Metrics } from '../../../../shared/modelConfig';
-import { isAccKey } from './curves';
+import { isAccKey } from '../../figure/curves';
 
 /** Shaping for the Runs view: table rows, the run card and the studies table (pure, DOM-free). */
 

@@ -1,10 +1,11 @@
 import { useMemo, useState } from 'react';
+import { decadeDomain, linearDomain, unionDomain } from '../../figure/axes';
 import { hasCheckpoints } from '../../shell/RunPicker';
 import { useNavigate } from '../../shell/navigation';
 import { useWorkspace } from '../../shell/workspace';
 import { OvColumn } from './components/OvColumn';
 import { useOvKinds, useOvSpectrum } from './useWeightsData';
-import { decadeDomain, defaultColumns, linearDomain, nearestStepIndex, nuclearRows, spectrumExtent, unionDomain, unionSteps } from './weightsData';
+import { defaultColumns, nearestStepIndex, nuclearRows, spectrumExtent, unionSteps } from './weightsData';
 
 const CHART_WIDTH = 520;
 const TOP_OPTIONS = [0, 64, 32, 16] as const;

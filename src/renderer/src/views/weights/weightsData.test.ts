@@ -1,28 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../../../shared/api';
 import { COMBINED, FACTORIZED } from './mocks/ovSpectrum';
-import {
-  decadeDomain,
-  decadeTicks,
-  defaultColumns,
-  effectiveRank,
-  headStats,
-  linearDomain,
-  nearestStepIndex,
-  axisTicks,
-  niceCeil,
-  niceStep,
-  linearTicks,
-  nuclearCsv,
-  nuclearRows,
-  numericalRank,
-  positiveExtent,
-  spectrumCsv,
-  spectrumExtent,
-  spectrumRows,
-  unionDomain,
-  unionSteps,
-} from './weightsData';
+import { decadeDomain, linearDomain, unionDomain } from '../../figure/axes';
+import { defaultColumns, effectiveRank, headStats, nearestStepIndex, nuclearCsv, nuclearRows, numericalRank, spectrumCsv, spectrumExtent, spectrumRows, unionSteps } from './weightsData';
 
 /** CSV without quoted fields → rows of fields. */
 const parseCsv = (csv: string) => csv.trim().split('\n').map((l) => l.split(','));
@@ -112,47 +92,15 @@ describe('domains', () => {
     const ext = spectrumExtent(FACTORIZED);
     expect(ext).not.toBeNull();
     expect(ext?.[0]).toBeGreaterThan(1);
-    const d = decadeDomain(ext);
-    expect(d).toEqual([10, 100]);
-    expect(decadeTicks([1e-3, 1e3])).toEqual([1e-3, 1e-2, 1e-1, 1, 10, 100, 1000]);
-    expect(decadeTicks([10, 100])).toEqual([10, 20, 50, 100]);
-    expect(decadeDomain([5, 5])).toEqual([1, 10]);
-    expect(decadeDomain(null)).toBeNull();
+    expect(decadeDomain(ext)).toEqual([10, 100]);
   });
   it('shared y-axis takes the union', () => {
-    expect(unionDomain([10, 100], [1, 1000])).toEqual([1, 1000]);
-    expect(unionDomain(null, [1, 2])).toEqual([1, 2]);
     const shared = unionDomain(decadeDomain(spectrumExtent(FACTORIZED)), decadeDomain(spectrumExtent(COMBINED)));
     expect(shared?.[0]).toBeLessThanOrEqual(1);
     expect(shared?.[1]).toBe(1000);
   });
   it('linear domains start at 0 with a nice top', () => {
     expect(linearDomain(nuclearRows(FACTORIZED), 'step')).toEqual([0, 600]);
-    expect(niceCeil(420)).toBe(500);
-    expect(niceCeil(230)).toBe(250);
-    expect(niceCeil(0)).toBe(1);
-    expect(positiveExtent([{ step: 5, h0: null }], 'step')).toBeNull();
-  });
-});
-
-describe('axisTicks', () => {
-  it('few checkpoint steps: every one', () => {
-    expect(axisTicks(250, 2000, FACTORIZED.steps)).toEqual([250, 1000, 2000]);
-  });
-  it('many indices: 1 then round multiples', () => {
-    expect(axisTicks(1, 128)).toEqual([1, 20, 40, 60, 80, 100, 120]);
-    expect(axisTicks(1, 8)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(axisTicks(0, 20000)).toEqual([0, 5000, 10000, 15000, 20000]);
-    expect(axisTicks(1, 1)).toEqual([1]);
-    expect(niceStep(127, 6)).toBe(20);
-    expect(niceStep(0, 6)).toBe(1);
-    expect(axisTicks(1, 16)).toEqual([1, 2, 4, 6, 8, 10, 12, 14, 16]);
-    expect(niceStep(15, 6, true)).toBe(2);
-  });
-  it('linear ticks for the nuclear-norm axis', () => {
-    expect(linearTicks([0, 600])).toEqual([0, 200, 400, 600]);
-    expect(linearTicks([0, 500])).toEqual([0, 100, 200, 300, 400, 500]);
-    expect(linearTicks([0, 1.2])).toEqual([0, 0.25, 0.5, 0.75, 1]);
   });
 });
 

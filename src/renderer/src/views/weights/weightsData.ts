@@ -1,10 +1,12 @@
 import type { OvSpectrum } from '../../../../shared/analysis';
 import type { RunSummary } from '../../../../shared/api';
 import { toCsv } from '../../../../shared/csv';
+import { positiveExtent, unionDomain } from '../../figure/axes';
 
 /**
  * Pure data shaping for the Weights view: OV spectra ([step][k] singular values per head, see
- * OvSpectrum in src/shared/analysis.ts) into recharts rows, log-axis domains, effective ranks and CSV.
+ * OvSpectrum in src/shared/analysis.ts) into recharts rows, the spectra's extent, effective ranks and CSV
+ * (axis domains and ticks: figure/axes.ts).
  */
 
 /** 'factorized' | 'combined' (ModelConfig.ov); null where the run's config could not be read. */
@@ -94,19 +96,6 @@ export function nuclearRows(spec: OvSpectrum): ChartRow[] {
   });
 }
 
-/** [min, max] of the positive, non-null series values of `rows` (keys other than `skip`). */
-export function positiveExtent(rows: readonly ChartRow[], skip: string): [number, number] | null {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const r of rows)
-    for (const [k, v] of Object.entries(r)) {
-      if (k === skip || v === null || !(v > 0) || !Number.isFinite(v)) continue;
-      lo = Math.min(lo, v);
-      hi = Math.max(hi, v);
-    }
-  return lo <= hi ? [lo, hi] : null;
-}
-
 /**
  * [min, max] of the drawable singular values (non-zero, above NUMERICAL_ZERO·σ₁) over every step, so
  * the log axis stays put while the step slider moves.
@@ -115,87 +104,6 @@ export function spectrumExtent(spec: OvSpectrum, top?: number): [number, number]
   let ext: [number, number] | null = null;
   spec.steps.forEach((_, j) => (ext = unionDomain(ext, positiveExtent(spectrumRows(spec, j, top), 'index'))));
   return ext;
-}
-
-/** A log axis domain spanning whole decades around [lo, hi] (or null). */
-export function decadeDomain(ext: [number, number] | null): [number, number] | null {
-  if (!ext) return null;
-  const lo = Number(`1e${Math.floor(Math.log10(ext[0]))}`);
-  let hi = Number(`1e${Math.ceil(Math.log10(ext[1]))}`);
-  if (hi <= lo) hi = lo * 10;
-  return [lo, hi];
-}
-
-/** Powers of ten inside a decade domain (log-axis ticks); 2× and 5× too when it spans ≤ 2 decades. */
-export function decadeTicks(domain: [number, number]): number[] {
-  const a = Math.round(Math.log10(domain[0]));
-  const b = Math.round(Math.log10(domain[1]));
-  const step = Math.max(1, Math.ceil((b - a) / 8));
-  const out: number[] = [];
-  for (let e = a; e <= b; e += step) {
-    out.push(Number(`1e${e}`));
-    if (b - a <= 2 && e < b) out.push(Number(`2e${e}`), Number(`5e${e}`));
-  }
-  return out;
-}
-
-/** A linear domain [0, max·1.05] (nuclear norms), or null. */
-export function linearDomain(rows: readonly ChartRow[], skip: string): [number, number] | null {
-  const ext = positiveExtent(rows, skip);
-  return ext ? [0, niceCeil(ext[1] * 1.05)] : null;
-}
-
-const MANTISSAS = [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10];
-
-/** Rounds up to a round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 × a power of ten). */
-export function niceCeil(v: number): number {
-  if (!(v > 0)) return 1;
-  const p = Number(`1e${Math.floor(Math.log10(v))}`);
-  for (const m of MANTISSAS) if (m * p >= v * (1 - 1e-12)) return m * p;
-  return 10 * p;
-}
-
-/**
- * A round step (1, 2, 2.5 or 5 × 10ⁿ; no 2.5 below 10 when `integer`) giving closest to `count`
- * intervals over `span`; ties go to the larger step.
- */
-export function niceStep(span: number, count: number, integer = false): number {
-  if (!(span > 0)) return 1;
-  const p = Number(`1e${Math.floor(Math.log10(span / Math.max(1, count)))}`);
-  let best = Infinity;
-  for (const m of [1, 2, 2.5, 5, 10]) {
-    const st = m * p;
-    if (integer && !Number.isInteger(st)) continue;
-    if (best === Infinity || Math.abs(span / st - count) <= Math.abs(span / best - count)) best = st;
-  }
-  return best === Infinity ? 1 : best;
-}
-
-/** Ticks 0, step, … up to a linear domain's top (nuclear-norm axes). */
-export function linearTicks(domain: [number, number], count = 4): number[] {
-  const step = niceStep(domain[1] - domain[0], count);
-  const out: number[] = [];
-  for (let t = Math.ceil(domain[0] / step) * step; t <= domain[1] * (1 + 1e-12); t += step) out.push(Number(t.toPrecision(12)));
-  return out;
-}
-
-/**
- * X ticks over [lo, hi]: every value of `exact` when there are few (the checkpoint steps), else lo
- * and the multiples of a 1-2-5 step (`index 1, 20, 40, …`).
- */
-export function axisTicks(lo: number, hi: number, exact?: readonly number[], count = 6): number[] {
-  if (exact && exact.length <= 9) return [...exact];
-  const step = Math.max(1, niceStep(hi - lo, count, true));
-  const out = [lo];
-  for (let t = Math.ceil(lo / step) * step; t <= hi; t += step) if (t - out[out.length - 1] >= step * 0.5) out.push(t);
-  return out;
-}
-
-/** Union of two domains (either may be null): the shared-y-axis option. */
-export function unionDomain(a: [number, number] | null, b: [number, number] | null): [number, number] | null {
-  if (!a) return b;
-  if (!b) return a;
-  return [Math.min(a[0], b[0]), Math.max(a[1], b[1])];
 }
 
 /**

@@ -1,7 +1,7 @@
 import { CartesianGrid, Line, LineChart, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
+import { decadeTicks, logTickLabel } from '../../../figure/axes';
 import { fmt } from '../../../figure/heatmapFigure';
 import { seriesColour, useFigureTheme } from '../../../figure/theme';
-import { decadeTicks } from '../loraSteeringData';
 
 export interface LogLinesChartProps {
   rows: Record<string, number | null>[];
@@ -14,14 +14,6 @@ export interface LogLinesChartProps {
   markX?: { x: number; label: string };
   width?: number;
   height?: number;
-}
-
-const SUP: Record<string, string> = { '-': '⁻', '0': '⁰', '1': '¹', '2': '²', '3': '³', '4': '⁴', '5': '⁵', '6': '⁶', '7': '⁷', '8': '⁸', '9': '⁹' };
-
-function logTick(v: number): string {
-  const e = Math.round(Math.log10(v));
-  if (e >= 0 && e <= 3) return String(Number(`1e${e}`));
-  return `10${String(e).replace(/./g, (c) => SUP[c] ?? c)}`;
 }
 
 /** Lines with dots on a log y axis spanning whole decades; fixed size, theme colours. */
@@ -42,7 +34,7 @@ export function LogLinesChart({ rows, xKey, series, domain, xLabel, yLabel, mark
         allowDataOverflow={!!domain}
         tick={tick}
         stroke={theme.muted}
-        tickFormatter={logTick}
+        tickFormatter={logTickLabel}
         width={52}
         label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 2, style: { textAnchor: 'middle' }, ...muted }}
       />

@@ -1,8 +1,8 @@
 import { useMemo, useState, type ReactNode } from 'react';
 import { errorMessage, useReportError } from '../../../shell/errors';
 import type { JobState } from '../../../shell/jobs';
-import { jobCurves, splitStages, stageNames } from '../../runs/curves';
-import { CurvePanel } from '../../runs/components/StepChart';
+import { CurvePanel } from '../../../figure/StepChart';
+import { jobCurves, splitStages, stageNames } from '../jobCurves';
 import { jobOutcome, progressText, stageLines } from '../trainData';
 
 /**

@@ -1,13 +1,14 @@
 import { useMemo, useRef } from 'react';
 import type { OvSpectrumAnalysis } from '../../../../../shared/api';
+import { axisTicks, decadeTicks, linearTicks } from '../../../figure/axes';
 import { svgElementToStandalone, type LegendEntry } from '../../../figure/exportFigure';
 import { fmt } from '../../../figure/heatmapFigure';
 import { Panel } from '../../../figure/Panel';
+import { ScreenLegend } from '../../../figure/ScreenLegend';
 import { seriesColour, useFigureTheme } from '../../../figure/theme';
 import { RunPicker, hasCheckpoints } from '../../../shell/RunPicker';
 import type { AsyncState } from '../../../shell/useAsync';
-import { EFFECTIVE_RANK_SHARE, axisTicks, decadeTicks, linearTicks, headKey, headLabel, headStats, nuclearCsv, nuclearRows, spectrumCsv, spectrumRows, type ChartRow } from '../weightsData';
-import { ScreenLegend } from './ScreenLegend';
+import { EFFECTIVE_RANK_SHARE, headKey, headLabel, headStats, nuclearCsv, nuclearRows, spectrumCsv, spectrumRows, type ChartRow } from '../weightsData';
 import { SeriesLineChart } from './SeriesLineChart';
 
 export interface OvColumnProps {
@@ -99,7 +100,7 @@ export function OvColumn({ side, runId, onRun, spectrum, onRetry, stepIndex, top
             testId="weights-sv-panel"
           >
             <div ref={svBox}>
-              <SeriesLineChart rows={svRows} xKey="index" series={series} xLabel="index k" yLabel="σₖ" yScale="log" yDomain={svDomain} yTicks={svDomain ? decadeTicks(svDomain) : undefined} width={width} xTicks={svTicks} dots={svDots} />
+              <SeriesLineChart rows={svRows} xKey="index" series={series} xLabel="index k" yLabel="σₖ" yScale="log" yDomain={svDomain} yTicks={svDomain ? decadeTicks(svDomain, { minor: true }) : undefined} width={width} xTicks={svTicks} dots={svDots} />
             </div>
             <ScreenLegend entries={legend} />
           </Panel>

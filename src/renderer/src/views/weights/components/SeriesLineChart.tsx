@@ -1,4 +1,5 @@
 import { CartesianGrid, Line, LineChart, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
+import { logTickLabel } from '../../../figure/axes';
 import { fmt } from '../../../figure/heatmapFigure';
 import { seriesColour, useFigureTheme } from '../../../figure/theme';
 import type { ChartRow } from '../weightsData';
@@ -24,19 +25,6 @@ export interface SeriesLineChartProps {
   width?: number;
   height?: number;
   dots?: boolean;
-}
-
-const supDigits: Record<string, string> = { '-': '⁻', '0': '⁰', '1': '¹', '2': '²', '3': '³', '4': '⁴', '5': '⁵', '6': '⁶', '7': '⁷', '8': '⁸', '9': '⁹' };
-
-/** 10ⁿ for powers of ten, else the short number. */
-export function logTick(v: number): string {
-  const e = Math.log10(v);
-  if (Math.abs(e - Math.round(e)) < 1e-9) {
-    const n = Math.round(e);
-    if (n >= 0 && n <= 3) return String(Number(`1e${n}`));
-    return `10${String(n).replace(/./g, (c) => supDigits[c] ?? c)}`;
-  }
-  return v >= 1e-3 && v < 1e4 ? String(Number(v.toPrecision(3))) : fmt(v);
 }
 
 /** Integers as integers, else the short number. */
@@ -69,7 +57,7 @@ export function SeriesLineChart({ rows, xKey, series, xLabel, yLabel, yScale, yD
         allowDataOverflow={!!yDomain}
         tick={tick}
         stroke={theme.muted}
-        tickFormatter={yScale === 'log' ? logTick : linearTick}
+        tickFormatter={yScale === 'log' ? logTickLabel : linearTick}
         width={58}
         label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 2, style: { textAnchor: 'middle' }, ...label }}
       />

@@ -1,9 +1,11 @@
 import { useMemo, type ReactNode } from 'react';
 import { CartesianGrid, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
-import type { LegendEntry } from '../../../figure/exportFigure';
-import { Panel } from '../../../figure/Panel';
-import { seriesColour, useFigureTheme, type FigureTheme } from '../../../figure/theme';
-import { curvesCsv, formatTick, legendItems, linearTicks, logDomain, logTicks, mergeSeries, seriesValues, type CurveSeries } from '../curves';
+import { decadeTicks, formatTick, linearTicks, logDomain } from './axes';
+import { curvesCsv, legendItems, mergeSeries, seriesValues, type CurveSeries } from './curves';
+import type { LegendEntry } from './exportFigure';
+import { Panel } from './Panel';
+import { ScreenLegend, type ScreenLegendEntry } from './ScreenLegend';
+import { seriesColour, useFigureTheme, type FigureTheme } from './theme';
 
 export const CHART_WIDTH = 520;
 export const CHART_HEIGHT = 300;
@@ -14,6 +16,11 @@ export const CHART_HEIGHT = 300;
  */
 export function curveLegend(series: readonly CurveSeries[], theme: FigureTheme): LegendEntry[] {
   return legendItems(series).map((it) => ({ label: it.label, colour: it.colourIndex === null ? (it.dashed ? theme.muted : theme.foreground) : seriesColour(theme, it.colourIndex) }));
+}
+
+/** The same key on screen: line swatches, the compared runs' line styles drawn solid / dashed in the foreground colour. */
+export function curveScreenLegend(series: readonly CurveSeries[], theme: FigureTheme): ScreenLegendEntry[] {
+  return legendItems(series).map((it) => ({ label: it.label, colour: it.colourIndex === null ? theme.foreground : seriesColour(theme, it.colourIndex), dashed: it.dashed }));
 }
 
 const ACC_TICKS = [0, 0.25, 0.5, 0.75, 1];
@@ -35,7 +42,7 @@ export function StepChart({ series, yLog = false, yLabel, xMax, width = CHART_WI
         dataKey="step"
         type="number"
         domain={[0, xMax && xMax > 0 ? xMax : 'auto']}
-        ticks={xMax && xMax > 0 ? linearTicks(xMax) : undefined}
+        ticks={xMax && xMax > 0 ? linearTicks([0, xMax], { count: 5, fit: 'atMost' }) : undefined}
         allowDecimals={false}
         tick={tick}
         stroke={theme.muted}
@@ -45,7 +52,7 @@ export function StepChart({ series, yLog = false, yLabel, xMax, width = CHART_WI
         type="number"
         scale={yLog ? 'log' : 'linear'}
         domain={domain}
-        ticks={yLog ? logTicks(domain) : ACC_TICKS}
+        ticks={yLog ? decadeTicks(domain, { maxTicks: 8 }) : ACC_TICKS}
         allowDataOverflow
         tickFormatter={formatTick}
         tick={tick}
@@ -72,25 +79,8 @@ export function StepChart({ series, yLog = false, yLabel, xMax, width = CHART_WI
   );
 }
 
-/**
- * The series key on screen, as HTML under the chart (recharts' legend would shrink the plot as
- * series are added); exports draw the same entries through the Panel's `legend`.
- */
-export function CurveLegend({ series }: { series: readonly CurveSeries[] }) {
-  const theme = useFigureTheme();
-  return (
-    <ul className="curve-legend" style={{ maxWidth: CHART_WIDTH }}>
-      {legendItems(series).map((it) => (
-        <li key={`${it.colourIndex}|${it.label}`}>
-          <svg width="22" height="10" aria-hidden="true">
-            <line x1="1" y1="5" x2="21" y2="5" stroke={it.colourIndex === null ? theme.foreground : seriesColour(theme, it.colourIndex)} strokeWidth={2} strokeDasharray={it.dashed ? '5 3' : undefined} />
-          </svg>
-          {it.label}
-        </li>
-      ))}
-    </ul>
-  );
-}
+/** The on-screen key under a StepChart: smaller type, indented to line up with the plot area. */
+const CURVE_LEGEND_STYLE = { margin: '0.25rem 0 0', padding: '0 0 0 3.5rem', gap: '0.15rem 1rem', fontSize: '0.8rem', maxWidth: CHART_WIDTH };
 
 /** A step chart in its Panel, with CSV of exactly the plotted series and the legend for exports. */
 export function CurvePanel({ title, caption, series, yLog, yLabel, xMax, empty, testId, fileName }: { title: string; caption?: ReactNode; series: readonly CurveSeries[]; yLog?: boolean; yLabel: string; xMax?: number; empty: ReactNode; testId?: string; fileName?: string }) {
@@ -102,10 +92,12 @@ export function CurvePanel({ title, caption, series, yLog, yLabel, xMax, empty, 
         {hasData ? (
           <>
             <StepChart series={series} yLog={yLog} yLabel={yLabel} xMax={xMax} />
-            <CurveLegend series={series} />
+            <ScreenLegend entries={curveScreenLegend(series, theme)} swatch="line" style={CURVE_LEGEND_STYLE} />
           </>
         ) : (
-          <p className="view__empty curve-panel__empty">{empty}</p>
+          <p className="view__empty curve-panel__empty" style={{ width: CHART_WIDTH }}>
+            {empty}
+          </p>
         )}
       </Panel>
     </div>

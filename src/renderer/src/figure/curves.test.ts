@@ -1,0 +1,46 @@
+import { describe, it, expect } from 'vitest';
+import { accKeys, curvesCsv, downsample, keySeries, legendItems, lossPoints, mergeSeries, metricPoints, seriesValues, type StepRecord } from './curves';
+
+const RECORDS: StepRecord[] = [
+  { step: 1, loss: 4.8, metrics: { test_acc: 0.1, test_loss: 4.9 } },
+  { step: 50, loss: 0 },
+  { step: 100, loss: 0.5, metrics: { test_acc: 0.9 } },
+];
+
+describe('series from step records', () => {
+  it('collects *_acc keys only', () => {
+    expect(accKeys([{ metrics: { a_acc: 1, a_loss: 2 } }, {}, { metrics: { b_acc: 0 } }])).toEqual(['a_acc', 'b_acc']);
+  });
+  it('leaves non-positive losses off a log axis, and unmeasured steps out', () => {
+    expect(lossPoints(RECORDS).map((p) => p.step)).toEqual([1, 100]);
+    expect(lossPoints(RECORDS, false).map((p) => p.step)).toEqual([1, 50, 100]);
+    expect(metricPoints(RECORDS, 'test_acc')).toEqual([
+      { step: 1, value: 0.1 },
+      { step: 100, value: 0.9 },
+    ]);
+  });
+  it('keys, merges and writes series', () => {
+    const series = keySeries([
+      { label: 'loss', group: 'loss', colourIndex: 0, dashed: false, points: lossPoints(RECORDS) },
+      { label: 'test_acc', group: 'test_acc', colourIndex: 1, dashed: false, points: metricPoints(RECORDS, 'test_acc') },
+    ]);
+    expect(series.map((s) => s.key)).toEqual(['s0', 's1']);
+    expect(mergeSeries(series)).toEqual([
+      { step: 1, s0: 4.8, s1: 0.1 },
+      { step: 100, s0: 0.5, s1: 0.9 },
+    ]);
+    expect(seriesValues(series)).toEqual([4.8, 0.5, 0.1, 0.9]);
+    expect(curvesCsv(series).trim().split('\n')).toEqual(['step,loss,test_acc', '1,4.8,0.1', '100,0.5,0.9']);
+    expect(legendItems(series)).toEqual([
+      { label: 'loss', colourIndex: 0, dashed: false },
+      { label: 'test_acc', colourIndex: 1, dashed: false },
+    ]);
+  });
+});
+
+describe('downsample', () => {
+  it('downsamples evenly, keeping both ends', () => {
+    expect(downsample([1, 2, 3], 5)).toEqual([1, 2, 3]);
+    expect(downsample([0, 1, 2, 3, 4, 5, 6, 7, 8], 3)).toEqual([0, 4, 8]);
+  });
+});
