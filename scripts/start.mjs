@@ -27,7 +27,7 @@ if (!electronBinary()) {
 if (!electronBinary()) {
   console.error(
     [
-      'The Electron binary is not installed: node_modules/electron has no downloaded binary.',
+      'The Electron binary is not installed (node_modules/electron has no downloaded binary),',
       'and downloading it failed (this machine cannot reach GitHub?). With internet access, run',
       '  node node_modules/electron/install.js',
       'and then `npm start` again. Meanwhile the browser-based web mode works here: `npm run web`.',
