@@ -19,7 +19,7 @@ import { checkTrainConfig } from './train/trainRun';
 export interface WorkbenchOptions {
   workspaceDir: string;
   backend?: BackendName;
-  /** The world model studies fine-tune (default: world-base in the workspace). */
+  /** The world model studies fine-tune when the workspace has no `world-base` run of its own. */
   exampleBase?: string;
 }
 
@@ -133,8 +133,10 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
     startStudy: async ({ name, kind, seed, loraSteps, steerSteps }) => {
       const dir = runDir(name);
       if (fs.existsSync(dir) && fs.readdirSync(dir).length) throw new ApiArgumentError(`'${name}' already exists and is not empty`);
-      const base = opts.exampleBase ?? path.join(root, 'world-base');
-      if (!fs.existsSync(base)) throw new ApiArgumentError(`a study fine-tunes the world model, expected at ${base}`);
+      // The workspace's own world model first; else the shipped one.
+      const own = path.join(root, 'world-base');
+      const base = fs.existsSync(own) ? own : opts.exampleBase;
+      if (!base || !fs.existsSync(base)) throw new ApiArgumentError(`a study fine-tunes the world model: put a trained 'world-base' run in the workspace (expected at ${own})`);
       const jobId = randomUUID();
       const job = startStudyJob({ base, kind, seed, outDir: dir, backend: opts.backend, loraSteps, steerSteps }, (event) => emit({ jobId, runId: name, ...event }));
       jobs.set(jobId, job);

@@ -131,7 +131,7 @@ export function registerServeCommand(program: Command): void {
       try {
         if (o.example && seedWorkspace(o.workspace, EXAMPLE_WORKSPACE)) process.stderr.write(`oocr: copied the example workspace into ${o.workspace}\n`);
         if (!fs.existsSync(o.workspace) || !fs.statSync(o.workspace).isDirectory()) throw new Error(`workspace ${o.workspace} is not a folder`);
-        const wb = createWorkbench({ workspaceDir: o.workspace, backend: o.backend });
+        const wb = createWorkbench({ workspaceDir: o.workspace, backend: o.backend, exampleBase: path.join(EXAMPLE_WORKSPACE, 'world-base') });
         const srv = await startWebServer(wb, { port: parseInteger('--port', o.port), staticDir: o.renderer });
         process.stdout.write(`Workbench at ${srv.url}\n`);
         const stop = (): void => {
