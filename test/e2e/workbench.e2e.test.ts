@@ -228,6 +228,31 @@ describe.skipIf(skip)('workbench in chromium (web mode)', () => {
     await page.close();
   });
 
+  it('damaged runs stay listed with their error, and a truncated checkpoint is reported by name', async () => {
+    // A run folder with a corrupt run.json, and a copy of a good run whose latest checkpoint is cut short.
+    fs.mkdirSync(`${s.workspace}/broken`, { recursive: true });
+    fs.writeFileSync(`${s.workspace}/broken/run.json`, '{"format": "oocr-run/1", "id": ');
+    fs.cpSync(`${s.workspace}/ocr-factorized`, `${s.workspace}/truncated`, { recursive: true });
+    const ck = `${s.workspace}/truncated/checkpoints/step-002000.safetensors`;
+    fs.truncateSync(ck, Math.floor(fs.statSync(ck).size / 2));
+    await openView('Runs', 'runs');
+    await s.page.locator('[data-testid="runs-refresh"]').click();
+    const broken = s.page.locator('[data-testid="run-row"][data-run-id="broken"]');
+    await broken.waitFor({ timeout: 30_000 });
+    await s.page.locator('[data-testid="run-error"]').first().waitFor();
+    expect(await s.page.locator('[data-testid="run-error"]').first().textContent()).toMatch(/run\.json/);
+    await openView('Weights', 'weights');
+    await s.page.locator('[data-testid="weights-run-left"]').selectOption('truncated');
+    const err = s.page.locator('[data-testid="weights-column"][data-side="left"] .view__error');
+    await err.waitFor({ timeout: 30_000 });
+    expect(await err.textContent()).toMatch(/step-002000\.safetensors/);
+    await screenshot(s.page, 'error-truncated-checkpoint');
+    // The other column still works.
+    expect(await s.page.locator('[data-testid="weights-column"][data-side="right"] .recharts-line').count()).toBeGreaterThan(0);
+    fs.rmSync(`${s.workspace}/broken`, { recursive: true });
+    fs.rmSync(`${s.workspace}/truncated`, { recursive: true });
+  });
+
   it('the figure theme restyles the figures', async () => {
     await openView('Weights', 'weights');
     await s.page.locator('[data-testid="figure-theme"]').check();
