@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -118,6 +119,21 @@ describe('analysis worker', () => {
     // Run on this thread, the synchronous UMAP would let no timer fire until it returned.
     expect(elapsed).toBeGreaterThan(50);
     expect(ticks).toBeGreaterThan(3);
+  });
+
+  it('keeps a plain Node process alive while an analysis is pending, and lets it exit after', () => {
+    const script = path.join(dir, 'one-analysis.mts');
+    const wbModule = path.resolve(import.meta.dirname, '../../src/core/workbench.ts');
+    fs.writeFileSync(
+      script,
+      `import { createWorkbench } from ${JSON.stringify(wbModule)};\n` +
+        `const wb = createWorkbench({ workspaceDir: ${JSON.stringify(path.join(dir, 'ws'))} });\n` +
+        `wb.call('analyze', { kind: 'ov-spectrum', id: 'ocr-factorized', top: 2 }).then((r) => console.log('kind=' + (r as { kind: string }).kind));\n`,
+    );
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: path.resolve(import.meta.dirname, '../..'), encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('kind=ov-spectrum');
+    expect(r.status).toBe(0);
   });
 
   it('answers concurrent requests each with its own result', async () => {

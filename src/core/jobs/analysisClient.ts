@@ -33,6 +33,7 @@ export function createAnalysisClient(opts: { backend?: BackendName } = {}): Anal
       const p = pending.get(m.id);
       if (!p) return;
       pending.delete(m.id);
+      if (pending.size === 0) w.unref();
       if ('result' in m) p.resolve(m.result);
       else p.reject(m.argument ? new ApiArgumentError(m.error) : new Error(m.error));
     });
@@ -43,7 +44,7 @@ export function createAnalysisClient(opts: { backend?: BackendName } = {}): Anal
     };
     w.on('error', (err) => lost(`crashed: ${err.message}`));
     w.on('exit', (code) => lost(`exited with code ${code}`));
-    // Idle analysis workers must not keep a CLI or test process alive.
+    // An idle analysis worker must not keep a process alive; a busy one must (see run()).
     w.unref();
     worker = w;
     return w;
@@ -55,6 +56,7 @@ export function createAnalysisClient(opts: { backend?: BackendName } = {}): Anal
       const id = nextId++;
       return new Promise<AnalysisResult>((resolve, reject) => {
         pending.set(id, { resolve, reject });
+        w.ref();
         w.postMessage({ id, dir, req });
       });
     },
