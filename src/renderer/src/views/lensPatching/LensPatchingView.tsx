@@ -11,6 +11,7 @@ import { usePerRun, useRunInputs } from '../attention/useAttentionData';
 import { DlaPanel, LogitLensPanel } from './components/LensPanels';
 import { HeadPatchingPanel, PatchingInputs, ResidPatchingPanel } from './components/PatchingPanels';
 import { useLens, usePatching } from './useLensPatchingData';
+import { ErrorWithRetry } from '../../shell/ErrorWithRetry';
 
 const TOP_K = [3, 5, 10, 20];
 
@@ -92,12 +93,9 @@ export function LensPatchingView() {
 
       <h2 style={{ fontSize: '1.05rem', margin: '0.5rem 0' }}>Logit lens and direct logit attribution</h2>
       {lens.status === 'error' && (
-        <p className="view__error" role="alert" data-testid="lens-error">
-          Logit lens failed: {lens.error}{' '}
-          <button type="button" onClick={lens.reload}>
-            Retry
-          </button>
-        </p>
+        <ErrorWithRetry onRetry={lens.reload} testId="lens-error">
+          Logit lens failed: {lens.error}
+        </ErrorWithRetry>
       )}
       {lens.status === 'loading' && <p className="view__loading">{lens.data ? 'Updating the logit lens…' : 'Computing the logit lens…'}</p>}
       {lens.data && (
@@ -131,12 +129,9 @@ export function LensPatchingView() {
         <TokenSelect label="Wrong token" value={mine.wrong} onChange={(t) => set({ wrong: t })} vocab={vocab} none="(the model's prediction on the corrupted prompt)" testId="patching-wrong-select" />
       </TokenInput>
       {patching.status === 'error' && (
-        <p className="view__error" role="alert" data-testid="patching-error">
-          Patching failed: {patching.error}{' '}
-          <button type="button" onClick={patching.reload}>
-            Retry
-          </button>
-        </p>
+        <ErrorWithRetry onRetry={patching.reload} testId="patching-error">
+          Patching failed: {patching.error}
+        </ErrorWithRetry>
       )}
       {patching.status === 'loading' && <p className="view__loading">{patching.data ? 'Updating the patching…' : 'Patching activations…'}</p>}
       {patching.data && (

@@ -28,6 +28,7 @@ import {
   topShare,
 } from './loraSteeringData';
 import { useStudies, useStudy } from './useLoraSteeringData';
+import { ErrorWithRetry } from '../../shell/ErrorWithRetry';
 
 const W = 440;
 const H = 280;
@@ -68,12 +69,9 @@ export function LoraSteeringView() {
         {study.status === 'loading' && <span className="view__loading" style={{ padding: 0 }}>Loading…</span>}
       </div>
       {studies.status === 'error' && (
-        <p className="view__error" role="alert">
-          Could not list the studies: {studies.error}{' '}
-          <button type="button" onClick={studies.reload}>
-            Retry
-          </button>
-        </p>
+        <ErrorWithRetry onRetry={studies.reload}>
+          Could not list the studies: {studies.error}
+        </ErrorWithRetry>
       )}
       {studies.status === 'loading' && !studies.data && <p className="view__loading">Looking for studies…</p>}
       {studies.data && studies.data.length === 0 && (
@@ -90,12 +88,9 @@ export function LoraSteeringView() {
         </div>
       )}
       {study.status === 'error' && (
-        <p className="view__error" role="alert">
-          Could not read study {id}: {study.error}{' '}
-          <button type="button" onClick={study.reload}>
-            Retry
-          </button>
-        </p>
+        <ErrorWithRetry onRetry={study.reload}>
+          Could not read study {id}: {study.error}
+        </ErrorWithRetry>
       )}
       {study.data && id && <StudyPanels study={study.data} />}
     </div>

@@ -7,6 +7,7 @@ import { StudiesTable } from './components/StudiesTable';
 import { runCurves } from './curves';
 import { useRunsData } from './useRunsData';
 import './runs.css';
+import { ErrorWithRetry } from '../../shell/ErrorWithRetry';
 
 /**
  * Runs: the workspace browser. The table lists every run (unreadable ones too, with their error);
@@ -43,12 +44,9 @@ export function RunsView() {
       </div>
 
       {runs.status === 'error' && (
-        <p className="view__error" role="alert">
-          Could not list the workspace’s runs: {runs.error}{' '}
-          <button type="button" onClick={runs.reload}>
-            Retry
-          </button>
-        </p>
+        <ErrorWithRetry onRetry={runs.reload}>
+          Could not list the workspace’s runs: {runs.error}
+        </ErrorWithRetry>
       )}
       {runs.data && runs.data.length === 0 && <p className="view__empty">No runs in this workspace yet. Start one from Train.</p>}
       {runs.data && runs.data.length > 0 && (
@@ -69,12 +67,9 @@ export function RunsView() {
       {runId && (
         <section className="runs__detail" aria-label="Selected run">
           {detail.status === 'error' && (
-            <p className="view__error" role="alert" data-testid="run-details-error">
-              Could not read run {runId}: {detail.error}{' '}
-              <button type="button" onClick={detail.reload}>
-                Retry
-              </button>
-            </p>
+            <ErrorWithRetry onRetry={detail.reload} testId="run-details-error">
+              Could not read run {runId}: {detail.error}
+            </ErrorWithRetry>
           )}
           {compare.status === 'error' && (
             <p className="view__error" role="alert">
@@ -117,12 +112,9 @@ export function RunsView() {
           </button>
         </div>
         {studies.status === 'error' && (
-          <p className="view__error" role="alert" data-testid="studies-error">
-            Could not list studies: {studies.error}{' '}
-            <button type="button" onClick={studies.reload}>
-              Retry
-            </button>
-          </p>
+          <ErrorWithRetry onRetry={studies.reload} testId="studies-error">
+            Could not list studies: {studies.error}
+          </ErrorWithRetry>
         )}
         {studies.status === 'loading' && !studies.data && <p className="view__loading">Loading studies…</p>}
         {studies.data && <StudiesTable studies={studies.data} onOpen={() => navigate('lora-steering')} />}

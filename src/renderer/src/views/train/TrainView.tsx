@@ -8,6 +8,7 @@ import { TrainForm } from './components/TrainForm';
 import { activeJob, jobsOfKind, takenNames } from './trainData';
 import { useTrainData } from './useTrainData';
 import './train.css';
+import { ErrorWithRetry } from '../../shell/ErrorWithRetry';
 
 /**
  * Train: start a preset training run or a LoRA-vs-steering study and watch it. Job state lives in
@@ -35,12 +36,9 @@ export function TrainView() {
       <section className="train__section" aria-label="Training">
         <h2 className="train__heading">Train a model</h2>
         {presets.status === 'error' && (
-          <p className="view__error" role="alert" data-testid="presets-error">
-            Could not load presets: {presets.error}{' '}
-            <button type="button" onClick={presets.reload}>
-              Retry
-            </button>
-          </p>
+          <ErrorWithRetry onRetry={presets.reload} testId="presets-error">
+            Could not load presets: {presets.error}
+          </ErrorWithRetry>
         )}
         {presets.status === 'loading' && !presets.data && <p className="view__loading">Loading presets…</p>}
         {presets.data && (

@@ -7,6 +7,7 @@ import { useFigureTheme } from '../../../figure/theme';
 import type { AsyncState } from '../../../shell/useAsync';
 import { attentionCsv, gridColumns, gridSvg, patternSpec, type AttentionScale, type HeadPattern } from '../attentionData';
 import { HINT } from './styles';
+import { ErrorWithRetry } from '../../../shell/ErrorWithRetry';
 
 export interface CheckpointPatternsProps {
   runId: string;
@@ -47,12 +48,9 @@ export function CheckpointPatterns({ runId, step, state, patterns, scale }: Chec
         }}
       >
         {state.status === 'error' && (
-          <p className="view__error" role="alert">
-            Attention at step {step} failed: {state.error}{' '}
-            <button type="button" onClick={state.reload}>
-              Retry
-            </button>
-          </p>
+          <ErrorWithRetry onRetry={state.reload}>
+            Attention at step {step} failed: {state.error}
+          </ErrorWithRetry>
         )}
         {!data && state.status === 'loading' && <p className="view__loading">Computing attention at step {step}…</p>}
         {data && stale && state.status === 'loading' && <p style={HINT}>Updating ({runId}, step {step})…</p>}

@@ -10,6 +10,7 @@ import { RunPicker, hasCheckpoints } from '../../../shell/RunPicker';
 import type { AsyncState } from '../../../shell/useAsync';
 import { EFFECTIVE_RANK_SHARE, headKey, headLabel, headStats, nuclearCsv, nuclearRows, spectrumCsv, spectrumRows, type ChartRow } from '../weightsData';
 import { SeriesLineChart } from './SeriesLineChart';
+import { ErrorWithRetry } from '../../../shell/ErrorWithRetry';
 
 export interface OvColumnProps {
   side: 'left' | 'right';
@@ -63,12 +64,9 @@ export function OvColumn({ side, runId, onRun, spectrum, onRetry, stepIndex, top
         )}
       </div>
       {spectrum.status === 'error' && (
-        <p className="view__error" role="alert">
-          Could not load the OV spectrum of {runId}: {spectrum.error}{' '}
-          <button type="button" onClick={onRetry}>
-            Retry
-          </button>
-        </p>
+        <ErrorWithRetry onRetry={onRetry}>
+          Could not load the OV spectrum of {runId}: {spectrum.error}
+        </ErrorWithRetry>
       )}
       {!spec && spectrum.status === 'loading' && <p className="view__loading">Computing the OV spectrum of {runId}…</p>}
       {!spec && spectrum.status === 'idle' && <p className="view__loading">Choosing runs (reading each run’s OV parameterisation)…</p>}
