@@ -148,7 +148,22 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
         .finally(() => jobs.delete(jobId));
       return { jobId, runId: name };
     },
-    listPresets: async () => Object.entries(PRESETS).map(([name, p]) => ({ name, description: p.description })),
+    listPresets: async () =>
+      Object.entries(PRESETS).map(([name, p]) => {
+        const c = p.config;
+        return {
+          name,
+          description: p.description,
+          task: c.task,
+          steps: c.steps,
+          seed: c.seed,
+          lr: c.optimizer.lr,
+          weightDecay: c.optimizer.weightDecay,
+          batchSize: c.batchSize,
+          ov: c.model.ov,
+          ovRank: c.model.ov === 'factorized' ? c.model.ovRank : undefined,
+        };
+      }),
     startTraining: async ({ preset, name, overrides }) => {
       if (!PRESETS[preset]) throw new ApiArgumentError(`unknown preset '${preset}'`);
       const dir = runDir(name);
@@ -157,7 +172,18 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
       if (overrides?.steps !== undefined) config.steps = overrides.steps;
       if (overrides?.seed !== undefined) config.seed = overrides.seed;
       if (overrides?.lr !== undefined) config.optimizer.lr = overrides.lr;
-      checkTrainConfig(config);
+      if (overrides?.weightDecay !== undefined) config.optimizer.weightDecay = overrides.weightDecay;
+      if (overrides?.batchSize !== undefined) config.batchSize = overrides.batchSize;
+      if (overrides?.ovRank !== undefined) {
+        if (config.model.ov !== 'factorized') throw new ApiArgumentError(`ovRank applies to factorized-OV presets; '${preset}' has ov '${config.model.ov}'`);
+        config.model.ovRank = overrides.ovRank;
+      }
+      try {
+        checkTrainConfig(config);
+      } catch (err) {
+        // An override the model cannot take (e.g. a rank above d_model) is the caller's error.
+        throw new ApiArgumentError(`${preset} with these overrides is not a valid configuration: ${err instanceof Error ? err.message : String(err)}`);
+      }
       const jobId = randomUUID();
       const job = startTrainingJob({ config, preset, outDir: dir, backend: opts.backend }, (event) => emit({ jobId, runId: name, ...event }));
       jobs.set(jobId, job);

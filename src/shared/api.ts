@@ -38,11 +38,37 @@ export interface WorkbenchApi {
   /** Runs the LoRA-vs-steering reproduction (LoRA, then steering vectors) into a new folder, as a job. */
   startStudy(args: { name: string; kind: 'locations' | 'backdoor'; seed: number; loraSteps?: number; steerSteps?: number }): Promise<{ jobId: string; runId: string }>;
   /** Named starting configurations for the Train view. */
-  listPresets(): Promise<{ name: string; description: string }[]>;
+  listPresets(): Promise<PresetSummary[]>;
   /** Starts training a preset into a new run folder `name` of the workspace; progress arrives as events. */
-  startTraining(args: { preset: string; name: string; overrides?: { steps?: number; seed?: number; lr?: number } }): Promise<{ jobId: string; runId: string }>;
+  startTraining(args: { preset: string; name: string; overrides?: TrainOverrides }): Promise<{ jobId: string; runId: string }>;
   /** Asks a job to stop after its current step (its weights are saved). */
   cancel(args: { jobId: string }): Promise<{ cancelled: boolean }>;
+}
+
+/** A preset with the defaults a form shows as placeholders. */
+export interface PresetSummary {
+  name: string;
+  description: string;
+  task: string;
+  steps: number;
+  seed: number;
+  lr: number;
+  weightDecay: number;
+  batchSize: number;
+  ov: string;
+  /** Factorized OV presets: the rank of W_O W_V (the knob of the factorization experiment). */
+  ovRank?: number;
+}
+
+/** What the Train view may change on a preset (the CLI's flags of the same names). */
+export interface TrainOverrides {
+  steps?: number;
+  seed?: number;
+  lr?: number;
+  weightDecay?: number;
+  batchSize?: number;
+  /** Only for factorized-OV presets. */
+  ovRank?: number;
 }
 
 export interface RunDetails {

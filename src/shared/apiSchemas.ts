@@ -63,6 +63,9 @@ export const API_ARGS = {
           steps: z.number().int().min(1).max(1_000_000).optional(),
           seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
           lr: z.number().positive().max(10).optional(),
+          weightDecay: z.number().min(0).max(10).optional(),
+          batchSize: z.number().int().min(1).max(100_000).optional(),
+          ovRank: z.number().int().min(1).max(4096).optional(),
         })
         .strict()
         .optional(),

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AttentionAnalysis, LensAnalysis, OvSpectrumAnalysis, PatchingAnalysis, ProjectionAnalysis, PromptSamples, RunDetails, RunSummary, StudySummary } from '../../src/shared/api';
+import type { PresetSummary, AttentionAnalysis, LensAnalysis, OvSpectrumAnalysis, PatchingAnalysis, ProjectionAnalysis, PromptSamples, RunDetails, RunSummary, StudySummary } from '../../src/shared/api';
 import { seedWorkspace } from '../../src/core/io/seedWorkspace';
 import { ApiArgumentError, createWorkbench, type Workbench } from '../../src/core/workbench';
 
@@ -148,8 +148,9 @@ describe('analysis worker', () => {
 describe('studies', () => {
   it('lists and reads the shipped LoRA-vs-steering study', async () => {
     const s = (await wb.call('listStudies', undefined)) as StudySummary[];
-    expect(s.map((x) => x.id)).toEqual(['lora-vs-steering']);
-    expect(s[0].acc.trained_sv).toBeGreaterThan(0.9);
+    expect(s.map((x) => x.id)).toEqual(['lora-vs-steering', 'lora-vs-steering-backdoor']);
+    expect(s.map((x) => x.kind)).toEqual(['locations', 'backdoor']);
+    for (const x of s) expect(x.acc.trained_sv).toBeGreaterThan(0.9);
     const rec = (await wb.call('getStudy', { id: 'lora-vs-steering' })) as { cos_matrix: { values: number[][] } };
     expect(rec.cos_matrix.values.length).toBeGreaterThan(4);
     await expect(wb.call('getStudy', { id: 'ocr-factorized' })).rejects.toThrow(/not a LoRA-vs-steering study/);
@@ -185,6 +186,15 @@ describe('argument validation', () => {
     ['samplePrompts', { id: 'world-base', perSet: 10_000 }],
   ])('%s rejects %j', async (method, args) => {
     await expect(wb.call(method, args)).rejects.toBeInstanceOf(ApiArgumentError);
+  });
+
+  it('checks training overrides against the preset', async () => {
+    await expect(wb.call('startTraining', { preset: 'ocr-combined', name: 'r1', overrides: { ovRank: 4 } })).rejects.toThrow(/ovRank applies to factorized/);
+    await expect(wb.call('startTraining', { preset: 'ocr-factorized', name: 'r2', overrides: { ovRank: 4000 } })).rejects.toBeInstanceOf(ApiArgumentError);
+    const presets = (await wb.call('listPresets', undefined)) as PresetSummary[];
+    const f = presets.find((p) => p.name === 'ocr-factorized');
+    expect(f).toMatchObject({ ov: 'factorized', ovRank: 8, steps: 2000, task: 'ocr-recall' });
+    expect(presets.find((p) => p.name === 'ocr-combined')?.ovRank).toBeUndefined();
   });
 
   it('names unknown prompt tokens', async () => {

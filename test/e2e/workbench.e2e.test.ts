@@ -185,6 +185,9 @@ describe.skipIf(skip)('workbench in chromium (web mode)', () => {
     await s.page.locator('[data-testid="train-preset"]').selectOption('ocr-factorized');
     await s.page.locator('[data-testid="train-name"]').fill('e2e-short');
     await s.page.locator('[data-testid="train-steps"]').fill('1500');
+    // The factorization experiment's knob: the rank of W_O W_V (the preset's is 8).
+    expect(await s.page.locator('[data-testid="train-ov-rank"]').getAttribute('placeholder')).toBe('8');
+    await s.page.locator('[data-testid="train-ov-rank"]').fill('4');
     await s.page.locator('[data-testid="train-start"]').click();
     const job = s.page.locator('[data-testid="train-job"]');
     await job.waitFor({ timeout: 30_000 });
@@ -199,6 +202,9 @@ describe.skipIf(skip)('workbench in chromium (web mode)', () => {
     await expect.poll(() => job.getAttribute('data-status'), { timeout: 120_000 }).toBe('completed');
     expect(await progress.getAttribute('value')).toBe(await progress.getAttribute('max'));
     expect(fs.existsSync(`${s.workspace}/e2e-short/checkpoints`)).toBe(true);
+    const manifest = JSON.parse(fs.readFileSync(`${s.workspace}/e2e-short/run.json`, 'utf8')) as { config: { steps: number; model: { ovRank: number } } };
+    expect(manifest.config.steps).toBe(1500);
+    expect(manifest.config.model.ovRank).toBe(4);
     await s.page.locator('[data-testid="train-open-run"]').click();
     await s.page.locator('[data-testid="run-row"][data-run-id="e2e-short"]').waitFor({ timeout: 30_000 });
   });
@@ -206,6 +212,7 @@ describe.skipIf(skip)('workbench in chromium (web mode)', () => {
   it('Train: a long run can be cancelled from the UI and keeps its weights', async () => {
     await openView('Train', 'train');
     await s.page.locator('[data-testid="train-preset"]').selectOption('ocr-combined');
+    expect(await s.page.locator('[data-testid="train-ov-rank"]').isDisabled()).toBe(true);
     await s.page.locator('[data-testid="train-name"]').fill('e2e-cancel');
     await s.page.locator('[data-testid="train-steps"]').fill('100000');
     await s.page.locator('[data-testid="train-start"]').click();

@@ -37,6 +37,8 @@ describe('trainRequest', () => {
   it('sends only the overrides that are filled', () => {
     expect(trainRequest({ ...form, steps: '300', lr: ' 0.001 ' }).request).toEqual({ preset: 'ocr-factorized', name: 'r1', overrides: { steps: 300, lr: 0.001 } });
     expect(trainRequest({ ...form, seed: '0' }).request?.overrides).toEqual({ seed: 0 });
+    expect(trainRequest({ ...form, ovRank: '4', batchSize: '64', weightDecay: '0' }).request?.overrides).toEqual({ ovRank: 4, batchSize: 64, weightDecay: 0 });
+    expect(trainRequest({ ...form, ovRank: '2.5', batchSize: '0' }).errors).toEqual({ ovRank: 'OV rank must be a whole number.', batchSize: 'Batch size must be at least 1 and at most 100000.' });
   });
 
   it('reports each bad field and sends nothing', () => {

@@ -1,4 +1,5 @@
 import type { JobState } from '../../shell/jobs';
+import type { TrainOverrides } from '../../../../shared/api';
 
 /** Shaping for the Train view: form defaults and checks, progress text, which job to show (pure). */
 
@@ -41,6 +42,9 @@ export interface NumberRule {
 export const STEPS_RULE: NumberRule = { label: 'Steps', integer: true, min: 1, max: 1_000_000 };
 export const SEED_RULE: NumberRule = { label: 'Seed', integer: true, min: 0, max: 2 ** 31 - 1 };
 export const LR_RULE: NumberRule = { label: 'Learning rate', integer: false, min: 0, max: 10, minExclusive: true };
+export const WEIGHT_DECAY_RULE: NumberRule = { label: 'Weight decay', integer: false, min: 0, max: 10 };
+export const BATCH_RULE: NumberRule = { label: 'Batch size', integer: true, min: 1, max: 100_000 };
+export const RANK_RULE: NumberRule = { label: 'OV rank', integer: true, min: 1, max: 4096 };
 export const STUDY_STEPS_RULE: NumberRule = { label: 'Steps', integer: true, min: 1, max: 100_000 };
 
 /** An optional number field: blank → undefined; otherwise checked against the rule. */
@@ -61,12 +65,16 @@ export interface TrainForm {
   steps: string;
   seed: string;
   lr: string;
+  weightDecay?: string;
+  batchSize?: string;
+  /** Factorized-OV presets only (the form disables it otherwise). */
+  ovRank?: string;
 }
 
 export interface TrainRequest {
   preset: string;
   name: string;
-  overrides?: { steps?: number; seed?: number; lr?: number };
+  overrides?: TrainOverrides;
 }
 
 /** The startTraining arguments of a filled form, or the error of each bad field. */
@@ -78,12 +86,18 @@ export function trainRequest(f: TrainForm, taken?: ReadonlySet<string>): { reque
   const steps = parseOptionalNumber(f.steps, STEPS_RULE);
   const seed = parseOptionalNumber(f.seed, SEED_RULE);
   const lr = parseOptionalNumber(f.lr, LR_RULE);
+  const weightDecay = parseOptionalNumber(f.weightDecay ?? '', WEIGHT_DECAY_RULE);
+  const batchSize = parseOptionalNumber(f.batchSize ?? '', BATCH_RULE);
+  const ovRank = parseOptionalNumber(f.ovRank ?? '', RANK_RULE);
   if (steps.error) errors.steps = steps.error;
   if (seed.error) errors.seed = seed.error;
   if (lr.error) errors.lr = lr.error;
+  if (weightDecay.error) errors.weightDecay = weightDecay.error;
+  if (batchSize.error) errors.batchSize = batchSize.error;
+  if (ovRank.error) errors.ovRank = ovRank.error;
   if (Object.keys(errors).length) return { errors };
   const overrides = Object.fromEntries(
-    Object.entries({ steps: steps.value, seed: seed.value, lr: lr.value }).filter(([, v]) => v !== undefined),
+    Object.entries({ steps: steps.value, seed: seed.value, lr: lr.value, weightDecay: weightDecay.value, batchSize: batchSize.value, ovRank: ovRank.value }).filter(([, v]) => v !== undefined),
   ) as TrainRequest['overrides'];
   return { request: { preset: f.preset, name: f.name, ...(overrides && Object.keys(overrides).length ? { overrides } : {}) }, errors };
 }

@@ -64,12 +64,33 @@ export function NameField({ label, value, onChange, error, testId }: { label: st
 }
 
 /** An optional number (blank: the default), with its validation error under it (`${testId}-error`). */
-export function NumberField({ label, value, onChange, error, testId, step, min }: { label: string; value: string; onChange: (v: string) => void; error?: string; testId: string; step: string; min: string }) {
+export function NumberField({
+  label,
+  value,
+  onChange,
+  error,
+  testId,
+  step,
+  min,
+  placeholder,
+  disabled,
+}: {
+  label: string;
+  value: string;
+  onChange: (v: string) => void;
+  error?: string;
+  testId: string;
+  step: string;
+  min: string;
+  /** What blank means (the preset's value). */
+  placeholder?: string;
+  disabled?: boolean;
+}) {
   return (
     <div className="train__number">
       <label className="train__field">
         <span>{label}</span>
-        <input type="number" value={value} onChange={(e) => onChange(e.target.value)} step={step} min={min} placeholder="default" aria-invalid={Boolean(error)} data-testid={testId} />
+        <input type="number" value={value} onChange={(e) => onChange(e.target.value)} step={step} min={min} placeholder={placeholder ?? 'default'} disabled={disabled} aria-invalid={Boolean(error)} data-testid={testId} />
       </label>
       {error && (
         <p className="train__field-error" data-testid={`${testId}-error`}>
