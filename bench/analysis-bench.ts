@@ -16,7 +16,7 @@ import { seedWorkspace } from '../src/core/io/seedWorkspace';
 import { forward } from '../src/core/model/forward';
 import { analyzeRequest } from '../src/core/runs/analyzeRequest';
 import { openRun } from '../src/core/runs/openRun';
-import { liveParams } from '../src/core/runs/runAnalyses';
+import { liveParams } from '../src/core/analyses/runModel';
 import { createWorkbench } from '../src/core/workbench';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -1,5 +1,6 @@
 import type { HookName } from './hooks';
 import type { LoraSpec } from './finetune';
+import { ApiArgumentError } from './errors';
 import type { Metrics, ModelConfig } from './modelConfig';
 
 /**
@@ -219,19 +220,21 @@ export interface LoraVsSteeringAnalysis extends LoraVsSteeringReport {
 
 // ─── Input checks (shared by core analyses and UI forms) ────────────────────────────────────────────
 
+/** User mistakes: these throw ApiArgumentError (a client error, not a crash). */
+
 /** Checks prompts [P][T] against a model: non-empty, equal lengths, T ≤ nCtx, ids in the vocabulary. */
 export function checkPrompts(c: ModelConfig, tokens: readonly (readonly number[])[], what = 'tokens'): { P: number; T: number } {
-  if (!Array.isArray(tokens) || tokens.length === 0) throw new Error(`${what}: need at least one prompt`);
+  if (!Array.isArray(tokens) || tokens.length === 0) throw new ApiArgumentError(`${what}: need at least one prompt`);
   const T = tokens[0].length;
-  if (T < 1) throw new Error(`${what}: prompts must hold at least one token`);
-  if (T > c.nCtx) throw new Error(`${what}: prompts of ${T} tokens exceed the model's nCtx ${c.nCtx}`);
+  if (T < 1) throw new ApiArgumentError(`${what}: prompts must hold at least one token`);
+  if (T > c.nCtx) throw new ApiArgumentError(`${what}: prompts of ${T} tokens exceed the model's nCtx ${c.nCtx}`);
   for (let i = 0; i < tokens.length; i++) {
     const row: readonly number[] = tokens[i];
-    if (row.length !== T) throw new Error(`${what}: all prompts must have the same length; prompt ${i} has ${row.length} tokens, prompt 0 has ${T}`);
+    if (row.length !== T) throw new ApiArgumentError(`${what}: all prompts must have the same length; prompt ${i} has ${row.length} tokens, prompt 0 has ${T}`);
     for (let j = 0; j < T; j++) {
       const t = row[j];
       if (!Number.isInteger(t) || t < 0 || t >= c.dVocab) {
-        throw new Error(`${what}: prompt ${i} position ${j}: token ${t} is not an id in 0..${c.dVocab - 1}`);
+        throw new ApiArgumentError(`${what}: prompt ${i} position ${j}: token ${t} is not an id in 0..${c.dVocab - 1}`);
       }
     }
   }
@@ -239,13 +242,13 @@ export function checkPrompts(c: ModelConfig, tokens: readonly (readonly number[]
 }
 
 export function checkToken(c: ModelConfig, t: number, what: string): void {
-  if (!Number.isInteger(t) || t < 0 || t >= c.dVocab) throw new Error(`${what}: token ${t} is not an id in 0..${c.dVocab - 1}`);
+  if (!Number.isInteger(t) || t < 0 || t >= c.dVocab) throw new ApiArgumentError(`${what}: token ${t} is not an id in 0..${c.dVocab - 1}`);
 }
 
 export function checkLayer(c: ModelConfig, l: number, what = 'layer'): void {
-  if (!Number.isInteger(l) || l < 0 || l >= c.nLayers) throw new Error(`${what}: layer ${l} outside 0..${c.nLayers - 1}`);
+  if (!Number.isInteger(l) || l < 0 || l >= c.nLayers) throw new ApiArgumentError(`${what}: layer ${l} outside 0..${c.nLayers - 1}`);
 }
 
 export function checkPosition(T: number, p: number, what = 'position'): void {
-  if (!Number.isInteger(p) || p < 0 || p >= T) throw new Error(`${what}: position ${p} outside 0..${T - 1}`);
+  if (!Number.isInteger(p) || p < 0 || p >= T) throw new ApiArgumentError(`${what}: position ${p} outside 0..${T - 1}`);
 }

@@ -1,17 +1,19 @@
-import type {
-  AttentionPatternsResult,
-  DirectLogitAttributionResult,
-  HeadPatchingResult,
-  LogitLensResult,
-  LoraVsSteeringAnalysis,
-  OvSpectrum,
-  Projection3D,
-  ResidualPatchingResult,
-} from './analysis';
+import type { LoraVsSteeringAnalysis } from './analysis';
+import type { AnalysisRequest, AnalysisResult } from './analyses';
 import type { BackendInfo } from './backend';
-import type { HookName } from './hooks';
 import type { MetricsLine, RunManifest } from './modelConfig';
 import type { JobEvent } from './progress';
+
+export type {
+  AnalysisKind,
+  AnalysisRequest,
+  AnalysisResult,
+  AttentionAnalysis,
+  LensAnalysis,
+  OvSpectrumAnalysis,
+  PatchingAnalysis,
+  ProjectionAnalysis,
+} from './analyses';
 
 /**
  * The WorkbenchApi contract: the one interface the renderer talks to, whatever the transport (Electron
@@ -91,63 +93,6 @@ export interface StudySummary {
   seed: number;
   acc: LoraVsSteeringAnalysis['acc'];
 }
-
-/** Prompts are space-separated token names of the run's vocabulary (default: a held-out prompt). */
-export type AnalysisRequest =
-  | { kind: 'attention'; id: string; step?: number; prompt?: string }
-  | { kind: 'logit-lens'; id: string; step?: number; prompt?: string; answer?: string; topK?: number }
-  | { kind: 'patching'; id: string; step?: number; prompt?: string; corrupt?: string; answer?: string; wrong?: string }
-  | { kind: 'ov-spectrum'; id: string; top?: number }
-  | { kind: 'projection'; id: string; step?: number; source: 'embed' | HookName; method: 'pca' | 'umap'; promptsPerSet?: number; neighbors?: number; minDist?: number };
-
-export type AnalysisKind = AnalysisRequest['kind'];
-
-interface AnalysisHead {
-  id: string;
-  /** The checkpoint step analysed (fine-tuned runs: their final step). */
-  step: number;
-}
-
-export interface AttentionAnalysis extends AnalysisHead, AttentionPatternsResult {
-  kind: 'attention';
-  /** The prompt's token names, [T]. */
-  tokens: string[];
-}
-
-export interface LensAnalysis extends AnalysisHead {
-  kind: 'logit-lens';
-  tokens: string[];
-  /** The answer token whose rank and probability are tracked. */
-  answer: string;
-  vocab: string[];
-  lens: LogitLensResult;
-  dla: DirectLogitAttributionResult;
-}
-
-export interface PatchingAnalysis extends AnalysisHead {
-  kind: 'patching';
-  tokens: string[];
-  corrupted: string[];
-  answer: string;
-  wrong: string;
-  residual: ResidualPatchingResult;
-  heads: HeadPatchingResult;
-}
-
-export interface OvSpectrumAnalysis extends OvSpectrum {
-  kind: 'ov-spectrum';
-  id: string;
-  /** 'factorized' (W_O W_V of rank ≤ ovRank) or 'combined' (one W_OV). */
-  ov: string;
-  ovRank?: number;
-}
-
-export interface ProjectionAnalysis extends AnalysisHead, Projection3D {
-  kind: 'projection';
-  source: string;
-}
-
-export type AnalysisResult = AttentionAnalysis | LensAnalysis | PatchingAnalysis | OvSpectrumAnalysis | ProjectionAnalysis;
 
 export interface RunSummary {
   id: string;

@@ -1,39 +1,10 @@
 import { z } from 'zod';
 import type { WorkbenchMethod } from './api';
+import { AnalysisRequestSchema } from './analyses';
+import { RunId } from './runId';
 
-export const RunId = z
-  .string()
-  .min(1)
-  .max(300)
-  .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)?$/, 'a run id is a folder name (optionally group/name) of letters, digits, . _ -')
-  .refine((s) => !s.split('/').some((p) => p === '.' || p === '..'), 'a run id may not contain . or .. segments');
-
-const Step = z.number().int().min(0).max(1e9).optional();
-const Prompt = z.string().min(1).max(2000).optional();
-const TokenName = z.string().min(1).max(200).optional();
-const HookSource = z
-  .string()
-  .max(100)
-  .regex(/^(embed|hook_embed|hook_pos_embed|blocks\.\d{1,3}\.[a-z_.]+)$/, "'embed' or a TransformerLens hook name such as blocks.0.hook_resid_post");
-
-export const AnalysisRequestSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('attention'), id: RunId, step: Step, prompt: Prompt }).strict(),
-  z.object({ kind: z.literal('logit-lens'), id: RunId, step: Step, prompt: Prompt, answer: TokenName, topK: z.number().int().min(1).max(50).optional() }).strict(),
-  z.object({ kind: z.literal('patching'), id: RunId, step: Step, prompt: Prompt, corrupt: Prompt, answer: TokenName, wrong: TokenName }).strict(),
-  z.object({ kind: z.literal('ov-spectrum'), id: RunId, top: z.number().int().min(1).max(4096).optional() }).strict(),
-  z
-    .object({
-      kind: z.literal('projection'),
-      id: RunId,
-      step: Step,
-      source: HookSource,
-      method: z.enum(['pca', 'umap']),
-      promptsPerSet: z.number().int().min(1).max(500).optional(),
-      neighbors: z.number().int().min(2).max(200).optional(),
-      minDist: z.number().min(0).max(1).optional(),
-    })
-    .strict(),
-]);
+export { AnalysisRequestSchema } from './analyses';
+export { RunId } from './runId';
 
 /** Argument schemas per method: the single place where untrusted input is checked. */
 export const API_ARGS = {

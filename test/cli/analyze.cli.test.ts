@@ -32,12 +32,13 @@ beforeAll(async () => {
 }, 120_000);
 
 describe.concurrent('oocr analyze', () => {
-  it('ov-spectrum writes the documented JSON from the run’s checkpoints', async () => {
+  it('ov-spectrum writes the API’s JSON from the run’s checkpoints', async () => {
     const out = path.join(tmp, 'ov.json');
     const r = await oocr(['analyze', 'ov-spectrum', '--run', ocrRun, '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     const j = read(out) as { steps: number[]; heads: { layer: number; head: number; singular_values: number[][]; nuclear_norm: number[] }[] };
-    expect(Object.keys(j).sort()).toEqual(['heads', 'steps']);
+    expect(Object.keys(j).sort()).toEqual(['heads', 'id', 'kind', 'ov', 'ovRank', 'steps']);
+    expect(j).toMatchObject({ kind: 'ov-spectrum', id: ocrRun, ov: 'factorized', ovRank: 8 });
     expect(j.steps).toEqual([50, 100]);
     expect(j.heads[0].layer).toBe(0);
     expect(j.heads[0].singular_values).toHaveLength(2);
@@ -45,13 +46,19 @@ describe.concurrent('oocr analyze', () => {
     expect(j.heads[0].nuclear_norm[1]).toBeCloseTo(j.heads[0].singular_values[1].reduce((a, b) => a + b, 0), 6);
   });
 
-  it('ov-spectrum --format csv', async () => {
+  it('ov-spectrum --format csv: both tables, one step', async () => {
     const out = path.join(tmp, 'ov.csv');
     const r = await oocr(['analyze', 'ov-spectrum', '--run', ocrRun, '--top', '3', '--format', 'csv', '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     const lines = fs.readFileSync(out, 'utf8').trim().split('\n');
-    expect(lines[0]).toBe('layer,head,step,index,singular_value,nuclear_norm');
+    expect(lines[0]).toBe('run,step,layer,head,index,singular_value');
     expect(lines).toHaveLength(1 + 2 * 3);
+    const nuc = path.join(tmp, 'ov-nuclear.csv');
+    expect((await oocr(['analyze', 'ov-spectrum', '--run', ocrRun, '--step', '100', '--format', 'csv', '--table', 'nuclear', '--out', nuc])).code).toBe(0);
+    const rows = fs.readFileSync(nuc, 'utf8').trim().split('\n');
+    expect(rows[0]).toBe('run,step,layer,head,nuclear_norm,effective_rank_90');
+    expect(rows).toHaveLength(2);
+    expect(rows[1].split(',')[1]).toBe('100');
   });
 
   it('attention on a prompt: rows of a softmax model sum to 1', async () => {
@@ -69,12 +76,31 @@ describe.concurrent('oocr analyze', () => {
     const r = await oocr(['analyze', 'logit-lens', '--run', world, '--prompt', clean, '--format', 'csv', '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     const lines = fs.readFileSync(out, 'utf8').trim().split('\n');
-    expect(lines[0]).toBe('hook,answer,answer_prob,answer_rank,top_token,top_prob');
-    expect(lines).toHaveLength(1 + 3);
-    expect(lines[3].split(',')[3]).toBe('0');
+    expect(lines[0]).toBe('hook,depth,token,is_answer,prob,answer_rank');
+    const rows = lines.slice(1).map((l) => l.split(','));
+    // Three hooks (resid_pre 0, resid_pre 1, resid_post 1), each with the same token columns, the answer first.
+    expect(new Set(rows.map((r) => r[0]))).toEqual(new Set(['blocks.0.hook_resid_pre', 'blocks.1.hook_resid_pre', 'blocks.1.hook_resid_post']));
+    const last = rows.filter((r) => r[0] === 'blocks.1.hook_resid_post');
+    expect(last[0][3]).toBe('1');
+    expect(last[0][5]).toBe('0');
     const jOut = path.join(tmp, 'lens.json');
-    expect((await oocr(['analyze', 'logit-lens', '--run', world, '--prompt', clean, '--out', jOut])).code).toBe(0);
-    expect(read(jOut)).toHaveProperty('directLogitAttribution.components');
+    expect((await oocr(['analyze', 'logit-lens', '--run', world, '--prompt', clean, '--top-k', '3', '--out', jOut])).code).toBe(0);
+    const j = read(jOut) as { dla: { components: unknown[] }; lens: { hooks: { prompts: { top: unknown[] }[] }[] } };
+    expect(j.dla.components.length).toBeGreaterThan(0);
+    expect(j.lens.hooks[0].prompts[0].top).toHaveLength(3);
+    const dla = path.join(tmp, 'dla.csv');
+    expect((await oocr(['analyze', 'logit-lens', '--run', world, '--prompt', clean, '--format', 'csv', '--table', 'dla', '--out', dla])).code).toBe(0);
+    expect(fs.readFileSync(dla, 'utf8').split('\n')[0]).toBe('component,kind,layer,head,value');
+  });
+
+  it('patching picks a corruption when none is given', async () => {
+    const out = path.join(tmp, 'patch-default.json');
+    const r = await oocr(['analyze', 'patching', '--run', world, '--prompt', clean, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const j = read(out) as { tokens: string[]; corrupted: string[]; answer: string; wrong: string };
+    expect(j.tokens).toEqual(clean.split(' '));
+    expect(j.corrupted.filter((t, i) => t !== j.tokens[i])).toHaveLength(1);
+    expect(j.answer).not.toBe(j.wrong);
   });
 
   it('patching: the subject position of layer 0 restores the clean answer fully', async () => {
@@ -109,11 +135,21 @@ describe.concurrent('oocr analyze', () => {
     const b = await oocr(['analyze', 'attention', '--run', world, '--prompt', 'city_99 end', '--out', x]);
     expect(b.code).toBe(1);
     expect(b.stderr).toContain("unknown token 'city_99'");
-    const c = await oocr(['analyze', 'patching', '--run', world, '--prompt', clean, '--out', x]);
+    const c = await oocr(['analyze', 'patching', '--run', world, '--prompt', clean, '--corrupt', 'noise_0 city_12 end', '--out', x]);
     expect(c.code).toBe(1);
-    expect(c.stderr).toContain('--corrupt');
+    expect(c.stderr).toContain('same length');
     const d = await oocr(['analyze', 'ov-spectrum', '--run', ocrRun, '--step', '7', '--out', x]);
     expect(d.code).toBe(1);
+    expect(d.stderr).toContain('no checkpoint at step 7');
+    const e = await oocr(['analyze', 'projection', '--run', world, '--source', 'blocks.0.hook_nope', '--out', x]);
+    expect(e.code).toBe(1);
+    expect(e.stderr).toContain('TransformerLens hook name');
+    const f = await oocr(['analyze', 'projection', '--run', world, '--source', 'blocks.9.hook_resid_post', '--out', x]);
+    expect(f.code).toBe(1);
+    expect(f.stderr).toContain('outside the model');
+    const g = await oocr(['analyze', 'logit-lens', '--run', world, '--top-k', 'many', '--out', x]);
+    expect(g.code).toBe(1);
+    expect(g.stderr).toContain('topK');
     expect(fs.existsSync(x)).toBe(false);
   });
 });

@@ -39,7 +39,7 @@ function request(pathname: string, opts: { method?: string; body?: unknown; toke
 }
 
 beforeAll(async () => {
-  srv = await startWebServer(createWorkbench({ workspaceDir: workspace, backend: 'wasm' }), { staticDir });
+  srv = await startWebServer(createWorkbench({ workspaceDir: workspace }), { staticDir });
 });
 afterAll(async () => {
   await srv.close();
@@ -54,6 +54,31 @@ describe('web mode server', () => {
     expect((await request('/api/listRuns', { token: null })).status).toBe(401);
     expect((await request('/api/listRuns', { token: 'wrong' })).status).toBe(401);
     expect((await request('/api/listRuns', { host: 'evil.example:80' })).status).toBe(421);
+  });
+
+  it('answers user mistakes with 400 and the message, never 500', async () => {
+    const cases: [unknown, string][] = [
+      [{ kind: 'attention', id: 'world-base', prompt: 'city_99 end' }, "unknown token 'city_99'"],
+      [{ kind: 'attention', id: 'world-base', step: 7 }, 'no checkpoint at step 7'],
+      [{ kind: 'attention', id: 'no-such-run' }, "no run 'no-such-run'"],
+      [{ kind: 'attention', id: 'world-base', layers: [5] }, 'layer 5 outside 0..1'],
+      [{ kind: 'projection', id: 'world-base', source: 'blocks.0.hook_nope' }, 'TransformerLens hook name'],
+      [{ kind: 'projection', id: 'world-base', source: 'blocks.7.hook_resid_post' }, 'outside the model'],
+      [{ kind: 'logit-lens', id: 'world-base', answer: 'dragon' }, "unknown token 'dragon'"],
+      [{ kind: 'logit-lens', id: 'world-base', position: 40 }, 'position 40 outside'],
+      [{ kind: 'patching', id: 'world-base', corrupt: 'noise_0 end' }, 'same length'],
+    ];
+    for (const [args, message] of cases) {
+      const r = await request('/api/analyze', { body: { args } });
+      expect(r.status, JSON.stringify(args)).toBe(400);
+      expect(String(r.json?.error)).toContain(message);
+    }
+    expect((await request('/api/getRun', { body: { args: { id: 'no-such-run' } } })).status).toBe(400);
+  });
+
+  it('survives malformed URL escapes (one bad request must not end the server)', async () => {
+    for (const p of ['/%', '/%E0%A4%A', '/assets/%zz']) expect((await request(p, { method: 'GET', token: null })).status).toBe(400);
+    expect((await request('/api/listRuns')).status).toBe(200);
   });
 
   it('lists runs and reads one; validates every argument', async () => {

@@ -86,7 +86,13 @@ export async function startWebServer(wb: Workbench, opts: { port?: number; stati
       return;
     }
     if (req.method !== 'GET') return send(res, 405, { error: 'use GET' });
-    const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
+    let rel: string;
+    try {
+      rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
+    } catch {
+      // A malformed escape such as `/%` must not throw out of the handler (it would end the server).
+      return send(res, 400, { error: 'malformed URL' });
+    }
     const file = path.resolve(staticDir, rel);
     if (!file.startsWith(staticDir + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
       if (!fs.existsSync(path.join(staticDir, 'index.html'))) {

@@ -3,6 +3,7 @@ import { checkLayer, checkPrompts, type AttentionPatternsResult } from '../../sh
 import { hookName } from '../../shared/hooks';
 import type { ModelConfig } from '../../shared/modelConfig';
 import { forward, type Params } from '../model/forward';
+import { ApiArgumentError } from '../../shared/errors';
 
 /** Prompts [P][T] as an int32 tensor [P, T]. Call inside tf.tidy. */
 export function promptTensor(tokens: readonly (readonly number[])[]): tf.Tensor2D {
@@ -21,7 +22,7 @@ export function attentionPatterns(
 ): AttentionPatternsResult {
   checkPrompts(c, tokens);
   const layers = opts.layers ?? Array.from({ length: c.nLayers }, (_, l) => l);
-  if (layers.length === 0) throw new Error('attentionPatterns: layers is empty');
+  if (layers.length === 0) throw new ApiArgumentError('attentionPatterns: layers is empty');
   for (const l of layers) checkLayer(c, l, 'attentionPatterns');
   const hooks = layers.map((l) => hookName('attn.hook_pattern', l));
   const heads = tf.tidy(() => {

@@ -13,6 +13,7 @@ import type { ModelConfig } from '../../shared/modelConfig';
 import { forward, layerNorm, LN_EPS, unembed, type Params } from '../model/forward';
 import { dV } from '../model/resolveConfig';
 import { promptTensor } from './attention';
+import { ApiArgumentError } from '../../shared/errors';
 
 type Prompts = readonly (readonly number[])[];
 
@@ -39,7 +40,7 @@ export function logitLens(
   const position = opts.position ?? T - 1;
   checkPosition(T, position, 'logitLens');
   const topK = opts.topK ?? 5;
-  if (!Number.isInteger(topK) || topK < 1 || topK > c.dVocab) throw new Error(`logitLens: topK ${topK} outside 1..${c.dVocab}`);
+  if (!Number.isInteger(topK) || topK < 1 || topK > c.dVocab) throw new ApiArgumentError(`logitLens: topK ${topK} outside 1..${c.dVocab}`);
   if (opts.targets) {
     if (opts.targets.length !== P) throw new Error(`logitLens: ${opts.targets.length} targets for ${P} prompts (need one per prompt)`);
     opts.targets.forEach((t, i) => checkToken(c, t, `logitLens target ${i}`));

@@ -11,6 +11,7 @@ import { hookName, parseHookName, type HookName } from '../../shared/hooks';
 import type { ModelConfig } from '../../shared/modelConfig';
 import { forward, type Params } from '../model/forward';
 import { promptTensor } from './attention';
+import { ApiArgumentError } from '../../shared/errors';
 
 /**
  * Activation patching (denoising): run the corrupted prompt, but with some activation replaced by its
@@ -32,15 +33,15 @@ export interface PatchSpec {
 
 /** Checks a clean/corrupted pair and its answer tokens; returns the sequence length. */
 function checkPair(c: ModelConfig, clean: readonly number[], corrupted: readonly number[], answer: number, wrong: number, what: string): number {
-  if (!Array.isArray(clean) || !Array.isArray(corrupted)) throw new Error(`${what}: clean and corrupted must be token arrays`);
+  if (!Array.isArray(clean) || !Array.isArray(corrupted)) throw new ApiArgumentError(`${what}: clean and corrupted must be token arrays`);
   if (clean.length !== corrupted.length) {
-    throw new Error(`${what}: clean (${clean.length} tokens) and corrupted (${corrupted.length} tokens) prompts must have equal length`);
+    throw new ApiArgumentError(`${what}: clean (${clean.length} tokens) and corrupted (${corrupted.length} tokens) prompts must have equal length`);
   }
   checkPrompts(c, [clean], `${what} clean`);
   checkPrompts(c, [corrupted], `${what} corrupted`);
   checkToken(c, answer, `${what} answer`);
   checkToken(c, wrong, `${what} wrong`);
-  if (answer === wrong) throw new Error(`${what}: answer and wrong are the same token (${answer}); the logit difference would be 0`);
+  if (answer === wrong) throw new ApiArgumentError(`${what}: answer and wrong are the same token (${answer}); the logit difference would be 0`);
   return clean.length;
 }
 
@@ -59,7 +60,7 @@ function mix(corrupted: tf.Tensor, clean: tf.Tensor, mask: tf.Tensor): tf.Tensor
 function normaliser(what: string, ldClean: number, ldCorrupted: number): (ld: number) => number {
   const span = ldClean - ldCorrupted;
   if (span === 0 || !Number.isFinite(span)) {
-    throw new Error(`${what}: clean and corrupted prompts give the same logit difference (${ldClean}); the patching metric is undefined`);
+    throw new ApiArgumentError(`${what}: clean and corrupted prompts give the same logit difference (${ldClean}); the patching metric is undefined`);
   }
   return (ld) => (ld - ldCorrupted) / span;
 }
@@ -172,14 +173,14 @@ export function patchActivations(
   const T = checkPair(c, clean, corrupted, answer, wrong, 'patchActivations');
   for (const p of patches) {
     const parsed = parseHookName(p.hook);
-    if (!parsed) throw new Error(`patchActivations: unknown hook '${p.hook}'`);
-    if (parsed.layer !== null && parsed.layer >= c.nLayers) throw new Error(`patchActivations: hook '${p.hook}': layer ${parsed.layer} outside 0..${c.nLayers - 1}`);
+    if (!parsed) throw new ApiArgumentError(`patchActivations: unknown hook '${p.hook}'`);
+    if (parsed.layer !== null && parsed.layer >= c.nLayers) throw new ApiArgumentError(`patchActivations: hook '${p.hook}': layer ${parsed.layer} outside 0..${c.nLayers - 1}`);
     for (const pos of p.positions ?? []) checkPosition(T, pos, `patchActivations at ${p.hook}`);
   }
   const hooks = [...new Set(patches.map((p) => p.hook))];
   const r = tf.tidy(() => {
     const cleanRun = forward(c, params, promptTensor([clean]), { cache: hooks });
-    for (const h of hooks) if (!cleanRun.cache[h]) throw new Error(`patchActivations: hook '${h}' does not exist in this model`);
+    for (const h of hooks) if (!cleanRun.cache[h]) throw new ApiArgumentError(`patchActivations: hook '${h}' does not exist in this model`);
     const tokens = promptTensor([corrupted]);
     const corruptedRun = forward(c, params, tokens, { cache: hooks });
     const { logits } = forward(c, params, tokens, {

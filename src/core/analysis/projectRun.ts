@@ -7,6 +7,7 @@ import type { Task } from '../tasks/taskTypes';
 import { Rng } from '../util/rng';
 import type { Rows } from './linalg';
 import { project3, type PointLabel, type Projection3D } from './projection';
+import { ApiArgumentError } from '../../shared/errors';
 
 export interface ProjectRunOptions {
   /** 'embed' projects the rows of W_E; a hook name projects that activation for a prompt set. */
@@ -33,13 +34,13 @@ export function projectionRows(c: ModelConfig, host: Record<string, HostTensor>,
     };
   }
   const parsed = parseHookName(o.source);
-  if (!parsed) throw new Error(`unknown hook '${o.source}'`);
-  if (parsed.layer !== null && parsed.layer >= c.nLayers) throw new Error(`hook '${o.source}' is outside the model's layers 0..${c.nLayers - 1}`);
+  if (!parsed) throw new ApiArgumentError(`unknown hook '${o.source}'`);
+  if (parsed.layer !== null && parsed.layer >= c.nLayers) throw new ApiArgumentError(`hook '${o.source}' is outside the model's layers 0..${c.nLayers - 1}`);
   if (!task) throw new Error('projecting activations needs the run’s task for prompts');
   const sets = task.evalSets(new Rng(o.seed ?? 0), o.promptsPerSet ?? 40);
   const T = task.seqLen;
   const pos = o.position === undefined || o.position === 'last' ? T - 1 : o.position;
-  if (!Number.isInteger(pos) || pos < 0 || pos >= T) throw new Error(`position ${pos} outside 0..${T - 1}`);
+  if (!Number.isInteger(pos) || pos < 0 || pos >= T) throw new ApiArgumentError(`position ${pos} outside 0..${T - 1}`);
   const labels: PointLabel[] = [];
   const chunks: Float32Array[] = [];
   let d = 0;
@@ -50,7 +51,7 @@ export function projectionRows(c: ModelConfig, host: Record<string, HostTensor>,
     for (const set of sets) {
       const tokens = tf.tensor2d(set.tokens, [set.batch, set.seqLen], 'int32');
       const act = forward(c, params, tokens, { cache: [o.source as HookName], interventions: o.interventions }).cache[o.source];
-      if (!act) throw new Error(`hook '${o.source}' is not computed by this model (e.g. MLP hooks without an MLP)`);
+      if (!act) throw new ApiArgumentError(`hook '${o.source}' is not computed by this model (e.g. MLP hooks without an MLP)`);
       const axis = o.source.endsWith('hook_pattern') || o.source.endsWith('hook_attn_scores') ? 2 : 1;
       const sel = tf.gather(act, tf.tensor1d([pos], 'int32'), axis).reshape([set.batch, -1]);
       d = sel.shape[1] as number;

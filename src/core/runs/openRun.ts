@@ -1,3 +1,4 @@
+import { ApiArgumentError } from '../../shared/errors';
 import type { ModelConfig, RunManifest } from '../../shared/modelConfig';
 import { listCheckpoints, readManifest, resolveCheckpoint } from '../io/runStore';
 import { loadCheckpoint } from '../model/checkpoint';
@@ -48,17 +49,17 @@ export function openRunCheckpoints(runDir: string): { config: ModelConfig; check
  */
 export function parsePrompt(vocab: readonly string[], text: string, nCtx?: number): number[] {
   const names = text.trim().split(/\s+/).filter(Boolean);
-  if (!names.length) throw new Error('empty prompt: give space-separated token names, e.g. "name_5 rel_fact end"');
+  if (!names.length) throw new ApiArgumentError('empty prompt: give space-separated token names, e.g. "name_5 rel_fact end"');
   const index = new Map(vocab.map((t, i) => [t, i]));
   const ids = names.map((n) => {
     const id = index.get(n);
     if (id === undefined) {
       const similar = vocab.filter((t) => t.split('_')[0] === n.split('_')[0]).slice(0, 4);
-      throw new Error(`unknown token '${n}' in the prompt${similar.length ? ` (e.g. ${similar.join(', ')})` : ` (the vocabulary starts ${vocab.slice(0, 6).join(', ')}, …)`}`);
+      throw new ApiArgumentError(`unknown token '${n}' in the prompt${similar.length ? ` (e.g. ${similar.join(', ')})` : ` (the vocabulary starts ${vocab.slice(0, 6).join(', ')}, …)`}`);
     }
     return id;
   });
-  if (nCtx !== undefined && ids.length > nCtx) throw new Error(`prompt has ${ids.length} tokens but the model's context is ${nCtx}`);
+  if (nCtx !== undefined && ids.length > nCtx) throw new ApiArgumentError(`prompt has ${ids.length} tokens but the model's context is ${nCtx}`);
   return ids;
 }
 
