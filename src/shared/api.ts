@@ -1,5 +1,7 @@
+import type { z } from 'zod';
 import type { LoraVsSteeringAnalysis } from './analysis';
 import type { AnalysisRequest, AnalysisResult } from './analyses';
+import type { API_ARGS } from './apiSchemas';
 import type { BackendInfo } from './backend';
 import type { MetricsLine, RunManifest } from './modelConfig';
 import type { JobEvent } from './progress';
@@ -18,8 +20,12 @@ export type {
 /**
  * The WorkbenchApi contract: the one interface the renderer talks to, whatever the transport (Electron
  * IPC through the preload, or the loopback HTTP server of web mode). Methods return Promises and take
- * and return plain data only; every argument is validated by the schema below at the receiving end.
+ * and return plain data only. Argument types are inferred from the zod schemas of apiSchemas.ts, which
+ * validate every call at the receiving end, so the two cannot drift.
  */
+/** The arguments of a method, as a caller writes them. */
+export type ApiArgs<M extends keyof typeof API_ARGS> = z.input<(typeof API_ARGS)[M]>;
+
 export interface WorkbenchApi {
   /** Subscribes to pushed events (training progress, job ends); returns the unsubscribe function. */
   onEvent?(listener: (e: WorkbenchEvent) => void): () => void;
@@ -28,23 +34,23 @@ export interface WorkbenchApi {
   /** Runs in the workspace (folders holding run.json, one level of nesting allowed). */
   listRuns(): Promise<RunSummary[]>;
   /** One run's manifest and logged metrics. `id` is the run's path relative to the workspace. */
-  getRun(args: { id: string }): Promise<RunDetails>;
+  getRun(args: ApiArgs<'getRun'>): Promise<RunDetails>;
   /** Example prompts from the run's task (per eval split) and its vocabulary, for prompt pickers. */
-  samplePrompts(args: { id: string; perSet?: number }): Promise<PromptSamples>;
+  samplePrompts(args: ApiArgs<'samplePrompts'>): Promise<PromptSamples>;
   /** Runs one analysis on a run's checkpoint (default: the latest) and returns plain data. */
   analyze(args: AnalysisRequest): Promise<AnalysisResult>;
   /** LoRA-vs-steering studies in the workspace (folders holding analyses/lora_vs_steering.json). */
   listStudies(): Promise<StudySummary[]>;
   /** One study's full record (what `oocr reproduce lora-vs-steering` wrote). */
-  getStudy(args: { id: string }): Promise<LoraVsSteeringAnalysis>;
+  getStudy(args: ApiArgs<'getStudy'>): Promise<LoraVsSteeringAnalysis>;
   /** Runs the LoRA-vs-steering reproduction (LoRA, then steering vectors) into a new folder, as a job. */
-  startStudy(args: { name: string; kind: 'locations' | 'backdoor'; seed: number; loraSteps?: number; steerSteps?: number }): Promise<{ jobId: string; runId: string }>;
+  startStudy(args: ApiArgs<'startStudy'>): Promise<{ jobId: string; runId: string }>;
   /** Named starting configurations for the Train view. */
   listPresets(): Promise<PresetSummary[]>;
   /** Starts training a preset into a new run folder `name` of the workspace; progress arrives as events. */
-  startTraining(args: { preset: string; name: string; overrides?: TrainOverrides }): Promise<{ jobId: string; runId: string }>;
+  startTraining(args: ApiArgs<'startTraining'>): Promise<{ jobId: string; runId: string }>;
   /** Asks a job to stop after its current step (its weights are saved). */
-  cancel(args: { jobId: string }): Promise<{ cancelled: boolean }>;
+  cancel(args: ApiArgs<'cancel'>): Promise<{ cancelled: boolean }>;
 }
 
 /** A preset with the defaults a form shows as placeholders. */
@@ -62,16 +68,8 @@ export interface PresetSummary {
   ovRank?: number;
 }
 
-/** What the Train view may change on a preset (the CLI's flags of the same names). */
-export interface TrainOverrides {
-  steps?: number;
-  seed?: number;
-  lr?: number;
-  weightDecay?: number;
-  batchSize?: number;
-  /** Only for factorized-OV presets. */
-  ovRank?: number;
-}
+/** What the Train view may change on a preset (the CLI's flags of the same names; ovRank only for factorized-OV presets). */
+export type TrainOverrides = NonNullable<ApiArgs<'startTraining'>['overrides']>;
 
 export interface RunDetails {
   id: string;

@@ -50,14 +50,9 @@ export type ResolvedAnalysisRequest = { [K in AnalysisKind]: { kind: K; id: stri
 
 const requestSchema = <K extends AnalysisKind>(kind: K) => ANALYSES[kind].args.extend({ kind: z.literal(kind), id: RunId }).strict();
 
-/** The `analyze` method's argument schema, built from the registry. */
-export const AnalysisRequestSchema = z.discriminatedUnion('kind', [
-  requestSchema('attention'),
-  requestSchema('logit-lens'),
-  requestSchema('patching'),
-  requestSchema('ov-spectrum'),
-  requestSchema('projection'),
-]);
+/** The `analyze` method's argument schema, built from the registry (one strict object per kind). */
+const requestSchemas = ANALYSIS_KINDS.map(requestSchema);
+export const AnalysisRequestSchema = z.discriminatedUnion('kind', requestSchemas as [(typeof requestSchemas)[number], ...typeof requestSchemas]);
 
 /** The CSV tables of a kind, the default (first) one first. */
 export function analysisTables<K extends AnalysisKind>(kind: K): [string, CsvTable<AnalysisResults[K]>][] {
