@@ -43,9 +43,9 @@ export default defineConfig({
       rolldownOptions: {
         input: {
           index: resolve(root, 'src/main/index.ts'),
-          // The worker_threads entry for training: core's trainingJob looks for trainWorker.js beside
-          // the bundle it was built into (out/main/index.js).
-          trainWorker: resolve(root, 'src/core/jobs/trainWorker.ts'),
+          // The worker_threads entry for every job (training, fine-tuning, studies, analyses): core's
+          // jobRunner looks for jobWorker.js beside the bundle it was built into (out/main/index.js).
+          jobWorker: resolve(root, 'src/core/jobs/jobWorker.ts'),
         },
         external: [/^@tensorflow\//],
       },

@@ -70,7 +70,7 @@ export interface Trainer {
   config: ModelConfig;
   batchSize: number;
   seqLen: number;
-  /** Sample a batch, variableGrads of lastTokenLoss, AdamW apply (as trainRun.ts); returns the loss. */
+  /** Sample a batch, variableGrads of lastTokenLoss, AdamW apply (as src/core/train/trainingLoop.ts); returns the loss. */
   step(): number;
   /** lastTokenLoss's forward pass only, on one fixed batch; returns the loss. */
   forwardLoss(): number;

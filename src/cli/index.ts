@@ -4,7 +4,6 @@ import { createRequire } from 'node:module';
 import { BACKEND_ORDER, type BackendName } from '../shared/backend';
 import type { TrainConfig } from '../shared/modelConfig';
 import { initBackend, parseBackendName } from '../core/backend/initBackend';
-import { startTrainingJob, TrainingJobError } from '../core/jobs/trainingJob';
 import { PRESETS, presetConfig } from '../core/presets';
 import { checkTrainConfig } from '../core/train/trainRun';
 import { evalRun } from './commands/evalRun';
@@ -13,7 +12,7 @@ import { registerFinetuneCommands } from './commands/finetuneCommands';
 import { registerServeCommand } from './commands/serve';
 import { formatRunInfo, runInfo } from './commands/runInfo';
 import { applyTrainFlags, parseInteger, type TrainFlags } from './overrides';
-import { createProgressReporter } from './progressBar';
+import { runJobCommand } from './runJob';
 
 const require = createRequire(import.meta.url);
 const pkg = require('../../package.json') as { version: string };
@@ -83,21 +82,8 @@ export function buildProgram(): Command {
       } catch (err) {
         fail(err);
       }
-      const bar = createProgressReporter(config.steps, o.preset);
-      const job = startTrainingJob({ config, preset: o.config ? null : o.preset, outDir: o.out, backend: o.backend, versions: { workbench: pkg.version } }, (e) => {
-        if (e.kind === 'progress') bar.update(e);
-      });
-      let interrupted = false;
-      const onSigint = (): void => {
-        if (interrupted) process.exit(130);
-        interrupted = true;
-        process.stderr.write('\noocr: cancelling after the current step (Ctrl-C again to abort)\n');
-        job.cancel();
-      };
-      process.on('SIGINT', onSigint);
-      try {
-        const r = await job.done;
-        bar.stop();
+      const train = { config, preset: o.config ? null : o.preset, outDir: o.out, versions: { workbench: pkg.version } };
+      await runJobCommand({ kind: 'train', backend: o.backend, train }, { label: o.preset, steps: config.steps }, (r) => {
         // The OCR task's four accuracies are a fixed contract; other tasks report their own splits.
         const accKeys = config.task === 'ocr-recall' ? ['train_fact_acc', 'train_impl_acc', 'test_fact_acc', 'test_impl_acc'] : Object.keys(r.finalMetrics).filter((k) => k.endsWith('_acc'));
         const summary = {
@@ -111,14 +97,7 @@ export function buildProgram(): Command {
         };
         if (o.json) printJson(summary);
         else process.stdout.write(`${r.status} ${r.steps} steps in ${r.seconds.toFixed(1)} s on ${r.backend.name}: ${formatMetrics(r.finalMetrics)}\nrun folder: ${r.runDir}\n`);
-        process.exitCode = r.status === 'cancelled' ? 130 : 0;
-      } catch (err) {
-        bar.stop();
-        if (err instanceof TrainingJobError && err.lastGoodCheckpoint) process.stderr.write(`oocr: last good checkpoint: ${err.lastGoodCheckpoint}\n`);
-        fail(err);
-      } finally {
-        process.off('SIGINT', onSigint);
-      }
+      });
     });
 
   program

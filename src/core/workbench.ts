@@ -9,10 +9,9 @@ import { initBackend } from './backend/initBackend';
 import { createAnalysisClient } from './jobs/analysisClient';
 import type { LoraVsSteeringAnalysis } from '../shared/analysis';
 import { ANALYSES_DIR, listCheckpoints, listRuns, readManifest, readMetrics } from './io/runStore';
-import { startStudyJob } from './jobs/studyJob';
 import { runTask } from './runs/openRun';
 import { Rng } from './util/rng';
-import { startTrainingJob } from './jobs/trainingJob';
+import { startJob } from './jobs/jobRunner';
 import { PRESETS, presetConfig } from './presets';
 import { checkTrainConfig } from './train/trainRun';
 
@@ -82,6 +81,12 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
     if (dir !== root && !dir.startsWith(root + path.sep)) throw new ApiArgumentError(`run id '${id}' is outside the workspace`);
     return dir;
   };
+  /** A run the caller names must exist: an unknown id is the caller's mistake, not a server fault. */
+  const existingRun = (id: string): string => {
+    const dir = runDir(id);
+    if (!fs.existsSync(path.join(dir, 'run.json'))) throw new ApiArgumentError(`no run '${id}' in the workspace`);
+    return dir;
+  };
 
   const impl: Required<Omit<WorkbenchApi, 'onEvent'>> = {
     getBackendInfo: () => initBackend({ backend: opts.backend }),
@@ -103,12 +108,12 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
         };
       }),
     getRun: async ({ id }) => {
-      const dir = runDir(id);
+      const dir = existingRun(id);
       const manifest = readManifest(dir);
       return { id, manifest, metrics: readMetrics(dir), checkpoints: manifest.finetune ? [] : listCheckpoints(dir).map((c) => c.step) };
     },
     samplePrompts: async ({ id, perSet }) => {
-      const task = runTask(readManifest(runDir(id)));
+      const task = runTask(readManifest(existingRun(id)));
       const sets = task.evalSets(new Rng(0), perSet ?? 6);
       return {
         vocab: [...task.vocab],
@@ -123,7 +128,7 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
       };
     },
     analyze: async (req) => {
-      const dir = runDir(req.id);
+      const dir = existingRun(req.id);
       // Off this thread: the caller (Electron main, the web server) keeps answering while it runs.
       return analyses.run({ dir, req });
     },
@@ -138,7 +143,7 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
       const base = fs.existsSync(own) ? own : opts.exampleBase;
       if (!base || !fs.existsSync(base)) throw new ApiArgumentError(`a study fine-tunes the world model: put a trained 'world-base' run in the workspace (expected at ${own})`);
       const jobId = randomUUID();
-      const job = startStudyJob({ base, kind, seed, outDir: dir, backend: opts.backend, loraSteps, steerSteps }, (event) => emit({ jobId, runId: name, ...event }));
+      const job = startJob({ kind: 'study', backend: opts.backend, study: { base, kind, seed, outDir: dir, loraSteps, steerSteps } }, (event) => emit({ jobId, runId: name, ...event }));
       jobs.set(jobId, job);
       job.done
         .then(
@@ -185,7 +190,7 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
         throw new ApiArgumentError(`${preset} with these overrides is not a valid configuration: ${err instanceof Error ? err.message : String(err)}`);
       }
       const jobId = randomUUID();
-      const job = startTrainingJob({ config, preset, outDir: dir, backend: opts.backend }, (event) => emit({ jobId, runId: name, ...event }));
+      const job = startJob({ kind: 'train', backend: opts.backend, train: { config, preset, outDir: dir } }, (event) => emit({ jobId, runId: name, ...event }));
       jobs.set(jobId, job);
       job.done.then(
         (r) => emit({ jobId, runId: name, kind: 'finished', status: r.status }),

@@ -223,8 +223,8 @@ for (const method of Object.keys(IPC_CHANNELS) as WorkbenchMethod[]) {
 }
 app.on('before-quit', () => workbench?.dispose());
 
-// Training and studies run in a worker_threads worker (the trainWorker entry of
-// electron.vite.config.ts); main only wires IPC to it.
+// Training, studies and analyses run in worker_threads workers (the jobWorker entry of
+// electron.vite.config.ts); main only wires IPC to them.
 app.whenReady().then(
   () => {
     hardenSession();

@@ -28,10 +28,10 @@ function electronBinary(): string | null {
 describe('Electron entry', () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'oocr-electron-'));
 
-  it('builds main (with the training worker), a CommonJS preload and the renderer', () => {
+  it('builds main (with the job worker), a CommonJS preload and the renderer', () => {
     execFileSync(process.execPath, [path.join(ROOT, 'node_modules/electron-vite/bin/electron-vite.js'), 'build', '--outDir', out], { cwd: ROOT, stdio: 'pipe' });
     expect(fs.existsSync(path.join(out, 'main/index.js'))).toBe(true);
-    expect(fs.existsSync(path.join(out, 'main/trainWorker.js'))).toBe(true);
+    expect(fs.existsSync(path.join(out, 'main/jobWorker.js'))).toBe(true);
     const preload = fs.readFileSync(path.join(out, 'preload/index.cjs'), 'utf8');
     expect(preload).toContain('exposeInMainWorld');
     expect(preload).not.toMatch(/^import /m);

@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { oocrInterrupted } from './interrupt';
+import { BACKEND_ORDER } from '../../src/shared/backend';
 
 const root = path.resolve(__dirname, '../..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oocr-ft-cli-'));
@@ -29,7 +31,8 @@ describe('oocr finetune / reproduce (CLI, end to end on the shipped world-base m
     expect(r.code, r.stderr).toBe(0);
     const j = lastJson(r.stdout);
     expect(Object.keys(j).sort()).toEqual(['backend', 'method', 'metrics', 'run', 'seconds', 'status', 'steps', 'task']);
-    expect(j).toMatchObject({ task: 'locations', method: 'lora', status: 'completed', steps: 20, backend: 'wasm' });
+    expect(j).toMatchObject({ task: 'locations', method: 'lora', status: 'completed', steps: 20 });
+    expect(BACKEND_ORDER).toContain(j.backend);
     const m = j.metrics as Record<string, number>;
     expect(m.heldout_acc).toBeGreaterThanOrEqual(0);
     expect(m.side_effect_acc).toBeLessThanOrEqual(1);
@@ -72,5 +75,36 @@ describe('oocr finetune / reproduce (CLI, end to end on the shipped world-base m
     expect(typeof j.cos_trained_vs_natural).toBe('number');
     expect(j.run).toBe(out);
     for (const f of ['lora_vs_steering.json', 'lora_vs_steering.safetensors']) expect(fs.existsSync(path.join(out, 'analyses', f))).toBe(true);
+  });
+});
+
+describe('oocr finetune / reproduce run in the job worker: progress on stderr, Ctrl-C cancels', () => {
+  it('finetune: SIGINT after progress exits 130 with status cancelled and the adapter saved', async () => {
+    const out = path.join(tmp, 'ft-sigint');
+    const r = await oocrInterrupted(['finetune', '--method', 'lora', '--steps', '100000', '--eval-samples', '8', '--batch-size', '16', '--out', out, '--json'], /step \d+\/100000 /);
+    expect(r.signalled).toBe(true);
+    expect(r.signal).toBeNull();
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toContain('cancelling after the current step');
+    expect(r.stdout.trimEnd().split('\n')).toHaveLength(1);
+    const j = lastJson(r.stdout);
+    expect(Object.keys(j).sort()).toEqual(['backend', 'method', 'metrics', 'run', 'seconds', 'status', 'steps', 'task']);
+    expect(j).toMatchObject({ status: 'cancelled', method: 'lora', run: out });
+    expect(j.steps).toBeLessThan(100000);
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8'));
+    expect(manifest).toMatchObject({ status: 'cancelled', step: j.steps, finetune: { weights: 'adapter.safetensors' } });
+    expect(fs.existsSync(path.join(out, 'adapter.safetensors'))).toBe(true);
+  });
+
+  it('reproduce: SIGINT during the LoRA stage exits 130, names the stage and prints no report', async () => {
+    const out = path.join(tmp, 'rep-sigint');
+    const r = await oocrInterrupted(['reproduce', 'lora-vs-steering', '--steps', '100000', '--eval-samples', '8', '--out', out, '--json'], /lora step \d+\/100000 /);
+    expect(r.signalled).toBe(true);
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toContain('cancelling after the current step');
+    expect(r.stderr).toContain(`oocr: study cancelled during lora; its runs so far are kept in ${out}`);
+    expect(r.stdout).toBe('');
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'lora', 'run.json'), 'utf8')).status).toBe('cancelled');
+    expect(fs.existsSync(path.join(out, 'analyses'))).toBe(false);
   });
 });

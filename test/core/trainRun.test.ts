@@ -9,10 +9,11 @@ import { initBackend } from '../../src/core/backend/initBackend';
 import { checkpointPath, readManifest, readMetrics, RUN_FILE } from '../../src/core/io/runStore';
 import { loadCheckpoint } from '../../src/core/model/checkpoint';
 import { presetConfig } from '../../src/core/presets';
-import { checkTrainConfig, trainRun, TrainingError, type TrainResult } from '../../src/core/train/trainRun';
+import { JobError } from '../../src/core/jobs/jobError';
+import { checkTrainConfig, trainRun, type TrainResult } from '../../src/core/train/trainRun';
 
 /**
- * Real (short) training runs of the ocr-factorized preset on the wasm backend, checked through the
+ * Real (short) training runs of the ocr-factorized preset on the backend that loads, checked through the
  * files they leave behind: run.json, metrics.jsonl and checkpoints/step-NNNNNN.safetensors.
  */
 
@@ -31,7 +32,7 @@ let backend: BackendInfo;
 let tmp: string;
 
 beforeAll(async () => {
-  backend = await initBackend({ backend: 'wasm' });
+  backend = await initBackend();
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oocr-trainrun-'));
 });
 
@@ -89,12 +90,12 @@ describe('trainRun: a short ocr-factorized run', () => {
     expect(Object.keys(result.finalMetrics).sort()).toEqual([...METRIC_KEYS].sort());
   });
 
-  it('writes run.json: completed, step = steps, checkpoints listed, final metrics, wasm backend', () => {
+  it('writes run.json: completed, step = steps, checkpoints listed, final metrics, the backend it ran on', () => {
     const m: RunManifest = readManifest(dir);
     expect(m.status).toBe('completed');
     expect(m.error).toBeUndefined();
     expect(m.step).toBe(steps);
-    expect(m.backend).toBe('wasm');
+    expect(m.backend).toBe(backend.name);
     expect(m.preset).toBe('ocr-factorized');
     expect(m.id).toBe(path.basename(dir));
     expect(m.config).toEqual(checkTrainConfig(config));
@@ -217,7 +218,7 @@ describe('trainRun: resources and refusals', () => {
       await train(shortConfig({ steps: 30, logEvery: 10, checkpointEvery: 10 }), runDir('mem'));
       expect(tf.memory().numTensors).toBe(before);
       await expect(train(shortConfig({ steps: 50, checkpointEvery: 2 }, { lr: 10, weightDecay: 10 }), runDir('mem-nan'))).rejects.toBeInstanceOf(
-        TrainingError,
+        JobError,
       );
       expect(tf.memory().numTensors).toBe(before);
     } finally {
@@ -312,9 +313,9 @@ describe('trainRun: divergence guard', () => {
     }
   });
 
-  it('rejects with a TrainingError naming the loss and the last good checkpoint', () => {
-    expect(error).toBeInstanceOf(TrainingError);
-    const e = error as TrainingError;
+  it('rejects with a JobError naming the loss and the last good checkpoint', () => {
+    expect(error).toBeInstanceOf(JobError);
+    const e = error as JobError;
     expect(e.message).toContain('loss became');
     expect(e.message).toContain('last good checkpoint');
     expect(e.message).toMatch(/loss became (NaN|-?Infinity) at step \d+/);
@@ -322,7 +323,7 @@ describe('trainRun: divergence guard', () => {
   });
 
   it('points at an existing last good checkpoint whose tensors are all finite', () => {
-    const e = error as TrainingError;
+    const e = error as JobError;
     expect(e.lastGoodCheckpoint).not.toBeNull();
     const file = e.lastGoodCheckpoint as string;
     expect(fs.existsSync(file)).toBe(true);
@@ -346,16 +347,16 @@ describe('trainRun: divergence guard', () => {
     expect(m.error).toBe((error as Error).message);
     expect(m.finalMetrics).toBeUndefined();
     // The manifest's step is that of the last checkpoint, below the configured steps.
-    expect(m.step).toBe(loadCheckpoint((error as TrainingError).lastGoodCheckpoint as string).meta.step);
+    expect(m.step).toBe(loadCheckpoint((error as JobError).lastGoodCheckpoint as string).meta.step);
     expect(m.checkpoints.map((c) => c.step)).toContain(m.step);
   });
 
   it('with no periodic checkpoints, says none had been saved', async () => {
     const d = runDir('nan-nock');
     const err = await train({ ...config, checkpointEvery: 0 }, d).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(TrainingError);
-    expect((err as TrainingError).message).toMatch(/loss became .* no checkpoint had been saved yet/);
-    expect((err as TrainingError).lastGoodCheckpoint).toBeNull();
+    expect(err).toBeInstanceOf(JobError);
+    expect((err as JobError).message).toMatch(/loss became .* no checkpoint had been saved yet/);
+    expect((err as JobError).lastGoodCheckpoint).toBeNull();
     expect(readManifest(d).status).toBe('failed');
   });
 });

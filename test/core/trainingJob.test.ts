@@ -2,15 +2,17 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { BACKEND_ORDER } from '../../src/shared/backend';
 import type { TrainConfig } from '../../src/shared/modelConfig';
 import type { JobEvent, ProgressEvent } from '../../src/shared/progress';
 import { checkpointPath, readManifest } from '../../src/core/io/runStore';
 import { loadCheckpoint } from '../../src/core/model/checkpoint';
 import { presetConfig } from '../../src/core/presets';
-import { startTrainingJob, TrainingJobError, type TrainingJobResult } from '../../src/core/jobs/trainingJob';
+import { JobError } from '../../src/core/jobs/jobError';
+import { startJob, type JobOutcome } from '../../src/core/jobs/jobRunner';
 
 /**
- * startTrainingJob runs trainRun in a real worker thread (with tsx registered inside it, since these
+ * startJob runs trainRun in a real worker thread (with tsx registered inside it, since these
  * tests run from the TypeScript sources). Everything here crosses that thread boundary for real.
  */
 
@@ -29,8 +31,8 @@ function shortConfig(patch: Partial<TrainConfig> = {}, optimizer: Partial<TrainC
   return { ...c, evalSamples: 120, ...patch, optimizer: { ...c.optimizer, ...optimizer } };
 }
 
-describe('startTrainingJob', () => {
-  it('streams progress from the worker and resolves completed on wasm, without blocking this thread', async () => {
+describe("startJob({ kind: 'train' })", () => {
+  it('streams progress from the worker and resolves completed on the backend that loads, without blocking this thread', async () => {
     const outDir = path.join(tmp, 'complete');
     const steps = 300;
     const events: JobEvent[] = [];
@@ -39,10 +41,10 @@ describe('startTrainingJob', () => {
       ticks += 1;
     }, 10);
     const t0 = performance.now();
-    let result: TrainingJobResult;
+    let result: JobOutcome<'train'>;
     try {
-      const job = startTrainingJob(
-        { config: shortConfig({ steps, logEvery: 50, checkpointEvery: 100 }), preset: 'ocr-factorized', outDir, backend: 'wasm' },
+      const job = startJob(
+        { kind: 'train', train: { config: shortConfig({ steps, logEvery: 50, checkpointEvery: 100 }), preset: 'ocr-factorized', outDir } },
         (e) => events.push(e),
       );
       result = await job.done;
@@ -53,7 +55,7 @@ describe('startTrainingJob', () => {
 
     expect(result.status).toBe('completed');
     expect(result.steps).toBe(steps);
-    expect(result.backend.name).toBe('wasm');
+    expect(BACKEND_ORDER).toContain(result.backend.name);
     expect(result.runDir).toBe(path.resolve(outDir));
     expect(result.finalMetrics.test_impl_acc).toBeGreaterThanOrEqual(0);
     expect(readManifest(outDir).status).toBe('completed');
@@ -92,7 +94,7 @@ describe('startTrainingJob', () => {
     const steps = 5000;
     let cancelledAt = -1;
     const progressSteps: number[] = [];
-    const job = startTrainingJob({ config: shortConfig({ steps, checkpointEvery: 1000 }), preset: 'ocr-factorized', outDir }, (e) => {
+    const job = startJob({ kind: 'train', train: { config: shortConfig({ steps, checkpointEvery: 1000 }), preset: 'ocr-factorized', outDir } }, (e) => {
       if (e.kind !== 'progress') return;
       progressSteps.push(e.step);
       if (cancelledAt < 0 && e.step >= 20) {
@@ -108,7 +110,7 @@ describe('startTrainingJob', () => {
     expect(r.steps).toBeLessThan(steps);
     // Only a few more steps ran between the cancel and the worker seeing it.
     expect(r.steps - cancelledAt).toBeLessThan(500);
-    expect(r.backend.name).toBe('wasm');
+    expect(BACKEND_ORDER).toContain(r.backend.name);
 
     const file = checkpointPath(path.resolve(outDir), r.steps);
     expect(fs.existsSync(file)).toBe(true);
@@ -121,20 +123,19 @@ describe('startTrainingJob', () => {
     expect(m.finalMetrics).toEqual(r.finalMetrics);
   });
 
-  it('a diverging run rejects with TrainingJobError carrying the last good checkpoint', async () => {
+  it('a diverging run rejects with a JobError carrying the last good checkpoint', async () => {
     const outDir = path.join(tmp, 'nan');
     // lr 10, weight decay 10: weights scale by (1 − 100) per step until the loss is NaN (step 8).
-    const job = startTrainingJob({
-      config: shortConfig({ steps: 200, checkpointEvery: 2 }, { lr: 10, weightDecay: 10 }),
-      preset: 'ocr-factorized',
-      outDir,
+    const job = startJob({
+      kind: 'train',
+      train: { config: shortConfig({ steps: 200, checkpointEvery: 2 }, { lr: 10, weightDecay: 10 }), preset: 'ocr-factorized', outDir },
     });
     const err = await job.done.then(
       () => undefined,
       (e: unknown) => e,
     );
-    expect(err).toBeInstanceOf(TrainingJobError);
-    const e = err as TrainingJobError;
+    expect(err).toBeInstanceOf(JobError);
+    const e = err as JobError;
     expect(e.message).toContain('loss became');
     expect(e.message).toContain('last good checkpoint');
     expect(e.runDir).toBe(path.resolve(outDir));
@@ -146,14 +147,14 @@ describe('startTrainingJob', () => {
     expect(m.error).toBe(e.message);
   });
 
-  it('an invalid config rejects with TrainingJobError and no run folder', async () => {
+  it('an invalid config rejects with a JobError and no run folder', async () => {
     const outDir = path.join(tmp, 'invalid');
     const c = shortConfig();
-    const job = startTrainingJob({ config: { ...c, model: { ...c.model, ovRank: 256 } }, preset: null, outDir });
+    const job = startJob({ kind: 'train', train: { config: { ...c, model: { ...c.model, ovRank: 256 } }, preset: null, outDir } });
     const err = await job.done.catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(TrainingJobError);
-    expect((err as TrainingJobError).message).toContain('ovRank 256 exceeds dModel 128');
-    expect((err as TrainingJobError).lastGoodCheckpoint).toBeNull();
+    expect(err).toBeInstanceOf(JobError);
+    expect((err as JobError).message).toContain('ovRank 256 exceeds dModel 128');
+    expect((err as JobError).lastGoodCheckpoint).toBeNull();
     expect(fs.existsSync(outDir)).toBe(false);
   });
 });

@@ -4,12 +4,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BACKEND_ORDER, type BackendName } from '../../shared/backend';
 import { LORA_TARGETS, type LoraSpec, type LoraTarget, type SteerSpec } from '../../shared/finetune';
-import type { ProgressEvent } from '../../shared/progress';
-import { initBackend } from '../../core/backend/initBackend';
-import { loraVsSteering, reportOf } from '../../core/finetune/loraVsSteering';
-import { DEFAULT_LORA, runFinetune } from '../../core/finetune/runFinetune';
+import { reportOf } from '../../core/finetune/loraVsSteering';
+import { DEFAULT_LORA } from '../../core/finetune/runFinetune';
 import { parseInteger, parseNumber } from '../overrides';
-import { createProgressReporter } from '../progressBar';
+import { runJobCommand } from '../runJob';
 
 /** The pretrained world model shipped with the app, so LoRA/steering runs start in seconds. */
 export const SHIPPED_WORLD_BASE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../resources/workspace/world-base');
@@ -70,9 +68,7 @@ export function registerFinetuneCommands(program: Command): void {
           ...(o.hook ? { hook: o.hook } : {}),
           positions: o.positions === 'all' ? 'all' : parseList('--positions', o.positions as string),
         };
-        const backend = await initBackend({ backend: o.backend });
-        const bar = createProgressReporter(steps, `${o.task}/${method}`);
-        const r = await runFinetune({
+        const finetune = {
           base: o.base as string,
           task: { kind: o.task, codename: parseInteger('--codename', o.codename as string), latentCity: parseInteger('--latent-city', o.latentCity as string) },
           method,
@@ -86,22 +82,21 @@ export function registerFinetuneCommands(program: Command): void {
           logEvery: 50,
           evalSamples: parseInteger('--eval-samples', o.evalSamples as string),
           outDir: o.out as string,
-          backend,
-          onEvent: (e) => e.kind === 'progress' && bar.update(e as ProgressEvent),
-        });
-        bar.stop();
-        const summary = {
-          run: r.runDir,
-          task: o.task,
-          method,
-          status: r.status,
-          steps: r.steps,
-          backend: backend.name,
-          seconds: Number(r.seconds.toFixed(3)),
-          metrics: { heldout_acc: r.metrics.heldout_acc, side_effect_acc: r.metrics.side_effect_acc },
         };
-        if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-        else process.stdout.write(`${r.status}: held-out OOCR accuracy ${r.metrics.heldout_acc.toFixed(3)}, side-effect accuracy ${r.metrics.side_effect_acc.toFixed(3)}\nrun folder: ${r.runDir}\n`);
+        await runJobCommand({ kind: 'finetune', backend: o.backend, finetune }, { label: `${o.task}/${method}`, steps }, (r) => {
+          const summary = {
+            run: r.runDir,
+            task: o.task,
+            method,
+            status: r.status,
+            steps: r.steps,
+            backend: r.backend.name,
+            seconds: Number(r.seconds.toFixed(3)),
+            metrics: { heldout_acc: r.metrics.heldout_acc, side_effect_acc: r.metrics.side_effect_acc },
+          };
+          if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+          else process.stdout.write(`${r.status}: held-out OOCR accuracy ${r.metrics.heldout_acc.toFixed(3)}, side-effect accuracy ${r.metrics.side_effect_acc.toFixed(3)}\nrun folder: ${r.runDir}\n`);
+        });
       } catch (err) {
         fail(err);
       }
@@ -129,36 +124,28 @@ export function registerFinetuneCommands(program: Command): void {
     .action(async (experiment: string, o: Record<string, string | undefined> & { json?: boolean; backend?: BackendName }) => {
       try {
         if (experiment !== 'lora-vs-steering') throw new Error(`unknown experiment '${experiment}': expected lora-vs-steering`);
-        const backend = await initBackend({ backend: o.backend });
-        const steps = parseInteger('--steps', o.steps as string);
-        const bars = new Map<string, ReturnType<typeof createProgressReporter>>();
-        const a = await loraVsSteering({
+        const study = {
           base: o.base as string,
           kind: o.task as 'locations' | 'backdoor',
           seed: parseInteger('--seed', o.seed as string),
           latentCity: o.latentCity !== undefined ? parseInteger('--latent-city', o.latentCity) : undefined,
           outDir: o.out as string,
-          backend,
           lora: loraFrom(o),
-          loraSteps: steps,
+          loraSteps: parseInteger('--steps', o.steps as string),
           steerSteps: o.steerSteps !== undefined ? parseInteger('--steer-steps', o.steerSteps) : undefined,
           evalSamples: parseInteger('--eval-samples', o.evalSamples as string),
           deltaPrompts: parseInteger('--delta-prompts', o.deltaPrompts as string),
-          onEvent: (stage, e) => {
-            if (e.kind !== 'progress') return;
-            let bar = bars.get(stage);
-            if (!bar) {
-              bars.forEach((b) => b.stop());
-              bar = createProgressReporter(e.totalSteps, stage);
-              bars.set(stage, bar);
-            }
-            bar.update(e);
-          },
+        };
+        // One progress bar per stage (the LoRA and the two steering vectors).
+        await runJobCommand({ kind: 'study', backend: o.backend, study }, null, (r) => {
+          if (r.status === 'cancelled') {
+            process.stderr.write(`oocr: study cancelled during ${r.stage}; its runs so far are kept in ${r.runDir} (the ${r.stage} run as 'cancelled', with its weights saved)\n`);
+            return;
+          }
+          const report = reportOf(r.analysis);
+          if (o.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+          else process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         });
-        bars.forEach((b) => b.stop());
-        const report = reportOf(a);
-        if (o.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-        else process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       } catch (err) {
         fail(err);
       }

@@ -16,7 +16,7 @@ import type { Params } from '../model/forward';
 import { World } from '../tasks/world';
 import { Rng } from '../util/rng';
 import { loraDeltaMatrix } from './lora';
-import { buildAdaptation, DEFAULT_LORA, finetuneMetrics, finetuneTaskFor, loadBase, loadFinetuned, runFinetune, type FinetuneResult } from './runFinetune';
+import { buildAdaptation, DEFAULT_LORA, finetuneMetrics, finetuneTaskFor, loadBase, loadFinetuned, runFinetune, type FinetuneRequest, type FinetuneResult } from './runFinetune';
 import { steeringIntervention } from './steering';
 
 export interface LoraVsSteeringOptions {
@@ -39,15 +39,17 @@ export interface LoraVsSteeringOptions {
   /** Prompts per set (training-like and unrelated) for the delta analysis. */
   deltaPrompts?: number;
   onEvent?: (stage: string, e: JobEvent) => void;
-  /** Polled during each fine-tune; a cancelled stage ends the study with StudyCancelledError. */
+  /** Polled during each fine-tune; a cancelled stage ends the study as 'cancelled'. */
   shouldCancel?: () => boolean;
 }
 
-export class StudyCancelledError extends Error {
-  constructor(readonly stage: string) {
-    super(`study cancelled during ${stage}`);
-  }
-}
+/** A study as plain data (what a job request carries); the backend and callbacks come from where it runs. */
+export type StudyOptions = Omit<LoraVsSteeringOptions, 'backend' | 'onEvent' | 'shouldCancel'>;
+
+/** How a study ended: with its analysis, or cancelled during a stage (the runs before it are kept). */
+export type StudyOutcome =
+  | { status: 'completed'; runDir: string; analysis: LoraVsSteeringAnalysis }
+  | { status: 'cancelled'; runDir: string; stage: string };
 
 export type { LoraVsSteeringAnalysis, LoraVsSteeringReport } from '../../shared/analysis';
 
@@ -62,12 +64,20 @@ export function latentCityForSeed(world: World, seed: number): number {
   return (world.options.nCountries - 1) * per + (seed % per);
 }
 
+/** The study without a way to cancel it (tests, scripts): its analysis. */
+export async function loraVsSteering(o: Omit<LoraVsSteeringOptions, 'shouldCancel'>): Promise<LoraVsSteeringAnalysis> {
+  const r = await runLoraVsSteering(o);
+  if (r.status !== 'completed') throw new Error(`study cancelled during ${r.stage}`);
+  return r.analysis;
+}
+
 /**
  * arXiv 2507.08218 on a toy: fine-tune the same OOCR task with LoRA and with a steering vector trained
  * from scratch, then compare the LoRA's per-token deltas, their first principal component (the
  * "natural" steering vector), and the trained vector. Writes three fine-tune runs and an analysis.
+ * A cancel stops the current fine-tune (saving its weights) and ends the study 'cancelled'.
  */
-export async function loraVsSteering(o: LoraVsSteeringOptions): Promise<LoraVsSteeringAnalysis> {
+export async function runLoraVsSteering(o: LoraVsSteeringOptions): Promise<StudyOutcome> {
   const outDir = path.resolve(o.outDir);
   if (fs.existsSync(path.join(outDir, 'analyses', 'lora_vs_steering.json'))) throw new Error(`${outDir} already holds a lora-vs-steering analysis; choose another --out`);
   const base = loadBase(o.base);
@@ -81,23 +91,20 @@ export async function loraVsSteering(o: LoraVsSteeringOptions): Promise<LoraVsSt
   const hook = hookName('hook_resid_post', layer);
   const steer: SteerSpec = { layer, hook, positions: 'all' };
   const common = { base: base.checkpoint.file, task: taskRaw, batchSize: o.batchSize ?? 64, weightDecay: 0, logEvery: 50, evalSamples: o.evalSamples ?? 100, backend: o.backend };
-  const stage = (name: string) => (e: JobEvent) => o.onEvent?.(name, e);
-  const cancelled = (r: FinetuneResult, name: string): FinetuneResult => {
-    if (r.status === 'cancelled') throw new StudyCancelledError(name);
-    return r;
-  };
   const shouldCancel = o.shouldCancel;
+  const stage = (name: string, run: Omit<FinetuneRequest, keyof typeof common | 'onEvent' | 'shouldCancel'>): Promise<FinetuneResult> =>
+    runFinetune({ ...common, ...run, onEvent: (e) => o.onEvent?.(name, e), shouldCancel });
 
-  const loraRun: FinetuneResult = cancelled(await runFinetune({ ...common, method: 'lora', lora, steps: o.loraSteps ?? 300, lr: o.loraLr ?? 3e-3, seed: o.seed, outDir: path.join(outDir, 'lora'), onEvent: stage('lora'), shouldCancel }), 'lora');
+  const loraRun = await stage('lora', { method: 'lora', lora, steps: o.loraSteps ?? 300, lr: o.loraLr ?? 3e-3, seed: o.seed, outDir: path.join(outDir, 'lora') });
+  if (loraRun.status === 'cancelled') return { status: 'cancelled', runDir: outDir, stage: 'lora' };
   // One unconditional vector needs longer to find the backdoor's trigger-dependent solution (at 300
   // steps it sits at the 50/50 compromise, loss ≈ ln 2).
   const steerSteps = o.steerSteps ?? (o.kind === 'backdoor' ? 1500 : 300);
   const steerLr = o.steerLr ?? (o.kind === 'backdoor' ? 5e-2 : 3e-2);
-  const steerRun = cancelled(await runFinetune({ ...common, method: 'steer', steer, steps: steerSteps, lr: steerLr, seed: o.seed, outDir: path.join(outDir, 'steer'), onEvent: stage('steer'), shouldCancel }), 'steer');
-  const steerRun2 = cancelled(
-    await runFinetune({ ...common, method: 'steer', steer, steps: steerSteps, lr: steerLr, seed: o.seed + 1000, outDir: path.join(outDir, 'steer-seed2'), onEvent: stage('steer (second seed)'), shouldCancel }),
-    'steer (second seed)',
-  );
+  const steerRun = await stage('steer', { method: 'steer', steer, steps: steerSteps, lr: steerLr, seed: o.seed, outDir: path.join(outDir, 'steer') });
+  if (steerRun.status === 'cancelled') return { status: 'cancelled', runDir: outDir, stage: 'steer' };
+  const steerRun2 = await stage('steer (second seed)', { method: 'steer', steer, steps: steerSteps, lr: steerLr, seed: o.seed + 1000, outDir: path.join(outDir, 'steer-seed2') });
+  if (steerRun2.status === 'cancelled') return { status: 'cancelled', runDir: outDir, stage: 'steer (second seed)' };
 
   const loraTrained = loadFinetuned(loraRun.runDir).trained;
   const trainedSv = Array.from(loadFinetuned(steerRun.runDir).trained.steering_vector.data);
@@ -188,7 +195,7 @@ export async function loraVsSteering(o: LoraVsSteeringOptions): Promise<LoraVsSt
       { hook, n_train_tokens: String(trainDeltas.n), n_unrelated_tokens: String(unrelatedDeltas.n) },
     );
     writeFileAtomicSync(path.join(dir, 'lora_vs_steering.json'), `${JSON.stringify(analysis, null, 2)}\n`);
-    return analysis;
+    return { status: 'completed', runDir: outDir, analysis };
   } finally {
     baseA.dispose();
   }

@@ -1,20 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
-import fs from 'node:fs';
 import path from 'node:path';
 import type { BackendInfo } from '../../shared/backend';
 import { LoraSpecSchema, SteerSpecSchema, type FinetuneInfo, type FinetuneMethod, type LoraSpec, type SteerSpec } from '../../shared/finetune';
 import type { Metrics, ModelConfig, RunManifest, TrainConfig } from '../../shared/modelConfig';
 import type { JobEvent } from '../../shared/progress';
-import { appendMetrics, checkpointPath, readManifest, resolveCheckpoint, RUN_FILE, writeManifest } from '../io/runStore';
+import { checkpointPath, readManifest, resolveCheckpoint } from '../io/runStore';
 import { readSafetensorsFileSync, writeSafetensorsFileSync } from '../io/safetensors';
 import { loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../model/checkpoint';
 import type { Intervention, Params } from '../model/forward';
 import { paramSpecs, type HostTensor } from '../model/params';
 import type { EvalSet } from '../tasks/taskTypes';
 import { createFinetuneTask, FinetuneTaskOptionsSchema, type FinetuneTask } from '../tasks/worldFinetune';
-import { AdamW } from '../train/adamw';
-import { batchTensors, evaluateSets, lastTokenLoss } from '../train/evaluate';
-import { TrainingError } from '../train/trainRun';
+import { evaluateSets } from '../train/evaluate';
+import { runTrainingLoop, type Trainee } from '../train/trainingLoop';
 import { Rng } from '../util/rng';
 import { applyLora, checkLoraSpec, initLora } from './lora';
 import { steeringIntervention, steerHook } from './steering';
@@ -39,6 +37,9 @@ export interface FinetuneRequest {
   onEvent?: (e: JobEvent) => void;
   shouldCancel?: () => boolean;
 }
+
+/** A fine-tune as plain data (what a job request carries); the backend and callbacks come from where it runs. */
+export type FinetuneOptions = Omit<FinetuneRequest, 'backend' | 'onEvent' | 'shouldCancel'>;
 
 export interface FinetuneResult {
   runDir: string;
@@ -76,14 +77,8 @@ export function finetuneTaskFor(base: BaseModel, raw: Record<string, unknown>): 
 }
 
 /** Everything that differs between methods: what is trained, and how it enters the forward pass. */
-export interface Adaptation {
+export interface Adaptation extends Trainee {
   method: FinetuneMethod;
-  variables: tf.Variable[];
-  params(): Params;
-  interventions(): Intervention[];
-  /** Host copies of the trained tensors, as saved. */
-  export(): Record<string, HostTensor>;
-  dispose(): void;
 }
 
 export function buildAdaptation(
@@ -173,10 +168,6 @@ export async function runFinetune(req: FinetuneRequest): Promise<FinetuneResult>
   const lora = req.method === 'lora' ? LoraSpecSchema.parse(req.lora ?? DEFAULT_LORA) : undefined;
   const steer = req.method === 'steer' ? SteerSpecSchema.parse(req.steer ?? DEFAULT_STEER) : undefined;
   const config = base.checkpoint.config;
-  const runDir = path.resolve(req.outDir);
-  if (fs.existsSync(path.join(runDir, RUN_FILE))) throw new Error(`${runDir} already holds a run (run.json exists); choose another --out`);
-  const adaptation = buildAdaptation(config, base.checkpoint.params, req.method, { lora, steer, seed: req.seed });
-  fs.mkdirSync(path.join(runDir, 'checkpoints'), { recursive: true });
   const trainConfig: TrainConfig = {
     task: `world-${taskOptions.kind}`,
     taskOptions: taskOptions as unknown as Record<string, unknown>,
@@ -191,87 +182,34 @@ export async function runFinetune(req: FinetuneRequest): Promise<FinetuneResult>
   };
   // Relative to the run folder, so a workspace can be moved or shipped together with its base model.
   const finetune: FinetuneInfo = { base: path.relative(path.resolve(req.outDir), path.resolve(base.checkpoint.file)), method: req.method, lora, steer };
-  const now = new Date().toISOString();
-  const manifest: RunManifest = {
-    format: 'oocr-run/1',
-    id: path.basename(runDir),
-    preset: null,
-    createdAt: now,
-    updatedAt: now,
-    status: 'running',
+  const r = await runTrainingLoop({
+    outDir: req.outDir,
     config: trainConfig,
+    preset: null,
     backend: req.backend.name,
-    versions: { tfjs: tf.version.tfjs, node: process.versions.node },
-    step: 0,
-    seconds: 0,
-    checkpoints: [],
     finetune,
-  };
-  writeManifest(runDir, manifest);
-  const update = (patch: Partial<RunManifest>): void => {
-    Object.assign(manifest, patch, { updatedAt: new Date().toISOString() });
-    writeManifest(runDir, manifest);
-  };
-  const emit = req.onEvent ?? (() => {});
-  const optimizer = new AdamW(adaptation.variables, trainConfig.optimizer);
-  const root = new Rng(req.seed);
-  const dataRng = root.fork(1);
-  // Fixed evaluation questions, so points along the curve are comparable.
-  const logHeld = task.heldOutSets(root.fork(2), req.evalSamples);
-  const logSide = task.sideEffectSets(root.fork(4), req.evalSamples);
-  const t0 = performance.now();
-  const seconds = (): number => (performance.now() - t0) / 1000;
-  try {
-    let step = 0;
-    let status: FinetuneResult['status'] = 'completed';
-    let lastEmit = 0;
-    while (step < req.steps) {
-      if (req.shouldCancel?.()) {
-        status = 'cancelled';
-        break;
-      }
-      const batch = task.sampleTrainBatch(dataRng, req.batchSize);
-      const loss = tf.tidy(() => {
-        const { tokens, targets } = batchTensors(batch);
-        const { value, grads } = tf.variableGrads(() => lastTokenLoss(config, adaptation.params(), tokens, targets, adaptation.interventions()), adaptation.variables);
-        const l = value.dataSync()[0];
-        if (Number.isFinite(l)) optimizer.apply(adaptation.variables.map((v) => grads[v.name]));
-        return l;
-      });
-      if (!Number.isFinite(loss)) throw new TrainingError(`loss became ${loss} at step ${step + 1}; fine-tuning stopped (the base model is unchanged)`, runDir, null);
-      step += 1;
-      let metrics: Metrics | undefined;
-      if (step % req.logEvery === 0 || step === req.steps || step === 1) {
-        metrics = tf.tidy(() => metricsOnSets(logHeld, logSide, config, adaptation.params(), adaptation.interventions()));
-        appendMetrics(runDir, { step, time: seconds(), loss, metrics });
-      }
-      const now = performance.now();
-      if (metrics || now - lastEmit > 100) {
-        lastEmit = now;
-        const rate = step / Math.max(seconds(), 1e-9);
-        emit({ kind: 'progress', step, totalSteps: req.steps, loss, metrics, stepsPerSecond: rate, etaSeconds: (req.steps - step) / rate });
-        await new Promise((r) => setImmediate(r));
-      }
-    }
-    const weightsFile = saveAdaptation(runDir, config, adaptation, { step, lora, steer, task: trainConfig });
-    const metrics = tf.tidy(() => finetuneMetrics(task, config, adaptation.params(), adaptation.interventions(), root.fork(3), 4 * req.evalSamples));
-    update({
-      status,
-      step,
-      seconds: seconds(),
-      finalMetrics: metrics,
-      finetune: { ...finetune, weights: path.relative(runDir, weightsFile) },
-      checkpoints: req.method === 'full' ? [{ step, file: path.relative(runDir, weightsFile) }] : [],
-    });
-    return { runDir, status, steps: step, seconds: seconds(), metrics, weightsFile };
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    update({ status: 'failed', error: message, seconds: seconds() });
-    throw err;
-  } finally {
-    optimizer.dispose();
-    adaptation.dispose();
-  }
+    noun: 'fine-tuning',
+    alsoPreserved: `the base model ${path.resolve(base.checkpoint.file)} is unchanged`,
+    build: () => buildAdaptation(config, base.checkpoint.params, req.method, { lora, steer, seed: req.seed }),
+    sampleTrainBatch: (rng, n) => task.sampleTrainBatch(rng, n),
+    curve: (root) => {
+      // Fixed evaluation questions, so points along the curve are comparable.
+      const held = task.heldOutSets(root.fork(2), req.evalSamples);
+      const side = task.sideEffectSets(root.fork(4), req.evalSamples);
+      return (a) => tf.tidy(() => metricsOnSets(held, side, config, a.params(), a.interventions()));
+    },
+    save: (a, runDir, step) => {
+      const file = saveAdaptation(runDir, config, a, { step, lora, steer, task: trainConfig });
+      return { file, checkpoint: req.method === 'full' };
+    },
+    finish: (a, root, saved) => ({
+      finalMetrics: tf.tidy(() => finetuneMetrics(task, config, a.params(), a.interventions(), root.fork(3), 4 * req.evalSamples)),
+      manifest: { finetune: { ...finetune, weights: path.relative(path.resolve(req.outDir), saved.file) } },
+    }),
+    onEvent: req.onEvent,
+    shouldCancel: req.shouldCancel,
+  });
+  return { runDir: r.runDir, status: r.status, steps: r.steps, seconds: r.seconds, metrics: r.finalMetrics, weightsFile: r.weightsFile };
 }
 
 function saveAdaptation(

@@ -1,25 +1,24 @@
 import type { Worker } from 'node:worker_threads';
-import type { AnalysisRequest, AnalysisResult } from '../../shared/api';
 import type { BackendName } from '../../shared/backend';
 import { ApiArgumentError } from '../apiErrors';
-import { spawnWorker } from './trainingJob';
-import type { AnalysisReply } from './trainWorker';
+import type { AnalysisCall, AnalysisCallRequest, AnalysisCallResult, AnalysisReply, WorkerMessage } from './jobProtocol';
+import { spawnJobWorker } from './jobRunner';
 
 export interface AnalysisClient {
-  run(r: { dir: string; req: AnalysisRequest }): Promise<AnalysisResult>;
+  run(r: { dir: string; req: AnalysisCallRequest }): Promise<AnalysisCallResult>;
   /** Stops the worker; pending requests fail. */
   dispose(): void;
 }
 
 /**
- * Analyses in a long-lived worker thread (the training worker's entry in 'analysis' mode), so the
- * thread that serves the API never blocks on tfjs. One worker, requests answered in order; a crashed
- * worker fails its pending requests and is replaced on the next call.
+ * Analyses in a long-lived worker thread (the job worker, started with a request of kind 'analysis'),
+ * so the thread that serves the API never blocks on tfjs. One worker, requests answered in order; a
+ * crashed worker fails its pending requests and is replaced on the next call.
  */
 export function createAnalysisClient(opts: { backend?: BackendName } = {}): AnalysisClient {
   let worker: Worker | null = null;
   let nextId = 1;
-  const pending = new Map<number, { resolve: (r: AnalysisResult) => void; reject: (e: Error) => void }>();
+  const pending = new Map<number, { resolve: (r: AnalysisCallResult) => void; reject: (e: Error) => void }>();
 
   const failAll = (err: Error): void => {
     for (const p of pending.values()) p.reject(err);
@@ -28,8 +27,13 @@ export function createAnalysisClient(opts: { backend?: BackendName } = {}): Anal
 
   const ensure = (): Worker => {
     if (worker) return worker;
-    const w = spawnWorker({ mode: 'analysis', backend: opts.backend, cancelBuffer: new SharedArrayBuffer(4), config: undefined as never, preset: null, outDir: '' });
-    w.on('message', (m: AnalysisReply) => {
+    const w = spawnJobWorker({ kind: 'analysis', backend: opts.backend });
+    w.on('message', (m: AnalysisReply | WorkerMessage) => {
+      if (!('id' in m)) {
+        // The worker's own messages: 'started', or an 'error' if its backend failed to start.
+        if (m.type === 'error') failAll(new Error(`analysis worker failed to start: ${m.message}`));
+        return;
+      }
       const p = pending.get(m.id);
       if (!p) return;
       pending.delete(m.id);
@@ -54,10 +58,10 @@ export function createAnalysisClient(opts: { backend?: BackendName } = {}): Anal
     run({ dir, req }) {
       const w = ensure();
       const id = nextId++;
-      return new Promise<AnalysisResult>((resolve, reject) => {
+      return new Promise<AnalysisCallResult>((resolve, reject) => {
         pending.set(id, { resolve, reject });
         w.ref();
-        w.postMessage({ id, dir, req });
+        w.postMessage({ id, dir, req } satisfies AnalysisCall);
       });
     },
     dispose() {

@@ -1,0 +1,59 @@
+import type { BackendInfo, BackendName } from '../../shared/backend';
+import type { JobEvent } from '../../shared/progress';
+import type { StudyOptions, StudyOutcome } from '../finetune/loraVsSteering';
+import type { FinetuneOptions, FinetuneResult } from '../finetune/runFinetune';
+import type { analyzeRequest } from '../runs/analyzeRequest';
+import type { TrainOptions, TrainResult } from '../train/trainRun';
+
+/**
+ * What crosses the boundary of the job worker (./jobWorker.ts): one request typed by kind, messages
+ * back. Everything here is plain data (structured clone).
+ */
+
+/** A long job: train a run, fine-tune a base model, or run a LoRA-vs-steering study. */
+export type JobRequest =
+  | { kind: 'train'; backend?: BackendName; train: TrainOptions }
+  | { kind: 'finetune'; backend?: BackendName; finetune: FinetuneOptions }
+  | { kind: 'study'; backend?: BackendName; study: StudyOptions };
+
+export type JobKind = JobRequest['kind'];
+
+/** What each kind of job resolves with. */
+export interface JobResults {
+  train: TrainResult;
+  finetune: FinetuneResult;
+  study: StudyOutcome;
+}
+
+/** A job's result with the backend it ran on. */
+export type JobOutcome<K extends JobKind = JobKind> = JobResults[K] & { backend: BackendInfo };
+
+/** A worker either runs one job, or stays alive answering analysis calls (see analysisClient.ts). */
+export type WorkerRequest = JobRequest | { kind: 'analysis'; backend?: BackendName };
+
+export interface WorkerData {
+  request: WorkerRequest;
+  /** Int32Array over it: index 0 set to 1 asks the job to stop after the current step. */
+  cancelBuffer: SharedArrayBuffer;
+}
+
+export type WorkerMessage =
+  | { type: 'started'; backend: BackendInfo }
+  /** `stage` names the part of a study the event comes from. */
+  | { type: 'event'; event: JobEvent; stage?: string }
+  | { type: 'done'; result: JobResults[JobKind] }
+  | { type: 'error'; message: string; runDir: string | null; lastGoodCheckpoint: string | null };
+
+/** What the analysis worker answers: analyzeRequest(dir, req) of src/core/runs/analyzeRequest.ts. */
+export type AnalysisCallRequest = Parameters<typeof analyzeRequest>[1];
+export type AnalysisCallResult = ReturnType<typeof analyzeRequest>;
+
+/** One analysis call to a worker started with `{ kind: 'analysis' }`. */
+export interface AnalysisCall {
+  id: number;
+  dir: string;
+  req: AnalysisCallRequest;
+}
+
+/** The answer to an AnalysisCall, matched by id; `argument` marks the caller's mistake (ApiArgumentError). */
+export type AnalysisReply = { id: number; result: AnalysisCallResult } | { id: number; error: string; argument: boolean };

@@ -1,0 +1,81 @@
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import type { BackendInfo } from '../../shared/backend';
+import type { JobEvent } from '../../shared/progress';
+import { ApiArgumentError } from '../apiErrors';
+import { initBackend } from '../backend/initBackend';
+import { runLoraVsSteering } from '../finetune/loraVsSteering';
+import { runFinetune } from '../finetune/runFinetune';
+import { analyzeRequest } from '../runs/analyzeRequest';
+import { trainRun } from '../train/trainRun';
+import { JobError } from './jobError';
+import type { AnalysisCall, AnalysisReply, JobRequest, JobResults, WorkerData, WorkerMessage } from './jobProtocol';
+
+/**
+ * The worker_threads entry for every long job (bundled as out/main/jobWorker.js, see
+ * electron.vite.config.ts): it starts a backend, then runs the one job its request names and
+ * reports events, the result or a JobError's fields; or, for kind 'analysis', stays alive and answers
+ * analysis calls.
+ */
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('jobWorker must run in a worker thread');
+  const { request, cancelBuffer } = workerData as WorkerData;
+  const cancelFlag = new Int32Array(cancelBuffer);
+  const send = (m: WorkerMessage): void => port.postMessage(m);
+  try {
+    const backend = await initBackend({ backend: request.backend });
+    send({ type: 'started', backend });
+    if (request.kind === 'analysis') {
+      serveAnalyses(port);
+      return;
+    }
+    // Atomics rather than a message: the training loop need not yield for a cancel to arrive.
+    const shouldCancel = (): boolean => Atomics.load(cancelFlag, 0) === 1;
+    send({ type: 'done', result: await runJob(request, backend, send, shouldCancel) });
+  } catch (err) {
+    send({
+      type: 'error',
+      message: err instanceof Error ? err.message : String(err),
+      runDir: err instanceof JobError ? err.runDir : null,
+      lastGoodCheckpoint: err instanceof JobError ? err.lastGoodCheckpoint : null,
+    });
+  }
+}
+
+function runJob(request: JobRequest, backend: BackendInfo, send: (m: WorkerMessage) => void, shouldCancel: () => boolean): Promise<JobResults[JobRequest['kind']]> {
+  const onEvent = (event: JobEvent): void => send({ type: 'event', event });
+  switch (request.kind) {
+    case 'train':
+      return trainRun({ ...request.train, backend, onEvent, shouldCancel });
+    case 'finetune':
+      return runFinetune({ ...request.finetune, backend, onEvent, shouldCancel });
+    case 'study': {
+      let current = '';
+      return runLoraVsSteering({
+        ...request.study,
+        backend,
+        shouldCancel,
+        onEvent: (stage, event) => {
+          if (stage !== current) {
+            current = stage;
+            send({ type: 'event', event: { kind: 'log', message: `stage: ${stage}` }, stage });
+          }
+          send({ type: 'event', event, stage });
+        },
+      });
+    }
+  }
+}
+
+function serveAnalyses(port: MessagePort): void {
+  // Requests arrive in order and each runs to completion synchronously, so answers keep that order.
+  port.on('message', (m: AnalysisCall) => {
+    try {
+      port.postMessage({ id: m.id, result: analyzeRequest(m.dir, m.req) } satisfies AnalysisReply);
+    } catch (err) {
+      port.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err), argument: err instanceof ApiArgumentError } satisfies AnalysisReply);
+    }
+  });
+}
+
+void main();
