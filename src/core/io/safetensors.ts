@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic, writeFileAtomicSync } from './atomicWrite';
 
@@ -182,16 +182,17 @@ interface ParsedHeader {
   dataStart: number;
 }
 
-function parseHeader(bytes: Uint8Array, fail: (problem: string) => never, anyDtype: boolean): ParsedHeader {
-  if (bytes.byteLength < 8) {
-    fail(`not a safetensors file: only ${bytes.byteLength} bytes, shorter than the 8-byte header length`);
+/** `fileLength` is the whole file's size when `bytes` holds only its start (header-only reads). */
+function parseHeader(bytes: Uint8Array, fail: (problem: string) => never, anyDtype: boolean, fileLength = bytes.byteLength): ParsedHeader {
+  if (fileLength < 8 || bytes.byteLength < 8) {
+    fail(`not a safetensors file: only ${fileLength} bytes, shorter than the 8-byte header length`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLenBig = view.getBigUint64(0, true);
-  if (headerLenBig > BigInt(bytes.byteLength - 8)) {
+  if (headerLenBig > BigInt(Math.min(fileLength, bytes.byteLength) - 8)) {
     fail(
       `truncated or not a safetensors file: header says ${headerLenBig} bytes of JSON but the file has only ` +
-        `${bytes.byteLength - 8} bytes after the length`,
+        `${fileLength - 8} bytes after the length`,
     );
   }
   const headerLen = Number(headerLenBig);
@@ -211,7 +212,7 @@ function parseHeader(bytes: Uint8Array, fail: (problem: string) => never, anyDty
   if (!isPlainObject(header)) fail('header JSON is not an object');
 
   const dataStart = 8 + headerLen;
-  const dataLen = bytes.byteLength - dataStart;
+  const dataLen = fileLength - dataStart;
   let metadata: Record<string, string> = {};
   const entries: Entry[] = [];
   for (const [name, raw] of Object.entries(header)) {
@@ -285,6 +286,36 @@ export function openSafetensors(bytes: Uint8Array, file: string): SafetensorsInd
       );
     },
   };
+}
+
+/**
+ * The header of a safetensors file of any dtypes, reading only its first bytes (listing a multi-GB
+ * model's tensors costs one small read per file). Offsets are checked against the file's size.
+ */
+export function readSafetensorsHeaderSync(path: string): { entries: ReadonlyMap<string, SafetensorsEntry>; metadata: Record<string, string> } {
+  const fail: (problem: string) => never = (problem) => {
+    throw new CheckpointError(path, problem);
+  };
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new CheckpointError(path, readProblem(err));
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const lenBytes = new Uint8Array(8);
+    readSync(fd, lenBytes, 0, Math.min(8, size), 0);
+    const headerLen = size >= 8 ? new DataView(lenBytes.buffer).getBigUint64(0, true) : 0n;
+    // A header longer than the file is reported by parseHeader; read no more than the file has.
+    const want = Number(headerLen > BigInt(size - 8) ? BigInt(Math.max(size, 8)) : headerLen + 8n);
+    const bytes = new Uint8Array(Math.max(want, 8));
+    if (size > 0) readSync(fd, bytes, 0, Math.min(want, size), 0);
+    const { entries, metadata } = parseHeader(bytes, fail, true, size);
+    return { entries: new Map(entries.map((e) => [e.name, { dtype: e.dtype, shape: e.shape }])), metadata };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function toFloat32(bytes: Uint8Array, dtype: string, refuse: () => never): Float32Array {
