@@ -112,7 +112,10 @@ export function openWeightSource(dir: string, prefixes: readonly string[]): Weig
       const loc = tensors.get(name);
       if (!loc) {
         const where = files.length === 1 ? files[0] : `${files.length} shards`;
-        throw new CheckpointError(join(dir, files.length === 1 ? files[0] : INDEX_FILE), `missing tensor "${name}" [${shape.join(', ')}] (needed for ${why}; looked in ${where})`);
+        // Name it as this folder would store it, with the prefix its other tensors carry.
+        const prefixed = [...tensors.entries()].find(([n, t]) => t.stored !== n && t.stored.endsWith(n));
+        const stored = prefixed ? `${prefixed[1].stored.slice(0, prefixed[1].stored.length - prefixed[0].length)}${name}` : name;
+        throw new CheckpointError(join(dir, files.length === 1 ? files[0] : INDEX_FILE), `missing tensor "${stored}" [${shape.join(', ')}] (needed for ${why}; looked in ${where})`);
       }
       if (loc.shape.join(',') !== shape.join(',')) {
         throw new CheckpointError(loc.file, `tensor "${loc.stored}" has shape [${loc.shape.join(', ')}] but ${why} needs [${shape.join(', ')}]`);
