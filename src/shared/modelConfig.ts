@@ -17,8 +17,24 @@ const ArchitectureFields = {
   rotaryBase: z.number().positive().optional(),
   /** Rotary base of sliding-window layers (Gemma 3's local layers). Default: rotaryBase. */
   rotaryBaseLocal: z.number().positive().optional(),
-  /** Linear rotary scaling of full-attention layers: positions are divided by it. Default 1. */
-  rotaryScale: z.number().positive().optional(),
+  /**
+   * Rotary frequency scaling of full-attention layers, as transformers' rope_scaling: 'linear' divides
+   * every frequency by `factor`; 'llama3' divides only the low ones and blends the middle band. Default none.
+   */
+  rotaryScaling: z
+    .discriminatedUnion('type', [
+      z.object({ type: z.literal('linear'), factor: z.number().positive() }).strict(),
+      z
+        .object({
+          type: z.literal('llama3'),
+          factor: z.number().positive(),
+          lowFreqFactor: z.number().positive(),
+          highFreqFactor: z.number().positive(),
+          originalContext: z.number().int().positive(),
+        })
+        .strict(),
+    ])
+    .optional(),
   /** Key/value heads (grouped-query attention): W_K and W_V are [nKeyValueHeads, d_model, d_head]. Default nHeads. */
   nKeyValueHeads: z.number().int().min(1).max(256).optional(),
   /** Gated MLP: act(x W_gate) ⊙ (x W_in) W_out. Default false. */

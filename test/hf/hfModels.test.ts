@@ -15,7 +15,7 @@ const CASES: [string, string][] = [
   ['gpt2-untied-f16', 'F16, bare names, untied lm_head, exact gelu'],
   ['neox-bf16-sharded', 'BF16, 2 shards + index, gpt_neox. prefix, rotary_pct 0.25, parallel residual'],
   ['neox-sequential', 'F32, bare names, sequential residual, rotary_pct 0.5'],
-  ['llama-sharded', 'F32, 3 shards, model. prefix, GQA 4/2, untied'],
+  ['llama-sharded', 'F32, 3 shards, model. prefix, GQA 4/2, untied, llama3 rope scaling'],
   ['llama-tied-bf16', 'BF16, bare names, tied, head_dim ≠ d/H, linear rope scaling'],
   ['qwen2-f16', 'F16, q/k/v biases, MQA, tied'],
   ['gemma', 'RMSNorm 1+w, sqrt(d) embedding scale, GeGLU, MQA, head_dim 16'],

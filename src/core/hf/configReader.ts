@@ -1,3 +1,4 @@
+import type { ModelConfig } from '../../shared/modelConfig';
 import { CheckpointError } from '../io/safetensors';
 
 /**
@@ -81,12 +82,26 @@ export function activationOf(cfg: HfConfigReader, key: string, name: string): 'g
   }
 }
 
-/** `rope_scaling`: none, or linear (positions divided by the factor); other kinds are refused by name. */
-export function rotaryScaleOf(cfg: HfConfigReader): number {
+/** `rope_scaling`: none, linear or llama3 (Llama 3.1+); other kinds (yarn, dynamic, longrope) are refused by name. */
+export function rotaryScalingOf(cfg: HfConfigReader): ModelConfig['rotaryScaling'] {
   const rs = cfg.obj('rope_scaling');
-  if (!rs) return 1;
+  if (!rs) return undefined;
   const kind = rs.rope_type ?? rs.type ?? 'default';
-  if (kind === 'default') return 1;
-  if (kind === 'linear' && typeof rs.factor === 'number' && rs.factor > 0) return rs.factor;
-  return cfg.fail(`"rope_scaling" of type ${JSON.stringify(kind)} is not supported (only linear)`);
+  const sub = new HfConfigReader(`${cfg.file} (rope_scaling)`, rs);
+  switch (kind) {
+    case 'default':
+      return undefined;
+    case 'linear':
+      return { type: 'linear', factor: sub.num('factor') };
+    case 'llama3':
+      return {
+        type: 'llama3',
+        factor: sub.num('factor'),
+        lowFreqFactor: sub.num('low_freq_factor'),
+        highFreqFactor: sub.num('high_freq_factor'),
+        originalContext: sub.int('original_max_position_embeddings'),
+      };
+    default:
+      return cfg.fail(`"rope_scaling" of type ${JSON.stringify(kind)} is not supported (linear and llama3 are)`);
+  }
 }

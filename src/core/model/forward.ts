@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { hookName, type HookName } from '../../shared/hooks';
 import type { ModelConfig } from '../../shared/modelConfig';
 import { archOf, dV, type Architecture } from './resolveConfig';
+import { applyRotary, rotaryFrequencies } from './rotary';
 
 export type Params = Record<string, tf.Tensor>;
 
@@ -123,10 +124,9 @@ export function forward(c: ModelConfig, params: Params, tokens: tf.Tensor2D, opt
     const sliding = a.slidingLayers.includes(l);
     if (a.rotaryDims > 0) {
       // Gemma 3's local layers use their own base and no scaling.
-      const base = sliding ? a.rotaryBaseLocal : a.rotaryBase;
-      const scale = sliding ? 1 : a.rotaryScale;
-      q = rotary(q, qPos ?? range(T), a.rotaryDims, base, scale);
-      k = rotary(k, range(T), a.rotaryDims, base, scale);
+      const freqs = sliding ? rotaryFrequencies(a.rotaryDims, a.rotaryBaseLocal) : rotaryFrequencies(a.rotaryDims, a.rotaryBase, a.rotaryScaling);
+      q = applyRotary(q, qPos ?? range(T), a.rotaryDims, freqs);
+      k = applyRotary(k, range(T), a.rotaryDims, freqs);
     }
 
     const group = H / a.nKeyValueHeads;
@@ -299,32 +299,6 @@ export function layerNorm(x: tf.Tensor3D, w: tf.Tensor, b: tf.Tensor, eps = LN_E
 /** RMSNorm over the last axis (Llama, Gemma; Gemma's 1 + w is folded into w when its weights load). */
 export function rmsNorm<R extends tf.Tensor>(x: R, w: tf.Tensor, eps: number): R {
   return x.mul(x.square().mean(-1, true).add(eps).rsqrt()).mul(w) as R;
-}
-
-/**
- * Rotary position embedding in the rotate-half layout of GPT-NeoX / Llama: the first `dims` of each
- * head are two halves (x1, x2) turned by angle p·θ_i (θ_i = base^(−2i/dims)), the rest pass through.
- * x is [B, T, H, k] with T = positions.length; angles are computed in float64.
- */
-function rotary(x: tf.Tensor4D, positions: readonly number[], dims: number, base: number, scale: number): tf.Tensor4D {
-  const [B, T, H, k] = x.shape;
-  const half = dims / 2;
-  const cos = new Float32Array(T * half);
-  const sin = new Float32Array(T * half);
-  positions.forEach((pos, t) => {
-    for (let i = 0; i < half; i++) {
-      const angle = (pos / scale) * Math.pow(base, (-2 * i) / dims);
-      cos[t * half + i] = Math.cos(angle);
-      sin[t * half + i] = Math.sin(angle);
-    }
-  });
-  const c = tf.tensor4d(cos, [1, T, 1, half]);
-  const s = tf.tensor4d(sin, [1, T, 1, half]);
-  const x1 = x.slice([0, 0, 0, 0], [B, T, H, half]);
-  const x2 = x.slice([0, 0, 0, half], [B, T, H, half]);
-  const parts = [x1.mul(c).sub(x2.mul(s)), x2.mul(c).add(x1.mul(s))];
-  if (dims < k) parts.push(x.slice([0, 0, 0, dims], [B, T, H, k - dims]));
-  return tf.concat(parts, -1) as tf.Tensor4D;
 }
 
 /** cap·tanh(x / cap): Gemma 2's soft-capping of attention scores and logits. */

@@ -54,6 +54,7 @@ export function resolveConfig(partial: Partial<ModelConfig>): ModelConfig {
 
 /** A config's architecture switches with every default filled in: what the forward pass reads. */
 export type Architecture = Required<Pick<ModelConfig, keyof typeof ARCH_DEFAULTS>> & {
+  rotaryScaling: ModelConfig['rotaryScaling'];
   nKeyValueHeads: number;
   attnScale: number;
   rotaryBaseLocal: number;
@@ -66,7 +67,6 @@ const ARCH_DEFAULTS = {
   normEps: 1e-5,
   rotaryDims: 0,
   rotaryBase: 10000,
-  rotaryScale: 1,
   gatedMlp: false,
   act: 'gelu_new',
   parallelAttnMlp: false,
@@ -91,6 +91,7 @@ export function archOf(c: ModelConfig): Architecture {
     nKeyValueHeads: c.nKeyValueHeads ?? c.nHeads,
     attnScale: c.attnScale ?? Math.sqrt(c.dHead),
     rotaryBaseLocal: c.rotaryBaseLocal ?? rotaryBase,
+    rotaryScaling: c.rotaryScaling,
     slidingLayers: slidingWindow > 0 ? (c.slidingLayers ?? Array.from({ length: c.nLayers }, (_, l) => l)) : [],
   } as Architecture;
 }

@@ -1,6 +1,6 @@
 import type { ModelConfig } from '../../../shared/modelConfig';
 import { archOf, resolveConfig } from '../../model/resolveConfig';
-import { activationOf, HfConfigReader, rotaryScaleOf } from '../configReader';
+import { activationOf, HfConfigReader, rotaryScalingOf } from '../configReader';
 import { LLAMA_IGNORE, llamaConvertRest, llamaLinearModules } from './llamaFamily';
 import type { HfArchitecture } from './types';
 
@@ -84,7 +84,7 @@ export const gemma: HfArchitecture = {
       normEps: hf.num('rms_norm_eps', 1e-6),
       rotaryDims: dHead,
       rotaryBase: hf.num('rope_theta', defaults.ropeTheta),
-      ...(gen === 3 ? { rotaryBaseLocal: hf.num('rope_local_base_freq', 10000), rotaryScale: rotaryScaleOf(hf) } : {}),
+      ...(gen === 3 ? { rotaryBaseLocal: hf.num('rope_local_base_freq', 10000), rotaryScaling: rotaryScalingOf(hf) } : {}),
       nKeyValueHeads: hf.int('num_key_value_heads', defaults.kvHeads ?? H),
       gatedMlp: true,
       act: activationOf(hf, 'hidden_activation', act),

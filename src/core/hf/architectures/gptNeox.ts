@@ -1,6 +1,6 @@
 import type { ModelConfig } from '../../../shared/modelConfig';
 import { resolveConfig } from '../../model/resolveConfig';
-import { activationOf, rotaryScaleOf, type HfConfigReader } from '../configReader';
+import { activationOf, rotaryScalingOf, type HfConfigReader } from '../configReader';
 import { transpose } from './shared';
 import { unitRange, type HfArchitecture, type LinearModule } from './types';
 
@@ -44,7 +44,7 @@ export const gptNeox: HfArchitecture = {
       normEps: hf.num('layer_norm_eps', 1e-5),
       rotaryDims,
       rotaryBase: hf.num('rotary_emb_base', hf.has('rope_theta') ? hf.num('rope_theta') : 10000),
-      rotaryScale: rotaryScaleOf(hf),
+      rotaryScaling: rotaryScalingOf(hf),
       act: activationOf(hf, 'hidden_act', hf.str('hidden_act', 'gelu')),
       parallelAttnMlp: hf.bool('use_parallel_residual', true),
       qkvBias: bias,

@@ -1,6 +1,6 @@
 import type { ModelConfig } from '../../../shared/modelConfig';
 import { resolveConfig } from '../../model/resolveConfig';
-import { activationOf, rotaryScaleOf, type HfConfigReader } from '../configReader';
+import { activationOf, rotaryScalingOf, type HfConfigReader } from '../configReader';
 import { LLAMA_IGNORE, llamaConvertRest, llamaLinearModules } from './llamaFamily';
 import type { HfArchitecture } from './types';
 
@@ -32,7 +32,7 @@ export function llamaStyleConfig(hf: HfConfigReader, opts: { qkvBias: boolean; a
     normEps: hf.num('rms_norm_eps', opts.epsDefault),
     rotaryDims: dHead,
     rotaryBase: hf.num('rope_theta', 10000),
-    rotaryScale: rotaryScaleOf(hf),
+    rotaryScaling: rotaryScalingOf(hf),
     nKeyValueHeads: hf.int('num_key_value_heads', H),
     gatedMlp: true,
     act: activationOf(hf, 'hidden_act', hf.str('hidden_act', 'silu')),
