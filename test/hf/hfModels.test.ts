@@ -5,6 +5,7 @@ import { initBackend } from '../../src/core/backend/initBackend';
 import { loadHfModel, type HfModel } from '../../src/core/hf/loadHfModel';
 import { loadPeftAdapter } from '../../src/core/hf/peftAdapter';
 import { forwardOutputs, type ForwardOutputs } from '../../src/core/hf/runForward';
+import { loadCheckpoint, saveCheckpoint } from '../../src/core/model/checkpoint';
 import { forward, type Params } from '../../src/core/model/forward';
 import { toLiveModel } from '../../src/core/model/liveModel';
 import { HAVE_NUMPY, makeModels, readReference, relError, type Reference } from './fixtures/pythonModels';
@@ -120,6 +121,16 @@ describe.skipIf(!HAVE_NUMPY)('Hugging Face model folders against an independent 
     expect(relError(last, Array.from(full))).toBeLessThan(1e-5);
     expect(tf.memory().numTensors).toBe(before);
     live.dispose();
+  });
+
+  it('a converted model saves and reloads as a workbench checkpoint (config with its architecture switches)', () => {
+    const model = loadHfModel(path.join(dir, 'llama-sharded'));
+    const file = path.join(dir, 'llama.checkpoint.safetensors');
+    saveCheckpoint(file, model.config, model.params, { step: 0 });
+    const back = loadCheckpoint(file);
+    expect(back.config).toEqual(model.config);
+    expect(Object.keys(back.params).sort()).toEqual(Object.keys(model.params).sort());
+    for (const [name, t] of Object.entries(model.params)) expect(back.params[name].data).toEqual(t.data);
   });
 
   describe('broken folders give one clear error naming the file and tensor', () => {
