@@ -3,13 +3,12 @@ import { Option, type Command } from 'commander';
 import { BACKEND_ORDER, type BackendName } from '../../shared/backend';
 import type { ModelConfig } from '../../shared/modelConfig';
 import { initBackend } from '../../core/backend/initBackend';
-import { loadHfModel, readHfModelConfig } from '../../core/hf/loadHfModel';
+import { loadHfLiveModel, readHfModelConfig } from '../../core/hf/loadHfModel';
 import { loadPeftAdapter } from '../../core/hf/peftAdapter';
 import { forwardOutputs } from '../../core/hf/runForward';
 import { hasTokenizer, loadTokenizer, type TextTokenizer } from '../../core/hf/tokenizer';
 import { openWeightSource } from '../../core/hf/weightSource';
 import { writeSafetensorsFile, type NamedTensor } from '../../core/io/safetensors';
-import { toLiveModel } from '../../core/model/liveModel';
 
 /** Prints the one-line JSON result last on stdout, so scripts can take `tail -n 1`. */
 function printJson(value: unknown): void {
@@ -48,7 +47,7 @@ function topNext(logits: Float32Array, offset: number, V: number, k: number, tok
 
 export async function runModelForward(o: { model: string; adapter?: string; text?: string; ids?: string; out: string; backend?: BackendName }): Promise<ForwardSummary> {
   if ((o.text === undefined) === (o.ids === undefined)) throw new Error('give exactly one of --text and --ids');
-  const model = loadHfModel(o.model);
+  const model = readHfModelConfig(o.model);
   const tok = hasTokenizer(o.model) ? loadTokenizer(o.model) : null;
   let tokens: number[];
   if (o.text !== undefined) {
@@ -60,7 +59,7 @@ export async function runModelForward(o: { model: string; adapter?: string; text
   const adapter = o.adapter ? loadPeftAdapter(o.adapter, model) : null;
   await initBackend({ backend: o.backend });
   const c: ModelConfig = model.config;
-  const live = toLiveModel(c, model.params, { trainable: false });
+  const { live } = loadHfLiveModel(o.model);
   const adapterTensors = adapter ? Object.fromEntries(Object.entries(adapter.tensors).map(([k, v]) => [k, tf.tensor(v.data, v.shape, 'float32')])) : undefined;
   try {
     const out = forwardOutputs(c, live.params, tokens, adapterTensors);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelConfig } from '../../shared/modelConfig';
 import { CheckpointError } from '../io/safetensors';
+import { toLiveModel, type LiveModel } from '../model/liveModel';
 import type { HostTensor } from '../model/params';
 import { architectureFor, SUPPORTED_MODEL_TYPES } from './architectures';
 import type { HfArchitecture } from './architectures/types';
@@ -80,4 +81,14 @@ export function loadHfModel(dir: string): HfModel {
   } finally {
     src.close();
   }
+}
+
+/**
+ * A model folder straight onto the compute backend (frozen tensors). The host copies of the weights
+ * become garbage as soon as this returns, so a caller that only runs the model never holds the
+ * weights twice.
+ */
+export function loadHfLiveModel(dir: string): { model: Omit<HfModel, 'params'>; live: LiveModel } {
+  const { params, ...model } = loadHfModel(dir);
+  return { model, live: toLiveModel(model.config, params, { trainable: false }) };
 }
