@@ -241,7 +241,7 @@ function project(x: Resid, W: tf.Tensor, b?: tf.Tensor, lora?: Lora): tf.Tensor4
     const [B, T] = x.tokens.shape;
     shape = [B, T];
     out = tf.gather(flat, x.tokens);
-    if (lora) out = out.add(tf.gather(lora.A, x.tokens).matMul(lora.B));
+    if (lora) out = out.add(tf.gather(lora.A, x.tokens.reshape([B * T])).matMul(lora.B).reshape([B, T, H * k]));
   } else {
     const [B, T] = x.x.shape;
     shape = [B, T];
