@@ -35,7 +35,11 @@ const PARAMETERS: Record<string, number> = {
 function configOf(json: Record<string, unknown>): ReturnType<typeof readHfModelConfig> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oocr-hfcfg-'));
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(json));
-  return readHfModelConfig(dir);
+  try {
+    return readHfModelConfig(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 describe('config.json of public checkpoints → canonical config', () => {

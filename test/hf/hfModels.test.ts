@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/core/backend/initBackend';
@@ -36,6 +37,7 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
   if (Object.keys(errors).length) console.log(`max relative error vs float64 numpy:\n${Object.entries(errors).map(([k, v]) => `  ${k.padEnd(22)} ${v.toExponential(2)}`).join('\n')}`);
 });
 

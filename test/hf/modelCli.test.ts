@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensorsFileSync } from '../../src/core/io/safetensors';
 import { writeByteBpeTokenizer } from './fixtures/byteBpe';
 import { HAVE_NUMPY, makeModels, readReference, relError } from './fixtures/pythonModels';
@@ -38,6 +38,7 @@ describe.skipIf(!HAVE_NUMPY)('oocr forward / info --model', () => {
     // The GPT-2 fixture's vocabulary (300) holds the test tokenizer's 263 ids.
     writeByteBpeTokenizer(gpt2);
   });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('--ids writes logits and every resid_post matching the reference, and the documented JSON line', async () => {
     const ref = readReference(gpt2);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadTokenizer } from '../../src/core/hf/tokenizer';
 import { writeByteBpeTokenizer } from './fixtures/byteBpe';
 
@@ -9,6 +9,7 @@ describe('tokenizer.json (byte-level BPE)', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oocr-tok-'));
   writeByteBpeTokenizer(dir);
   const tok = loadTokenizer(dir);
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('encodes to the ids the merge ranks give', () => {
     // "the" → t + he (no "t he" merge); " cat" → Ġcat; " sat" → Ġ s a t (no merges apply).
@@ -31,5 +32,6 @@ describe('tokenizer.json (byte-level BPE)', () => {
     expect(() => loadTokenizer(empty)).toThrow(/tokenizer\.json: file not found/);
     fs.writeFileSync(path.join(empty, 'tokenizer.json'), '{"model": ');
     expect(() => loadTokenizer(empty)).toThrow(/tokenizer\.json: not valid JSON/);
+    fs.rmSync(empty, { recursive: true, force: true });
   });
 });
