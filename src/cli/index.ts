@@ -9,6 +9,7 @@ import { checkTrainConfig } from '../core/train/trainRun';
 import { evalRun } from './commands/evalRun';
 import { registerAnalyzeCommand } from './commands/analyzeCommand';
 import { registerFinetuneCommands } from './commands/finetuneCommands';
+import { formatModelInfo, modelInfo, registerModelCommands } from './commands/modelCommands';
 import { registerServeCommand } from './commands/serve';
 import { formatRunInfo, runInfo } from './commands/runInfo';
 import { applyTrainFlags, parseInteger, type TrainFlags } from './overrides';
@@ -127,12 +128,19 @@ export function buildProgram(): Command {
 
   program
     .command('info')
-    .description('show a run: config, metrics, checkpoints and tensors')
-    .requiredOption('--run <dir>', 'run folder')
+    .description('show a run (config, metrics, checkpoints, tensors) or a Hugging Face model folder (config, tensors, parameter count, dtypes)')
+    .option('--run <dir>', 'run folder')
+    .option('--model <dir>', 'Hugging Face model folder instead of a run')
     .option('--json', 'print one JSON object')
-    .action((o: { run: string; json?: boolean }) => {
+    .action((o: { run?: string; model?: string; json?: boolean }) => {
       try {
-        const info = runInfo(o.run);
+        if ((o.run === undefined) === (o.model === undefined)) throw new Error('give exactly one of --run and --model');
+        if (o.model !== undefined) {
+          const m = modelInfo(o.model);
+          process.stdout.write(o.json ? `${JSON.stringify(m)}\n` : `${formatModelInfo(m)}\n`);
+          return;
+        }
+        const info = runInfo(o.run as string);
         if (o.json) printJson(info);
         else process.stdout.write(`${formatRunInfo(info)}\n`);
       } catch (err) {
@@ -140,6 +148,7 @@ export function buildProgram(): Command {
       }
     });
   registerFinetuneCommands(program);
+  registerModelCommands(program);
   registerAnalyzeCommand(program);
   registerServeCommand(program);
   return program;

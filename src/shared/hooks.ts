@@ -12,7 +12,9 @@
  * - `ln_final.hook_normalized`                  [B, T, d_model]
  *
  * When the forward pass is restricted to read-out positions (training), the last block's hooks after
- * `hook_resid_pre` carry only those query positions.
+ * `hook_resid_pre` carry only those query positions. With grouped-query attention `hook_k` / `hook_v`
+ * have n_key_value_heads heads (as TransformerLens); `hook_q` / `hook_k` are taken before per-head norms
+ * and rotary. Blocks with parallel attention and MLP (GPT-NeoX) have no `hook_resid_mid`.
  */
 export type BlockHook =
   | 'hook_resid_pre'

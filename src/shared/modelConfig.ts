@@ -2,19 +2,88 @@ import { z } from 'zod';
 import type { FinetuneInfo } from './finetune';
 
 /**
+ * The switches real architectures differ by (DESIGN.md §10). All optional: absent means the toy
+ * transformer's behaviour (`archOf()` in core fills the defaults), so toy configs, checkpoints and run
+ * manifests written before these fields existed stay valid and byte-identical.
+ */
+const ArchitectureFields = {
+  /** Where `layerNorm` is on: 'LN' (centre, scale, w and b) or 'RMS' (scale by the root mean square, w only). Default 'LN'. */
+  norm: z.enum(['LN', 'RMS']).optional(),
+  /** ε inside the normalisation's square root. Default 1e-5. */
+  normEps: z.number().positive().max(1).optional(),
+  /** Rotary position embedding on the first `rotaryDims` of every query/key head (GPT-NeoX rotate-half layout). Default 0: none. */
+  rotaryDims: z.number().int().min(0).max(4096).optional(),
+  /** Rotary base θ. Default 10000. */
+  rotaryBase: z.number().positive().optional(),
+  /** Rotary base of sliding-window layers (Gemma 3's local layers). Default: rotaryBase. */
+  rotaryBaseLocal: z.number().positive().optional(),
+  /**
+   * Rotary frequency scaling of full-attention layers, as transformers' rope_scaling: 'linear' divides
+   * every frequency by `factor`; 'llama3' divides only the low ones and blends the middle band. Default none.
+   */
+  rotaryScaling: z
+    .discriminatedUnion('type', [
+      z.object({ type: z.literal('linear'), factor: z.number().positive() }).strict(),
+      z
+        .object({
+          type: z.literal('llama3'),
+          factor: z.number().positive(),
+          lowFreqFactor: z.number().positive(),
+          highFreqFactor: z.number().positive(),
+          originalContext: z.number().int().positive(),
+        })
+        .strict(),
+    ])
+    .optional(),
+  /** Key/value heads (grouped-query attention): W_K and W_V are [nKeyValueHeads, d_model, d_head]. Default nHeads. */
+  nKeyValueHeads: z.number().int().min(1).max(256).optional(),
+  /** Gated MLP: act(x W_gate) ⊙ (x W_in) W_out. Default false. */
+  gatedMlp: z.boolean().optional(),
+  /** MLP activation. 'gelu_new' is GPT-2's tanh approximation (= gelu_pytorch_tanh), 'gelu' the exact erf form. Default 'gelu_new'. */
+  act: z.enum(['gelu_new', 'gelu', 'silu', 'relu']).optional(),
+  /** Attention and MLP both read the block input and add to it (GPT-NeoX, GPT-J). Default false. */
+  parallelAttnMlp: z.boolean().optional(),
+  /** b_Q, b_K, b_V. Default false. */
+  qkvBias: z.boolean().optional(),
+  /** b_O. Default false. */
+  attnOutBias: z.boolean().optional(),
+  /** b_in (and b_out). Default true, as the toy MLP. */
+  mlpBias: z.boolean().optional(),
+  /** Learned unembedding bias b_U. Default true. */
+  unembedBias: z.boolean().optional(),
+  /** RMS-normalise each query and key head before rotary (Gemma 3: attn.q_norm.w, attn.k_norm.w). Default false. */
+  qkNorm: z.boolean().optional(),
+  /** Normalise attention and MLP outputs before they join the residual stream (Gemma 2/3: ln1_post, ln2_post). Default false. */
+  postNorms: z.boolean().optional(),
+  /** Token embeddings are multiplied by this (Gemma: sqrt(d_model)). Default 1. */
+  embedScale: z.number().positive().optional(),
+  /** Attention scores are q·k / attnScale. Default sqrt(dHead). */
+  attnScale: z.number().positive().optional(),
+  /** Attention scores become cap·tanh(score / cap) before masking. Default 0: off. */
+  attnSoftcap: z.number().min(0).optional(),
+  /** Logits become cap·tanh(logit / cap). Default 0: off. */
+  finalSoftcap: z.number().min(0).optional(),
+  /** Sliding-window layers attend to the last `slidingWindow` keys only (self included). Default 0: off. */
+  slidingWindow: z.number().int().min(0).optional(),
+  /** Which layers slide (Gemma 2 every other one, Gemma 3 five of six). Default: every layer when slidingWindow > 0. */
+  slidingLayers: z.array(z.number().int().min(0)).optional(),
+};
+
+/**
  * The one serialisable model config. `resolveConfig()` in core completes and checks it; checkpoints
  * store the resolved form. Models branch on these fields, never on subclasses.
  */
 export const ModelConfigSchema = z
   .object({
-    nLayers: z.number().int().min(1).max(48),
-    dModel: z.number().int().min(1).max(4096),
-    nHeads: z.number().int().min(1).max(64),
+    // The bounds admit the real models of DESIGN.md §10 (Gemma's 256k vocabulary, 128k contexts).
+    nLayers: z.number().int().min(1).max(256),
+    dModel: z.number().int().min(1).max(65536),
+    nHeads: z.number().int().min(1).max(256),
     /** Query/key width per head. */
     dHead: z.number().int().min(1).max(4096),
-    dVocab: z.number().int().min(2).max(65536),
-    nCtx: z.number().int().min(1).max(4096),
-    dMlp: z.number().int().min(0).max(16384),
+    dVocab: z.number().int().min(2).max(1_048_576),
+    nCtx: z.number().int().min(1).max(1_048_576),
+    dMlp: z.number().int().min(0).max(262_144),
     /** 'softmax' is the usual causal attention; 'linear' uses the raw causal-masked scores q·k. */
     attention: z.enum(['softmax', 'linear']),
     /**
@@ -35,6 +104,7 @@ export const ModelConfigSchema = z
     wK: z.enum(['learned', 'identity']),
     /** Init scale multiplier for trained matrices (std = initScale / sqrt(fan_in)). */
     initScale: z.number().positive().max(100),
+    ...ArchitectureFields,
   })
   .strict();
 export type ModelConfig = z.infer<typeof ModelConfigSchema>;

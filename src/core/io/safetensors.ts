@@ -1,11 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic, writeFileAtomicSync } from './atomicWrite';
 
 /**
- * The standard safetensors layout (https://github.com/huggingface/safetensors), float32 only, so
- * checkpoints load in Python with `safetensors`/PyTorch/numpy unchanged:
+ * The standard safetensors layout (https://github.com/huggingface/safetensors), so checkpoints load in
+ * Python with `safetensors`/PyTorch/numpy unchanged:
  *   u64 little-endian header length N | N bytes of UTF-8 JSON (space-padded to a multiple of 8) | data
+ * Our own checkpoints are float32 only (`decodeSafetensors`); Hugging Face weights in any dtype are
+ * indexed by `openSafetensors`, which converts F32, F16, BF16 and F64 tensors to float32 on demand.
  */
 
 export class CheckpointError extends Error {
@@ -116,23 +118,37 @@ export function encodeSafetensors(
 
 interface Entry {
   name: string;
+  dtype: string;
   shape: number[];
   begin: number;
   end: number;
 }
 
+/** Bytes per element of every dtype the safetensors format defines. */
+const DTYPE_BYTES: Record<string, number> = {
+  F64: 8, F32: 4, F16: 2, BF16: 2, F8_E4M3: 1, F8_E5M2: 1,
+  I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1,
+};
+
+/** Float dtypes `openSafetensors` converts to float32. */
+export const FLOAT_DTYPES = ['F32', 'F16', 'BF16', 'F64'] as const;
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function parseEntry(name: string, raw: unknown, fail: (problem: string) => never): Entry {
+/** `anyDtype` admits every safetensors dtype (Hugging Face folders); otherwise only F32 (our checkpoints). */
+function parseEntry(name: string, raw: unknown, fail: (problem: string) => never, anyDtype = false): Entry {
   if (!isPlainObject(raw)) fail(`header entry for tensor "${name}" is not an object`);
   for (const field of ['dtype', 'shape', 'data_offsets']) {
     if (!(field in raw)) fail(`tensor "${name}" is missing "${field}" in the header`);
   }
   const { dtype, shape, data_offsets: offsets } = raw;
-  if (dtype !== 'F32') {
+  if (!anyDtype && dtype !== 'F32') {
     fail(`tensor "${name}" has dtype ${JSON.stringify(dtype)}; only F32 (float32) is supported`);
+  }
+  if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) {
+    fail(`tensor "${name}" has dtype ${JSON.stringify(dtype)}, which is not a safetensors dtype`);
   }
   if (!Array.isArray(shape) || !shape.every(isDim)) {
     fail(`tensor "${name}" has shape ${JSON.stringify(shape)}; a shape must be a list of non-negative integers`);
@@ -142,13 +158,12 @@ function parseEntry(name: string, raw: unknown, fail: (problem: string) => never
   }
   const [begin, end] = offsets as [number, number];
   if (begin > end) fail(`tensor "${name}" has data_offsets out of order: begin ${begin} is after end ${end}`);
-  const expected = product(shape) * F32_BYTES;
+  const expected = product(shape) * DTYPE_BYTES[dtype];
   if (end - begin !== expected) {
-    fail(
-      `tensor "${name}" has ${end - begin} bytes but shape [${shape.join(', ')}] of float32 needs ${expected} bytes`,
-    );
+    const what = dtype === 'F32' ? 'float32' : dtype;
+    fail(`tensor "${name}" has ${end - begin} bytes but shape [${shape.join(', ')}] of ${what} needs ${expected} bytes`);
   }
-  return { name, shape: [...shape], begin, end };
+  return { name, dtype, shape: [...shape], begin, end };
 }
 
 function parseMetadata(raw: unknown, fail: (problem: string) => never): Record<string, string> {
@@ -161,19 +176,23 @@ function parseMetadata(raw: unknown, fail: (problem: string) => never): Record<s
   return metadata;
 }
 
-export function decodeSafetensors(bytes: Uint8Array, file: string): DecodedSafetensors {
-  const fail: (problem: string) => never = (problem) => {
-    throw new CheckpointError(file, problem);
-  };
-  if (bytes.byteLength < 8) {
-    fail(`not a safetensors file: only ${bytes.byteLength} bytes, shorter than the 8-byte header length`);
+interface ParsedHeader {
+  entries: Entry[];
+  metadata: Record<string, string>;
+  dataStart: number;
+}
+
+/** `fileLength` is the whole file's size when `bytes` holds only its start (header-only reads). */
+function parseHeader(bytes: Uint8Array, fail: (problem: string) => never, anyDtype: boolean, fileLength = bytes.byteLength): ParsedHeader {
+  if (fileLength < 8 || bytes.byteLength < 8) {
+    fail(`not a safetensors file: only ${fileLength} bytes, shorter than the 8-byte header length`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLenBig = view.getBigUint64(0, true);
-  if (headerLenBig > BigInt(bytes.byteLength - 8)) {
+  if (headerLenBig > BigInt(Math.min(fileLength, bytes.byteLength) - 8)) {
     fail(
       `truncated or not a safetensors file: header says ${headerLenBig} bytes of JSON but the file has only ` +
-        `${bytes.byteLength - 8} bytes after the length`,
+        `${fileLength - 8} bytes after the length`,
     );
   }
   const headerLen = Number(headerLenBig);
@@ -193,12 +212,12 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): DecodedSafet
   if (!isPlainObject(header)) fail('header JSON is not an object');
 
   const dataStart = 8 + headerLen;
-  const dataLen = bytes.byteLength - dataStart;
+  const dataLen = fileLength - dataStart;
   let metadata: Record<string, string> = {};
   const entries: Entry[] = [];
   for (const [name, raw] of Object.entries(header)) {
     if (name === METADATA_KEY) metadata = parseMetadata(raw, fail);
-    else entries.push(parseEntry(name, raw, fail));
+    else entries.push(parseEntry(name, raw, fail, anyDtype));
   }
 
   // Sorting by position makes overlap a check between neighbours only.
@@ -219,13 +238,141 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): DecodedSafet
     }
     if (entry.end > entry.begin) prev = entry;
   }
+  return { entries, metadata, dataStart };
+}
 
+export function decodeSafetensors(bytes: Uint8Array, file: string): DecodedSafetensors {
+  const fail: (problem: string) => never = (problem) => {
+    throw new CheckpointError(file, problem);
+  };
+  const { entries, metadata, dataStart } = parseHeader(bytes, fail, false);
   const tensors: Record<string, NamedTensor> = {};
   for (const entry of entries) {
     const slice = bytes.subarray(dataStart + entry.begin, dataStart + entry.end);
     tensors[entry.name] = { shape: entry.shape, data: copyFloatsIn(slice) };
   }
   return { tensors, metadata };
+}
+
+export interface SafetensorsEntry {
+  dtype: string;
+  shape: number[];
+}
+
+/** One safetensors file of any dtypes, indexed; tensors are converted to float32 only when read. */
+export interface SafetensorsIndex {
+  file: string;
+  entries: ReadonlyMap<string, SafetensorsEntry>;
+  metadata: Record<string, string>;
+  /** The tensor as float32 (a fresh array). Throws CheckpointError for unknown names or non-float dtypes. */
+  read(name: string): Float32Array;
+}
+
+export function openSafetensors(bytes: Uint8Array, file: string): SafetensorsIndex {
+  const fail: (problem: string) => never = (problem) => {
+    throw new CheckpointError(file, problem);
+  };
+  const { entries, metadata, dataStart } = parseHeader(bytes, fail, true);
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  return {
+    file,
+    entries: new Map(entries.map((e) => [e.name, { dtype: e.dtype, shape: e.shape }])),
+    metadata,
+    read(name: string): Float32Array {
+      const e = byName.get(name);
+      if (!e) return fail(`no tensor "${name}"`);
+      return toFloat32(bytes.subarray(dataStart + e.begin, dataStart + e.end), e.dtype, () =>
+        fail(`tensor "${name}" has dtype ${e.dtype}; only ${FLOAT_DTYPES.join(', ')} convert to float32`),
+      );
+    },
+  };
+}
+
+/**
+ * The header of a safetensors file of any dtypes, reading only its first bytes (listing a multi-GB
+ * model's tensors costs one small read per file). Offsets are checked against the file's size.
+ */
+export function readSafetensorsHeaderSync(path: string): { entries: ReadonlyMap<string, SafetensorsEntry>; metadata: Record<string, string> } {
+  const fail: (problem: string) => never = (problem) => {
+    throw new CheckpointError(path, problem);
+  };
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new CheckpointError(path, readProblem(err));
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const lenBytes = new Uint8Array(8);
+    readSync(fd, lenBytes, 0, Math.min(8, size), 0);
+    const headerLen = size >= 8 ? new DataView(lenBytes.buffer).getBigUint64(0, true) : 0n;
+    // A header longer than the file is reported by parseHeader; read no more than the file has.
+    const want = Number(headerLen > BigInt(size - 8) ? BigInt(Math.max(size, 8)) : headerLen + 8n);
+    const bytes = new Uint8Array(Math.max(want, 8));
+    if (size > 0) readSync(fd, bytes, 0, Math.min(want, size), 0);
+    const { entries, metadata } = parseHeader(bytes, fail, true, size);
+    return { entries: new Map(entries.map((e) => [e.name, { dtype: e.dtype, shape: e.shape }])), metadata };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function toFloat32(bytes: Uint8Array, dtype: string, refuse: () => never): Float32Array {
+  switch (dtype) {
+    case 'F32':
+      return copyFloatsIn(bytes);
+    case 'F16': {
+      const half = readU16(bytes);
+      const table = f16Table();
+      const out = new Float32Array(half.length);
+      for (let i = 0; i < half.length; i++) out[i] = table[half[i]];
+      return out;
+    }
+    case 'BF16': {
+      // bfloat16 is the top half of a float32's bits.
+      const half = readU16(bytes);
+      const bits = new Uint32Array(half.length);
+      for (let i = 0; i < half.length; i++) bits[i] = half[i] << 16;
+      return new Float32Array(bits.buffer);
+    }
+    case 'F64': {
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const out = new Float32Array(bytes.byteLength / 8);
+      for (let i = 0; i < out.length; i++) out[i] = view.getFloat64(i * 8, true);
+      return out;
+    }
+    default:
+      return refuse();
+  }
+}
+
+/** Little-endian u16s, copied when the slice is unaligned or the machine is big-endian. */
+function readU16(bytes: Uint8Array): Uint16Array {
+  const n = bytes.byteLength / 2;
+  if (LITTLE_ENDIAN && bytes.byteOffset % 2 === 0) return new Uint16Array(bytes.buffer, bytes.byteOffset, n);
+  const out = new Uint16Array(n);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < n; i++) out[i] = view.getUint16(i * 2, true);
+  return out;
+}
+
+let F16_TABLE: Float32Array | undefined;
+
+/** Every IEEE half-precision bit pattern as float32 (256 KiB, built once): conversion is then one lookup. */
+function f16Table(): Float32Array {
+  if (F16_TABLE) return F16_TABLE;
+  const t = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >> 10) & 0x1f;
+    const frac = h & 0x3ff;
+    if (exp === 0) t[h] = sign * frac * 2 ** -24;
+    else if (exp === 31) t[h] = frac ? NaN : sign * Infinity;
+    else t[h] = sign * (1 + frac / 1024) * 2 ** (exp - 15);
+  }
+  F16_TABLE = t;
+  return t;
 }
 
 function readProblem(err: unknown): string {

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { hookName, type HookName } from '../../shared/hooks';
 import type { ModelConfig } from '../../shared/modelConfig';
-import { dV } from './resolveConfig';
+import { archOf, dV, type Architecture } from './resolveConfig';
+import { applyRotary, rotaryFrequencies } from './rotary';
 
 export type Params = Record<string, tf.Tensor>;
 
@@ -23,6 +24,13 @@ export interface ForwardOptions {
    * block's hook_resid_pre.
    */
   readout?: 'all' | 'last';
+  /**
+   * An unmerged LoRA adapter: `blocks.{l}.{target}.lora_A` [d_in, r] and `.lora_B` [r, d_out] (targets
+   * attn.W_Q|W_K|W_V|W_O, mlp.W_in|W_gate|W_out, each viewed as the 2-D map of src/core/finetune/lora.ts),
+   * with the scale already folded into lora_B. Each adapted projection adds x·A·B; without it the same
+   * call is the base model.
+   */
+  adapter?: Params;
 }
 
 export interface ForwardResult {
@@ -40,12 +48,20 @@ const HOOK_POSITION_AXIS = (name: string): number => (name.endsWith('hook_patter
 export function forward(c: ModelConfig, params: Params, tokens: tf.Tensor2D, opts: ForwardOptions = {}): ForwardResult {
   const [B, T] = tokens.shape;
   if (T > c.nCtx) throw new Error(`sequence length ${T} exceeds nCtx ${c.nCtx}`);
+  const a = archOf(c);
   const cache: Record<string, tf.Tensor> = {};
   const wantAll = opts.cache === 'all';
   const wanted = new Set<string>(wantAll ? [] : (opts.cache ?? []));
   const byHook = new Map<string, Intervention[]>();
   for (const iv of opts.interventions ?? []) byHook.set(iv.hook, [...(byHook.get(iv.hook) ?? []), iv]);
   const touches = (name: HookName): boolean => wantAll || wanted.has(name) || byHook.has(name);
+  const lora = (weight: string): Lora | undefined => {
+    const A = opts.adapter?.[`${weight}.lora_A`];
+    const Bm = opts.adapter?.[`${weight}.lora_B`];
+    return A && Bm ? { A, B: Bm } : undefined;
+  };
+  const norm = (x: tf.Tensor3D, name: string): tf.Tensor3D =>
+    a.norm === 'RMS' ? rmsNorm(x, params[`${name}.w`], a.normEps) : layerNorm(x, params[`${name}.w`], params[`${name}.b`], a.normEps);
 
   // Hooks of the last block after its resid_pre hold only the read-out query position when readout is
   // 'last'; interventions there are mapped onto it (positions before it cannot reach the read-out).
@@ -66,10 +82,13 @@ export function forward(c: ModelConfig, params: Params, tokens: tf.Tensor2D, opt
   const dense = (r: Resid): tf.Tensor3D => (r.kind === 'dense' ? r.x : (tf.oneHot(r.tokens, c.dVocab).toFloat() as tf.Tensor3D));
 
   let resid: Resid;
-  if (c.embed === 'identity' && !c.posEmbed && !touches(hookName('hook_embed'))) {
+  if (c.embed === 'identity' && !c.posEmbed && a.embedScale === 1 && !touches(hookName('hook_embed'))) {
     resid = { kind: 'onehot', tokens };
   } else {
-    let x = hook(hookName('hook_embed'), tf.gather(params['embed.W_E'], tokens) as tf.Tensor3D);
+    let embedded = tf.gather(params['embed.W_E'], tokens) as tf.Tensor3D;
+    // Gemma scales token embeddings by sqrt(d_model); the tied unembedding still reads the unscaled W_E.
+    if (a.embedScale !== 1) embedded = embedded.mul(a.embedScale);
+    let x = hook(hookName('hook_embed'), embedded);
     if (c.posEmbed) {
       const pos = hook(hookName('hook_pos_embed'), params['pos_embed.W_pos'].slice([0, 0], [T, c.dModel]).expandDims(0).tile([B, 1, 1]) as tf.Tensor3D);
       x = x.add(pos);
@@ -91,21 +110,38 @@ export function forward(c: ModelConfig, params: Params, tokens: tf.Tensor2D, opt
 
     if (resid.kind === 'onehot' && touches(hookName('hook_resid_pre', l))) resid = { kind: 'dense', x: dense(resid) };
     if (resid.kind === 'dense') resid = { kind: 'dense', x: hook(hookName('hook_resid_pre', l), resid.x) };
-    const attnIn: Resid = c.layerNorm ? { kind: 'dense', x: layerNorm(dense(resid), params[`${p}.ln1.w`], params[`${p}.ln1.b`]) } : resid;
+    const attnIn: Resid = c.layerNorm ? { kind: 'dense', x: norm(dense(resid), `${p}.ln1`) } : resid;
     const queryIn = qPos ? selectLast(attnIn, T) : attnIn;
 
-    const q = hook(hookName('attn.hook_q', l), project(queryIn, params[`${p}.attn.W_Q`]));
-    const k = hook(hookName('attn.hook_k', l), project(attnIn, params[`${p}.attn.W_K`]));
-    const v = hook(hookName('attn.hook_v', l), project(attnIn, params[`${p}.attn.W_V`]));
+    let q = hook(hookName('attn.hook_q', l), project(queryIn, params[`${p}.attn.W_Q`], params[`${p}.attn.b_Q`], lora(`${p}.attn.W_Q`)));
+    let k = hook(hookName('attn.hook_k', l), project(attnIn, params[`${p}.attn.W_K`], params[`${p}.attn.b_K`], lora(`${p}.attn.W_K`)));
+    const v = hook(hookName('attn.hook_v', l), project(attnIn, params[`${p}.attn.W_V`], params[`${p}.attn.b_V`], lora(`${p}.attn.W_V`)));
+    // As TransformerLens, hook_q / hook_k hold the projections; per-head norms and rotary come after.
+    if (a.qkNorm) {
+      q = rmsNorm(q, params[`${p}.attn.q_norm.w`], a.normEps);
+      k = rmsNorm(k, params[`${p}.attn.k_norm.w`], a.normEps);
+    }
+    const sliding = a.slidingLayers.includes(l);
+    if (a.rotaryDims > 0) {
+      // Gemma 3's local layers use their own base and no scaling.
+      const freqs = sliding ? rotaryFrequencies(a.rotaryDims, a.rotaryBaseLocal) : rotaryFrequencies(a.rotaryDims, a.rotaryBase, a.rotaryScaling);
+      q = applyRotary(q, qPos ?? range(T), a.rotaryDims, freqs);
+      k = applyRotary(k, range(T), a.rotaryDims, freqs);
+    }
 
+    const group = H / a.nKeyValueHeads;
     const qh = headsFirst(q); // [B, H, Tq, dh]
-    const kh = headsFirst(k); // [B, H, T, dh]
+    const kh = repeatKv(headsFirst(k), group); // [B, H, T, dh]
     let scores = tf.matMul(qh, kh, false, true) as tf.Tensor4D; // [B, H, Tq, T]
-    // [Tq, T], 1 where key ≤ query; null when nothing is masked (only the last query position).
-    const mask = qPos && qPos[0] === T - 1 ? null : causalMask(qPos ?? range(T), T);
+    const window = sliding ? a.slidingWindow : 0;
+    // [Tq, T], 1 where the query may attend to the key; null when nothing is masked (the last query
+    // position of a full-attention layer).
+    const mask = qPos && qPos[0] === T - 1 && window === 0 ? null : causalMask(qPos ?? range(T), T, window);
     let pattern: tf.Tensor4D;
     if (c.attention === 'softmax') {
-      scores = hook(hookName('attn.hook_attn_scores', l), (mask ? scores.mul(1 / Math.sqrt(c.dHead)).add(mask.sub(1).mul(1e9)) : scores.mul(1 / Math.sqrt(c.dHead))) as tf.Tensor4D);
+      let scaled = scores.mul(1 / a.attnScale) as tf.Tensor4D;
+      if (a.attnSoftcap > 0) scaled = softcap(scaled, a.attnSoftcap);
+      scores = hook(hookName('attn.hook_attn_scores', l), (mask ? scaled.add(mask.sub(1).mul(1e9)) : scaled) as tf.Tensor4D);
       pattern = tf.softmax(scores, -1) as tf.Tensor4D;
     } else {
       scores = hook(hookName('attn.hook_attn_scores', l), (mask ? scores.mul(mask) : scores) as tf.Tensor4D);
@@ -113,54 +149,121 @@ export function forward(c: ModelConfig, params: Params, tokens: tf.Tensor2D, opt
     }
     pattern = hook(hookName('attn.hook_pattern', l), pattern);
 
-    const zh = tf.matMul(pattern, headsFirst(v)); // [B, H, Tq, dv]
+    const zh = tf.matMul(pattern, repeatKv(headsFirst(v), group)); // [B, H, Tq, dv]
     const z = hook(hookName('attn.hook_z', l), headsFirst(zh) as tf.Tensor4D); // [B, Tq, H, dv]
-    const attnOut = hook(
-      hookName('hook_attn_out', l),
-      z.reshape([B * Tq, H * dV(c)]).matMul(params[`${p}.attn.W_O`].reshape([H * dV(c), d])).reshape([B, Tq, d]) as tf.Tensor3D,
-    );
+    let attnOut = linear(z.reshape([B, Tq, H * dV(c)]) as tf.Tensor3D, params[`${p}.attn.W_O`].reshape([H * dV(c), d]), params[`${p}.attn.b_O`], lora(`${p}.attn.W_O`));
+    if (a.postNorms) attnOut = norm(attnOut, `${p}.ln1_post`);
+    attnOut = hook(hookName('hook_attn_out', l), attnOut);
 
-    let x: tf.Tensor3D = c.residual ? dense(qPos ? selectLast(resid, T) : resid).add(attnOut) : attnOut;
-    x = hook(hookName('hook_resid_mid', l), x);
-    if (c.mlp) {
-      const mlpIn = c.layerNorm ? layerNorm(x, params[`${p}.ln2.w`], params[`${p}.ln2.b`]) : x;
-      const pre = hook(hookName('mlp.hook_pre', l), linear(mlpIn, params[`${p}.mlp.W_in`], params[`${p}.mlp.b_in`]));
-      const post = hook(hookName('mlp.hook_post', l), gelu(pre));
-      const mlpOut = hook(hookName('hook_mlp_out', l), linear(post, params[`${p}.mlp.W_out`], params[`${p}.mlp.b_out`]));
-      x = c.residual ? x.add(mlpOut) : mlpOut;
+    const residIn = (): tf.Tensor3D => dense(qPos ? selectLast(resid, T) : resid);
+    let x: tf.Tensor3D;
+    if (a.parallelAttnMlp) {
+      // GPT-NeoX: attention and MLP both read the block input; no residual stream lies between them,
+      // so there is no hook_resid_mid (as in TransformerLens).
+      const input = residIn();
+      const mlpOut = mlp(a, params, p, l, c.layerNorm ? norm(input, `${p}.ln2`) : input, hook, lora, norm);
+      x = input.add(attnOut).add(mlpOut);
+    } else {
+      x = c.residual ? residIn().add(attnOut) : attnOut;
+      x = hook(hookName('hook_resid_mid', l), x);
+      if (c.mlp) {
+        const mlpOut = mlp(a, params, p, l, c.layerNorm ? norm(x, `${p}.ln2`) : x, hook, lora, norm);
+        x = c.residual ? x.add(mlpOut) : mlpOut;
+      }
     }
     resid = { kind: 'dense', x: hook(hookName('hook_resid_post', l), x) };
   }
 
   let final = dense(resid);
-  if (c.layerNorm) final = hook(hookName('ln_final.hook_normalized'), layerNorm(final, params['ln_final.w'], params['ln_final.b']));
+  if (c.layerNorm) final = hook(hookName('ln_final.hook_normalized'), norm(final, 'ln_final'));
   return { logits: unembed(c, params, final), cache };
+}
+
+interface Lora {
+  A: tf.Tensor;
+  B: tf.Tensor;
+}
+
+type HookFn = <R extends tf.Tensor>(name: HookName, t: R) => R;
+
+/**
+ * The MLP, plain (act(x W_in + b_in) W_out + b_out) or gated as TransformerLens's GatedMLP:
+ * hook_pre is the gate's pre-activation x W_gate, hook_post is act(x W_gate) ⊙ (x W_in).
+ */
+function mlp(
+  a: Architecture,
+  params: Params,
+  p: string,
+  l: number,
+  mlpIn: tf.Tensor3D,
+  hook: HookFn,
+  lora: (weight: string) => Lora | undefined,
+  norm: (x: tf.Tensor3D, name: string) => tf.Tensor3D,
+): tf.Tensor3D {
+  let post: tf.Tensor3D;
+  if (a.gatedMlp) {
+    const pre = hook(hookName('mlp.hook_pre', l), linear(mlpIn, params[`${p}.mlp.W_gate`], undefined, lora(`${p}.mlp.W_gate`)));
+    const up = linear(mlpIn, params[`${p}.mlp.W_in`], params[`${p}.mlp.b_in`], lora(`${p}.mlp.W_in`));
+    post = hook(hookName('mlp.hook_post', l), activation(a.act, pre).mul(up));
+  } else {
+    const pre = hook(hookName('mlp.hook_pre', l), linear(mlpIn, params[`${p}.mlp.W_in`], params[`${p}.mlp.b_in`], lora(`${p}.mlp.W_in`)));
+    post = hook(hookName('mlp.hook_post', l), activation(a.act, pre));
+  }
+  let out = linear(post, params[`${p}.mlp.W_out`], params[`${p}.mlp.b_out`], lora(`${p}.mlp.W_out`));
+  if (a.postNorms) out = norm(out, `${p}.ln2_post`);
+  return hook(hookName('hook_mlp_out', l), out);
 }
 
 export function unembed(c: ModelConfig, params: Params, x: tf.Tensor3D): tf.Tensor3D {
   if (c.unembed === 'identity') return x;
   const [B, T, d] = x.shape;
   const flat = x.reshape([B * T, d]);
-  const logits = c.unembed === 'tied' ? tf.matMul(flat, params['embed.W_E'], false, true) : flat.matMul(params['unembed.W_U']).add(params['unembed.b_U']);
-  return logits.reshape([B, T, c.dVocab]);
+  let logits: tf.Tensor;
+  if (c.unembed === 'tied') logits = tf.matMul(flat, params['embed.W_E'], false, true);
+  else {
+    logits = flat.matMul(params['unembed.W_U']);
+    if (params['unembed.b_U']) logits = logits.add(params['unembed.b_U']);
+  }
+  const cap = c.finalSoftcap ?? 0;
+  return (cap > 0 ? softcap(logits, cap) : logits).reshape([B, T, c.dVocab]);
 }
 
-/** x [B, T, d_in] (or one-hot ids) times W [H, d_in, k] → [B, T, H, k]. A one-hot input is a row gather. */
-function project(x: Resid, W: tf.Tensor): tf.Tensor4D {
+/**
+ * x [B, T, d_in] (or one-hot ids) times W [H, d_in, k] (+ b [H, k]) → [B, T, H, k]. A one-hot input is a
+ * row gather. An adapter adds x·A·B, with B's columns in W's [H, k] order.
+ */
+function project(x: Resid, W: tf.Tensor, b?: tf.Tensor, lora?: Lora): tf.Tensor4D {
   const [H, dIn, k] = W.shape;
   const flat = H === 1 ? W.reshape([dIn, k]) : W.transpose([1, 0, 2]).reshape([dIn, H * k]);
+  let out: tf.Tensor;
+  let shape: [number, number];
   if (x.kind === 'onehot') {
     const [B, T] = x.tokens.shape;
-    return tf.gather(flat, x.tokens).reshape([B, T, H, k]);
+    shape = [B, T];
+    out = tf.gather(flat, x.tokens);
+    if (lora) out = out.add(tf.gather(lora.A, x.tokens.reshape([B * T])).matMul(lora.B).reshape([B, T, H * k]));
+  } else {
+    const [B, T] = x.x.shape;
+    shape = [B, T];
+    const x2 = x.x.reshape([B * T, dIn]);
+    out = x2.matMul(flat);
+    if (lora) out = out.add(x2.matMul(lora.A).matMul(lora.B));
   }
-  const [B, T] = x.x.shape;
-  return x.x.reshape([B * T, dIn]).matMul(flat).reshape([B, T, H, k]);
+  const heads = out.reshape([...shape, H, k]) as tf.Tensor4D;
+  return b ? heads.add(b) : heads;
 }
 
 /** Swaps axes 1 and 2 ([B, T, H, k] ↔ [B, H, T, k]); a free reshape when there is one head. */
 function headsFirst(x: tf.Tensor): tf.Tensor4D {
   const [a, b, c, d] = x.shape as [number, number, number, number];
   return (b === 1 || c === 1 ? x.reshape([a, c, b, d]) : x.transpose([0, 2, 1, 3])) as tf.Tensor4D;
+}
+
+/** Grouped-query attention: [B, H_kv, T, k] → [B, H_kv·group, T, k], query head h reading kv head ⌊h / group⌋. */
+function repeatKv(x: tf.Tensor4D, group: number): tf.Tensor4D {
+  if (group === 1) return x;
+  const [B, Hkv, T, k] = x.shape;
+  return x.expandDims(2).tile([1, 1, group, 1, 1]).reshape([B, Hkv * group, T, k]);
 }
 
 function selectLast(r: Resid, T: number): Resid {
@@ -172,20 +275,48 @@ function selectLast(r: Resid, T: number): Resid {
   return { kind: 'dense', x: r.x.slice([0, T - 1, 0], [B, 1, d]) };
 }
 
-function linear(x: tf.Tensor3D, W: tf.Tensor, b: tf.Tensor): tf.Tensor3D {
+/** x W (+ b), plus x·A·B for an adapted weight. */
+function linear(x: tf.Tensor3D, W: tf.Tensor, b?: tf.Tensor, lora?: Lora): tf.Tensor3D {
   const [B, T, dIn] = x.shape;
-  return x.reshape([B * T, dIn]).matMul(W).add(b).reshape([B, T, W.shape[1] as number]);
+  const x2 = x.reshape([B * T, dIn]);
+  let out = x2.matMul(W);
+  if (lora) out = out.add(x2.matMul(lora.A).matMul(lora.B));
+  if (b) out = out.add(b);
+  return out.reshape([B, T, W.shape[1] as number]);
 }
 
-/** LayerNorm's ε (as TransformerLens / GPT-2): σ = sqrt(var + LN_EPS). Analyses that freeze σ use it too. */
+/** LayerNorm's default ε (as TransformerLens / GPT-2): σ = sqrt(var + LN_EPS). Analyses that freeze σ use it too. */
 export const LN_EPS = 1e-5;
 
 /** LayerNorm over the last axis; the statistics are those of `x` itself. */
-export function layerNorm(x: tf.Tensor3D, w: tf.Tensor, b: tf.Tensor): tf.Tensor3D {
+export function layerNorm(x: tf.Tensor3D, w: tf.Tensor, b: tf.Tensor, eps = LN_EPS): tf.Tensor3D {
   const mean = x.mean(-1, true);
   const centred = x.sub(mean);
   const variance = centred.square().mean(-1, true);
-  return centred.div(variance.add(LN_EPS).sqrt()).mul(w).add(b);
+  return centred.div(variance.add(eps).sqrt()).mul(w).add(b);
+}
+
+/** RMSNorm over the last axis (Llama, Gemma; Gemma's 1 + w is folded into w when its weights load). */
+export function rmsNorm<R extends tf.Tensor>(x: R, w: tf.Tensor, eps: number): R {
+  return x.mul(x.square().mean(-1, true).add(eps).rsqrt()).mul(w) as R;
+}
+
+/** cap·tanh(x / cap): Gemma 2's soft-capping of attention scores and logits. */
+function softcap<R extends tf.Tensor>(x: R, cap: number): R {
+  return x.div(cap).tanh().mul(cap) as R;
+}
+
+function activation(act: Architecture['act'], x: tf.Tensor3D): tf.Tensor3D {
+  switch (act) {
+    case 'gelu_new':
+      return gelu(x);
+    case 'gelu':
+      return x.mul(0.5).mul(x.mul(Math.SQRT1_2).erf().add(1));
+    case 'silu':
+      return x.mul(x.sigmoid());
+    case 'relu':
+      return x.relu();
+  }
 }
 
 /** GELU, tanh approximation (GPT-2's). */
@@ -198,10 +329,11 @@ function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
 }
 
-function causalMask(queryPositions: readonly number[], T: number): tf.Tensor2D {
+/** 1 where key j may be read by the query at position qp: j ≤ qp, and qp − j < window when sliding. */
+function causalMask(queryPositions: readonly number[], T: number, window = 0): tf.Tensor2D {
   const m = new Float32Array(queryPositions.length * T);
   queryPositions.forEach((qp, i) => {
-    for (let j = 0; j <= qp; j++) m[i * T + j] = 1;
+    for (let j = window > 0 ? Math.max(0, qp - window + 1) : 0; j <= qp; j++) m[i * T + j] = 1;
   });
   return tf.tensor2d(m, [queryPositions.length, T]);
 }

@@ -1,6 +1,6 @@
 import type { ModelConfig } from '../../shared/modelConfig';
 import { Rng } from '../util/rng';
-import { dV } from './resolveConfig';
+import { archOf, dV } from './resolveConfig';
 
 export interface ParamSpec {
   name: string;
@@ -16,50 +16,68 @@ export interface HostTensor {
   data: Float32Array;
 }
 
-/** Parameter names and shapes follow TransformerLens (`blocks.0.attn.W_Q` is [n_heads, d_model, d_head]). */
+/**
+ * Parameter names and shapes follow TransformerLens (`blocks.0.attn.W_Q` is [n_heads, d_model, d_head]).
+ * With grouped-query attention W_K / W_V (and b_K / b_V) have n_key_value_heads rows, as TL's `_W_K`.
+ * Real-architecture parameters (biases, gates, extra norms) exist only where the config switches them
+ * on, so a toy config's list is exactly what it always was.
+ */
 export function paramSpecs(c: ModelConfig): ParamSpec[] {
+  const a = archOf(c);
   const specs: ParamSpec[] = [];
   const d = c.dModel;
   const H = c.nHeads;
+  const Hkv = a.nKeyValueHeads;
+  const norm = (name: string): void => {
+    specs.push({ name: `${name}.w`, shape: [d], trainable: true, init: 'ones', fanIn: 1 });
+    if (a.norm === 'LN') specs.push({ name: `${name}.b`, shape: [d], trainable: true, init: 'zeros', fanIn: 1 });
+  };
+  const bias = (name: string, shape: number[]): void => {
+    specs.push({ name, shape, trainable: true, init: 'zeros', fanIn: 1 });
+  };
   specs.push({ name: 'embed.W_E', shape: [c.dVocab, d], trainable: c.embed === 'learned', init: c.embed === 'identity' ? 'identity' : 'normal', fanIn: 1 });
   if (c.posEmbed) specs.push({ name: 'pos_embed.W_pos', shape: [c.nCtx, d], trainable: true, init: 'normal', fanIn: 1 });
   for (let l = 0; l < c.nLayers; l++) {
     const p = `blocks.${l}`;
-    if (c.layerNorm) {
-      specs.push({ name: `${p}.ln1.w`, shape: [d], trainable: true, init: 'ones', fanIn: 1 });
-      specs.push({ name: `${p}.ln1.b`, shape: [d], trainable: true, init: 'zeros', fanIn: 1 });
-    }
+    if (c.layerNorm) norm(`${p}.ln1`);
     specs.push({ name: `${p}.attn.W_Q`, shape: [H, d, c.dHead], trainable: true, init: 'normal', fanIn: d });
     specs.push({
       name: `${p}.attn.W_K`,
-      shape: [H, d, c.dHead],
+      shape: [Hkv, d, c.dHead],
       trainable: c.wK === 'learned',
       init: c.wK === 'identity' ? 'identity' : 'normal',
       fanIn: d,
     });
     specs.push({
       name: `${p}.attn.W_V`,
-      shape: [H, d, dV(c)],
+      shape: [Hkv, d, dV(c)],
       trainable: c.ov === 'factorized',
       init: c.ov === 'combined' ? 'identity' : 'normal',
       fanIn: d,
     });
     specs.push({ name: `${p}.attn.W_O`, shape: [H, dV(c), d], trainable: true, init: 'normal', fanIn: dV(c) * H });
+    if (a.qkvBias) {
+      bias(`${p}.attn.b_Q`, [H, c.dHead]);
+      bias(`${p}.attn.b_K`, [Hkv, c.dHead]);
+      bias(`${p}.attn.b_V`, [Hkv, dV(c)]);
+    }
+    if (a.attnOutBias) bias(`${p}.attn.b_O`, [d]);
+    if (a.qkNorm) {
+      specs.push({ name: `${p}.attn.q_norm.w`, shape: [c.dHead], trainable: true, init: 'ones', fanIn: 1 });
+      specs.push({ name: `${p}.attn.k_norm.w`, shape: [c.dHead], trainable: true, init: 'ones', fanIn: 1 });
+    }
+    if (a.postNorms) norm(`${p}.ln1_post`);
     if (c.mlp) {
-      if (c.layerNorm) {
-        specs.push({ name: `${p}.ln2.w`, shape: [d], trainable: true, init: 'ones', fanIn: 1 });
-        specs.push({ name: `${p}.ln2.b`, shape: [d], trainable: true, init: 'zeros', fanIn: 1 });
-      }
+      if (c.layerNorm) norm(`${p}.ln2`);
       specs.push({ name: `${p}.mlp.W_in`, shape: [d, c.dMlp], trainable: true, init: 'normal', fanIn: d });
-      specs.push({ name: `${p}.mlp.b_in`, shape: [c.dMlp], trainable: true, init: 'zeros', fanIn: 1 });
+      if (a.mlpBias) bias(`${p}.mlp.b_in`, [c.dMlp]);
+      if (a.gatedMlp) specs.push({ name: `${p}.mlp.W_gate`, shape: [d, c.dMlp], trainable: true, init: 'normal', fanIn: d });
       specs.push({ name: `${p}.mlp.W_out`, shape: [c.dMlp, d], trainable: true, init: 'normal', fanIn: c.dMlp });
-      specs.push({ name: `${p}.mlp.b_out`, shape: [d], trainable: true, init: 'zeros', fanIn: 1 });
+      if (a.mlpBias) bias(`${p}.mlp.b_out`, [d]);
+      if (a.postNorms) norm(`${p}.ln2_post`);
     }
   }
-  if (c.layerNorm) {
-    specs.push({ name: 'ln_final.w', shape: [d], trainable: true, init: 'ones', fanIn: 1 });
-    specs.push({ name: 'ln_final.b', shape: [d], trainable: true, init: 'zeros', fanIn: 1 });
-  }
+  if (c.layerNorm) norm('ln_final');
   if (c.unembed !== 'tied') {
     specs.push({
       name: 'unembed.W_U',
@@ -69,7 +87,7 @@ export function paramSpecs(c: ModelConfig): ParamSpec[] {
       fanIn: d,
     });
   }
-  if (c.unembed === 'learned') specs.push({ name: 'unembed.b_U', shape: [c.dVocab], trainable: true, init: 'zeros', fanIn: 1 });
+  if (c.unembed === 'learned' && a.unembedBias) bias('unembed.b_U', [c.dVocab]);
   return specs;
 }
 

@@ -47,8 +47,66 @@ export function resolveConfig(partial: Partial<ModelConfig>): ModelConfig {
   if (!c.residual && c.nLayers > 1 && c.mlp) {
     // Allowed, but worth no special case: the MLP then reads only the attention output.
   }
+  problems.push(...architectureProblems(c));
   if (problems.length) throw new Error(`invalid model config: ${problems.join('; ')}`);
   return c;
+}
+
+/** A config's architecture switches with every default filled in: what the forward pass reads. */
+export type Architecture = Required<Pick<ModelConfig, keyof typeof ARCH_DEFAULTS>> & {
+  rotaryScaling: ModelConfig['rotaryScaling'];
+  nKeyValueHeads: number;
+  attnScale: number;
+  rotaryBaseLocal: number;
+  slidingLayers: readonly number[];
+};
+
+/** Defaults that reproduce the toy transformer exactly (see ModelConfigSchema's field comments). */
+const ARCH_DEFAULTS = {
+  norm: 'LN',
+  normEps: 1e-5,
+  rotaryDims: 0,
+  rotaryBase: 10000,
+  gatedMlp: false,
+  act: 'gelu_new',
+  parallelAttnMlp: false,
+  qkvBias: false,
+  attnOutBias: false,
+  mlpBias: true,
+  unembedBias: true,
+  qkNorm: false,
+  postNorms: false,
+  embedScale: 1,
+  attnSoftcap: 0,
+  finalSoftcap: 0,
+  slidingWindow: 0,
+} as const satisfies Partial<ModelConfig>;
+
+export function archOf(c: ModelConfig): Architecture {
+  const rotaryBase = c.rotaryBase ?? ARCH_DEFAULTS.rotaryBase;
+  const slidingWindow = c.slidingWindow ?? 0;
+  return {
+    ...ARCH_DEFAULTS,
+    ...Object.fromEntries(Object.entries(c).filter(([k, v]) => k in ARCH_DEFAULTS && v !== undefined)),
+    nKeyValueHeads: c.nKeyValueHeads ?? c.nHeads,
+    attnScale: c.attnScale ?? Math.sqrt(c.dHead),
+    rotaryBaseLocal: c.rotaryBaseLocal ?? rotaryBase,
+    rotaryScaling: c.rotaryScaling,
+    slidingLayers: slidingWindow > 0 ? (c.slidingLayers ?? Array.from({ length: c.nLayers }, (_, l) => l)) : [],
+  } as Architecture;
+}
+
+function architectureProblems(c: ModelConfig): string[] {
+  const a = archOf(c);
+  const problems: string[] = [];
+  if (c.nHeads % a.nKeyValueHeads !== 0) problems.push(`nHeads (${c.nHeads}) must be a multiple of nKeyValueHeads (${a.nKeyValueHeads})`);
+  if (a.nKeyValueHeads !== c.nHeads && (c.ov === 'combined' || c.wK === 'identity')) problems.push(`grouped-query attention needs ov 'factorized' and wK 'learned'`);
+  if (a.rotaryDims % 2 !== 0 || a.rotaryDims > c.dHead) problems.push(`rotaryDims (${a.rotaryDims}) must be even and at most dHead (${c.dHead})`);
+  if (a.gatedMlp && !c.mlp) problems.push('gatedMlp needs mlp');
+  if (!c.layerNorm && (c.norm !== undefined || a.postNorms)) problems.push(`norm '${a.norm}'${a.postNorms ? ' and postNorms' : ''} need layerNorm`);
+  if (a.parallelAttnMlp && (!c.mlp || !c.residual)) problems.push('parallelAttnMlp needs mlp and residual');
+  for (const l of a.slidingLayers) if (l >= c.nLayers) problems.push(`slidingLayers: layer ${l} outside 0..${c.nLayers - 1}`);
+  return problems;
 }
 
 /** Width of each head's value / z vectors. */

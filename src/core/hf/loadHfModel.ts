@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ModelConfig } from '../../shared/modelConfig';
+import { CheckpointError } from '../io/safetensors';
+import { toLiveModel, type LiveModel } from '../model/liveModel';
+import type { HostTensor } from '../model/params';
+import { architectureFor, SUPPORTED_MODEL_TYPES } from './architectures';
+import type { HfArchitecture } from './architectures/types';
+import { HfConfigReader } from './configReader';
+import { convertWeights } from './convert';
+import { openWeightSource } from './weightSource';
+
+export const CONFIG_FILE = 'config.json';
+
+export interface HfModelConfig {
+  dir: string;
+  modelType: string;
+  architecture: HfArchitecture;
+  config: ModelConfig;
+  /** config.json as read. */
+  raw: Record<string, unknown>;
+}
+
+export interface HfModel extends HfModelConfig {
+  /** Canonical TransformerLens-named float32 parameters (what toLiveModel takes). */
+  params: Record<string, HostTensor>;
+  /** Stored tensors per dtype, e.g. { BF16: 290 }. */
+  dtypes: Record<string, number>;
+  /** Stored tensors that are neither weights of this model nor known buffers (worth a look, not fatal). */
+  unused: string[];
+}
+
+export function readJsonFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CheckpointError(file, code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? (err as Error).message})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new CheckpointError(file, `not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new CheckpointError(file, 'is not a JSON object');
+  return json as Record<string, unknown>;
+}
+
+/** config.json → architecture and canonical config, refusing an unsupported model_type by name. */
+export function readHfModelConfig(dir: string): HfModelConfig {
+  const file = join(dir, CONFIG_FILE);
+  const raw = readJsonFile(file);
+  const modelType = raw.model_type;
+  if (typeof modelType !== 'string') throw new CheckpointError(file, `has no "model_type"; supported: ${SUPPORTED_MODEL_TYPES.join(', ')}`);
+  const architecture = architectureFor(modelType);
+  if (!architecture) throw new CheckpointError(file, `model_type "${modelType}" is not supported; supported: ${SUPPORTED_MODEL_TYPES.join(', ')}`);
+  let config: ModelConfig;
+  try {
+    config = architecture.config(new HfConfigReader(file, raw), modelType);
+  } catch (err) {
+    if (err instanceof CheckpointError) throw err;
+    throw new CheckpointError(file, (err as Error).message);
+  }
+  return { dir, modelType, architecture, config, raw };
+}
+
+/**
+ * Reads a Hugging Face model folder into the canonical transformer: config.json, then the safetensors
+ * weights (single or sharded, F32/F16/BF16) converted by the architecture's own converter.
+ */
+export function loadHfModel(dir: string): HfModel {
+  const cfg = readHfModelConfig(dir);
+  const src = openWeightSource(dir, cfg.architecture.prefixes);
+  try {
+    const params = convertWeights(cfg.architecture, src, cfg.config);
+    const dtypes: Record<string, number> = {};
+    for (const t of src.tensors.values()) dtypes[t.dtype] = (dtypes[t.dtype] ?? 0) + 1;
+    return { ...cfg, params, dtypes, unused: src.untaken(cfg.architecture.ignore).map((n) => src.tensors.get(n)?.stored ?? n) };
+  } finally {
+    src.close();
+  }
+}
+
+/**
+ * A model folder straight onto the compute backend (frozen tensors). The host copies of the weights
+ * become garbage as soon as this returns, so a caller that only runs the model never holds the
+ * weights twice.
+ */
+export function loadHfLiveModel(dir: string): { model: Omit<HfModel, 'params'>; live: LiveModel } {
+  const { params, ...model } = loadHfModel(dir);
+  return { model, live: toLiveModel(model.config, params, { trainable: false }) };
+}
