@@ -1,7 +1,11 @@
 // Flat config: typescript-eslint's recommended rules (not type-aware, to stay fast) plus the layering
 // of DESIGN.md §1 / STYLE.md "For this project" 1, enforced with no-restricted-imports per folder:
 //   shared → nothing · core → shared · main, cli → core, shared · renderer, preload → shared
+// and, inside the renderer, STYLE.md "For this project" 9: a view imports shell/ and figure/, never
+// another view's folder (what two views share moves to shell/).
+import fs from 'node:fs';
 import { builtinModules } from 'node:module';
+import path from 'node:path';
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
@@ -24,6 +28,19 @@ const UI = {
   group: ['react', 'react/*', 'react-dom', 'react-dom/*', 'three', 'three/*', '@react-three/*', 'recharts', 'recharts/*'],
   message: 'Layering: UI and DOM libraries belong to src/renderer.',
 };
+
+/** The renderer's view folders (src/renderer/src/views/<view>/). */
+const VIEWS = fs
+  .readdirSync(path.join(import.meta.dirname, 'src/renderer/src/views'), { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name);
+
+/** An import from a view folder into another view's folder. */
+const otherViews = (view) => ({
+  regex: `^(\\.\\./)+(views/)?(${VIEWS.filter((v) => v !== view).join('|')})(/|$)`,
+  caseSensitive: true,
+  message: `Views (STYLE.md 9): views/${view} may not import another view's files; move what they share to shell/.`,
+});
 
 const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 
@@ -77,4 +94,8 @@ export default defineConfig(
     files: ['src/renderer/**'],
     rules: restrict(layers('core', 'main', 'cli', 'preload'), NODE_BUILTINS, TFJS, ELECTRON),
   },
+  ...VIEWS.map((view) => ({
+    files: [`src/renderer/src/views/${view}/**`],
+    rules: restrict(layers('core', 'main', 'cli', 'preload'), NODE_BUILTINS, TFJS, ELECTRON, otherViews(view)),
+  })),
 );

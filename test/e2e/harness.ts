@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// (page.evaluate callbacks run in the browser)
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -5,10 +7,12 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /**
- * End-to-end harness: builds the renderer, serves it with `oocr serve` (web mode, 127.0.0.1, token)
- * over a copy of the example workspace, and drives Debian's chromium with playwright-core
- * (DESIGN.md §8). Screenshots go to test-output/screenshots; with OOCR_UPDATE_SCREENSHOTS=1 the
- * README's copies in docs/screenshots are refreshed too.
+ * End-to-end harness: builds the renderer once per test file, then gives each test its own session:
+ * `oocr serve` (web mode, 127.0.0.1, token) over a fresh copy of the example workspace, and a fresh
+ * browser context in Debian's chromium driven by playwright-core (DESIGN.md §8). Nothing is shared
+ * between tests but the built renderer and the browser process, and nothing waits on a clock: every
+ * wait is on a condition. Screenshots go to test-output/screenshots; with OOCR_UPDATE_SCREENSHOTS=1
+ * the README's copies in docs/screenshots are refreshed too.
  */
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -18,8 +22,41 @@ const README_SHOTS = path.join(ROOT, 'docs', 'screenshots');
 
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
+/** How long a server that was asked to stop may take before it is killed. */
+const SERVER_STOP_GRACE_MS = 10_000;
+
 export function chromiumAvailable(): boolean {
   return fs.existsSync(CHROMIUM);
+}
+
+/** What a test file shares: the renderer built once, and one browser process. */
+export interface Suite {
+  /** The built renderer (what `oocr serve --renderer` serves). */
+  renderer: string;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+/** Builds the renderer into a temporary folder and launches chromium (once per test file). */
+export async function startSuite(): Promise<Suite> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oocr-e2e-build-'));
+  const out = path.join(tmp, 'out');
+  let browser: Browser;
+  try {
+    execFileSync(process.execPath, [path.join(ROOT, 'node_modules/electron-vite/bin/electron-vite.js'), 'build', '--outDir', out], { cwd: ROOT, stdio: 'pipe' });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  } catch (err) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    renderer: path.join(out, 'renderer'),
+    browser,
+    async close() {
+      await browser.close().catch(() => undefined);
+      fs.rmSync(tmp, { recursive: true, force: true });
+    },
+  };
 }
 
 export interface Session {
@@ -28,7 +65,6 @@ export interface Session {
   workspace: string;
   downloads: string;
   server: ChildProcess;
-  browser: Browser;
   context: BrowserContext;
   page: Page;
   /** Everything the page logged as an error (console errors, uncaught exceptions). */
@@ -36,32 +72,49 @@ export interface Session {
   close(): Promise<void>;
 }
 
-export async function startSession(): Promise<Session> {
+/** One test's session: its own server over a fresh copy of the example workspace, its own browser context. */
+export async function startSession(suite: Suite): Promise<Session> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oocr-e2e-'));
-  const out = path.join(tmp, 'out');
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/electron-vite/bin/electron-vite.js'), 'build', '--outDir', out], { cwd: ROOT, stdio: 'pipe' });
   const workspace = path.join(tmp, 'workspace');
-  const server = spawn(process.execPath, [path.join(ROOT, 'bin/oocr.mjs'), 'serve', '--example', '--workspace', workspace, '--renderer', path.join(out, 'renderer')], {
+  const server = spawn(process.execPath, [path.join(ROOT, 'bin/oocr.mjs'), 'serve', '--example', '--workspace', workspace, '--renderer', suite.renderer], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
   let stderr = '';
   server.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let stdout = '';
-    const timer = setTimeout(() => reject(new Error(`oocr serve printed no URL in 60 s; stderr: ${stderr}`)), 60_000);
-    server.stdout?.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      const m = /^Workbench at (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)$/m.exec(stdout);
-      if (m) {
+  const stopServer = async (): Promise<void> => {
+    if (server.exitCode !== null || server.signalCode !== null) return;
+    server.kill('SIGTERM');
+    // A server that ignores SIGTERM would hang the suite: after a grace period, SIGKILL (and still wait for the exit).
+    const grace = setTimeout(() => server.kill('SIGKILL'), SERVER_STOP_GRACE_MS);
+    await exited;
+    clearTimeout(grace);
+  };
+  let url: string;
+  try {
+    url = await new Promise<string>((resolve, reject) => {
+      let stdout = '';
+      const timer = setTimeout(() => reject(new Error(`oocr serve printed no URL in 60 s; stderr: ${stderr}`)), 60_000);
+      server.stdout?.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        const m = /^Workbench at (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)$/m.exec(stdout);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+      server.on('exit', (code) => {
         clearTimeout(timer);
-        resolve(m[1]);
-      }
+        reject(new Error(`oocr serve exited with ${code}: ${stderr}`));
+      });
     });
-    server.on('exit', (code) => reject(new Error(`oocr serve exited with ${code}: ${stderr}`)));
-  });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true, deviceScaleFactor: 1 });
+  } catch (err) {
+    await stopServer();
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  const context = await suite.browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true, deviceScaleFactor: 1 });
   const page = await context.newPage();
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
@@ -76,17 +129,20 @@ export async function startSession(): Promise<Session> {
     workspace,
     downloads,
     server,
-    browser,
     context,
     page,
     pageErrors,
     async close() {
-      await browser.close().catch(() => undefined);
-      server.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 200));
+      await context.close().catch(() => undefined);
+      await stopServer();
       fs.rmSync(tmp, { recursive: true, force: true });
     },
   };
+}
+
+/** Resolves once the page has run two animation frames: whatever a change scheduled (a render, a resize) has been drawn. */
+export async function nextFrames(page: Page): Promise<void> {
+  await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
 }
 
 /** Saves a screenshot (and refreshes the README copy when asked). */
@@ -97,7 +153,8 @@ export async function screenshot(page: Page, name: string, opts: { height?: numb
   const size = page.viewportSize();
   if (opts.height && size) {
     await page.setViewportSize({ width: size.width, height: opts.height });
-    await page.waitForTimeout(300);
+    await page.waitForFunction((h) => window.innerHeight === h, opts.height);
+    await nextFrames(page);
   }
   await page.screenshot({ path: file });
   if (opts.height && size) await page.setViewportSize(size);

@@ -1,12 +1,14 @@
 import { useMemo, useState } from 'react';
 import { hasCheckpoints, RunPicker } from '../../shell/RunPicker';
-import { ALL_HEADS, attentionScale, defaultSteps, headChoices, headPatterns, isSoftmax, resolveStep, type HeadFilter } from './attentionData';
+import { PromptPicker } from '../../shell/runInputs/PromptPicker';
+import { RunInputsStatus } from '../../shell/runInputs/RunInputsStatus';
+import { StepSelect } from '../../shell/runInputs/StepSelect';
+import { resolveStep } from '../../shell/runInputs/steps';
+import { usePerRun, useRunInputs } from '../../shell/runInputs/useRunInputs';
+import { HINT, SIDE_BY_SIDE } from '../../shell/styles';
+import { ALL_HEADS, attentionScale, defaultSteps, headChoices, headPatterns, isSoftmax, type HeadFilter } from './attentionData';
 import { CheckpointPatterns } from './components/CheckpointPatterns';
-import { PromptPicker } from './components/PromptPicker';
-import { RunInputsStatus } from './components/RunInputsStatus';
-import { StepSelect } from './components/StepSelect';
-import { HINT, SIDE_BY_SIDE } from './components/styles';
-import { useAttention, usePerRun, useRunInputs } from './useAttentionData';
+import { useAttention } from './useAttentionData';
 
 /**
  * Attention patterns of two checkpoints of one run, side by side: for one prompt, every layer × head

@@ -148,8 +148,3 @@ export function defaultSteps(checkpoints: readonly number[]): [number, number] |
   if (!checkpoints.length) return null;
   return [checkpoints[0], checkpoints[checkpoints.length - 1]];
 }
-
-/** `step` when it is one of the checkpoints, else `fallback`. */
-export function resolveStep(step: number | null | undefined, checkpoints: readonly number[], fallback: number): number {
-  return step !== null && step !== undefined && checkpoints.includes(step) ? step : fallback;
-}

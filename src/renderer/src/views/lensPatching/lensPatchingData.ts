@@ -3,7 +3,7 @@ import type { LensHook } from '../../../../shared/analysis';
 import { toCsv } from '../../../../shared/csv';
 import { parseHookName } from '../../../../shared/hooks';
 import type { HeatmapSpec } from '../../figure/heatmapFigure';
-import { diffPositions } from '../attention/components/promptText';
+import { diffPositions } from '../../shell/runInputs/promptText';
 
 /**
  * Pure shaping for the Lens & Patching view (shapes in src/shared/analysis.ts): the logit lens as a

@@ -1,7 +1,6 @@
 import type { LensAnalysis, PatchingAnalysis } from '../../../../shared/api';
-import { useApi } from '../../shell/api';
+import { analyzeAs, useApi } from '../../shell/api';
 import { useAsync, type AsyncState } from '../../shell/useAsync';
-import { analyzeAs } from '../attention/useAttentionData';
 
 export interface LensArgs {
   runId: string | null;

@@ -209,7 +209,7 @@ export function ProjectionView() {
       )}
       {proj.status === 'error' && (
         <p className="view__error" role="alert" data-testid="projection-error">
-          Projection{request ? ` of ${request.id} (${request.source}, ${request.method.toUpperCase()})` : ''} failed: {proj.error}
+          Projection{request ? ` of ${request.id} (${request.source ?? 'embed'}, ${(request.method ?? 'pca').toUpperCase()})` : ''} failed: {proj.error}
           {data ? '. The figure below is the last projection that succeeded.' : ''}
         </p>
       )}

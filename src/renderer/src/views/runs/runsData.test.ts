@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { escapeXml } from '../../figure/exportFigure';
-import { STUDY, TRAINING } from '../train/mocks/jobs';
+import { STUDY, TRAINING } from '../../shell/mocks/jobs';
 import { FACTORIZED, LORA_RUN, STUDIES, SUMMARIES } from './mocks/runs';
 import { accSummary, defaultRunId, unlistedRunIds, detailRowsSvg, formatAcc, formatSeconds, runDetailRows, runRow, studyRows } from './runsData';
 

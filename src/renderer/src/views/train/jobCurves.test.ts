@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { jobCurves, splitStages, stageNames } from './jobCurves';
-import { STUDY, TRAINING } from './mocks/jobs';
+import { STUDY, TRAINING } from '../../shell/mocks/jobs';
 
 describe('splitStages and jobCurves', () => {
   it('keeps a training job as one stage with live loss and logged accuracy', () => {

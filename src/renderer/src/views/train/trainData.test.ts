@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CANCELLED, FAILED, STUDY, TRAINING } from './mocks/jobs';
+import { CANCELLED, FAILED, STUDY, TRAINING } from '../../shell/mocks/jobs';
 import { activeJob, defaultRunName, formatEta, jobOutcome, jobsOfKind, parseOptionalNumber, progressText, runNameError, LR_RULE, stageLines, studyRequest, takenNames, trainRequest } from './trainData';
 
 describe('run names', () => {

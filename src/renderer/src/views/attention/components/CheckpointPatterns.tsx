@@ -6,7 +6,7 @@ import { Panel } from '../../../figure/Panel';
 import { useFigureTheme } from '../../../figure/theme';
 import type { AsyncState } from '../../../shell/useAsync';
 import { attentionCsv, gridColumns, gridSvg, patternSpec, type AttentionScale, type HeadPattern } from '../attentionData';
-import { HINT } from './styles';
+import { HINT } from '../../../shell/styles';
 import { ErrorWithRetry } from '../../../shell/ErrorWithRetry';
 
 export interface CheckpointPatternsProps {

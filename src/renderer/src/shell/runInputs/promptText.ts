@@ -1,4 +1,4 @@
-import type { PromptSamples } from '../../../../../shared/api';
+import type { PromptSamples } from '../../../../shared/api';
 
 /**
  * Prompt text as the API takes it: space-separated token names of the run's vocabulary. These pure

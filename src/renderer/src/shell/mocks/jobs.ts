@@ -1,4 +1,4 @@
-import type { JobState } from '../../../shell/jobs';
+import type { JobState } from '../jobs';
 
 /** Jobs as the jobs context holds them after some pushed events. */
 

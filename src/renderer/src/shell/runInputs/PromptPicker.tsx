@@ -1,6 +1,6 @@
-import type { PromptSamples } from '../../../../../shared/api';
+import type { PromptSamples } from '../../../../shared/api';
 import { exampleOf, examplePrompts, type ExamplePrompt } from './promptText';
-import { HINT } from './styles';
+import { HINT } from '../styles';
 import { TokenInput } from './TokenInput';
 
 export interface PromptPickerProps {

@@ -1,6 +1,6 @@
 import type { CSSProperties } from 'react';
 
-/** Inline styles shared by the analysis views (styles.css has no classes for these). */
+/** Inline styles shared by the views (styles.css has no classes for these). */
 export const HINT: CSSProperties = { color: 'var(--muted)', fontSize: '0.85rem' };
 
 /** Panels placed next to each other, scrolling sideways rather than wrapping. */

@@ -1,6 +1,6 @@
 import { useState, type ReactNode } from 'react';
 import { checkPromptText } from './promptText';
-import { HINT } from './styles';
+import { HINT } from '../styles';
 
 export interface TokenInputProps {
   label: string;

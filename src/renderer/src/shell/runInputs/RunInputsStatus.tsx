@@ -1,5 +1,5 @@
-import { useWorkspace } from '../../../shell/workspace';
-import type { RunInputs } from '../useAttentionData';
+import { useWorkspace } from '../workspace';
+import type { RunInputs } from './useRunInputs';
 
 /**
  * What went wrong choosing the run and its inputs (runs not listed, no run with checkpoints, run
