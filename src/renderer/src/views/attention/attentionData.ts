@@ -1,5 +1,4 @@
 import type { AttentionAnalysis } from '../../../../shared/api';
-import { toCsv } from '../../../../shared/csv';
 import { escapeXml } from '../../figure/exportFigure';
 import { heatmapLayout, heatmapSvgBody, type HeatmapSpec } from '../../figure/heatmapFigure';
 import { extent, type ColourScale, type FigureTheme } from '../../figure/theme';
@@ -110,14 +109,8 @@ export function patternSpec(p: HeadPattern, tokens: readonly string[], s: Attent
   return { values: p.values, rowLabels: [...tokens], colLabels: [...tokens], scale: s.scale, domain: s.domain, valueLabel: s.valueLabel, cell: cellSize(tokens.length) };
 }
 
-export const CSV_HEADER = ['layer', 'head', 'query', 'query_token', 'key', 'key_token', 'weight'] as const;
-
-/** One row per (layer, head, query, key) of the patterns shown; the same columns as `oocr analyze attention --format csv`. */
-export function attentionCsv(tokens: readonly string[], patterns: readonly HeadPattern[]): string {
-  const rows: (string | number)[][] = [];
-  for (const p of patterns) p.values.forEach((row, q) => row.forEach((v, k) => rows.push([p.layer, p.head, q, tokens[q], k, tokens[k], v])));
-  return toCsv(CSV_HEADER, rows);
-}
+/** The CSV of the patterns shown: the attention analysis's table (src/shared/analyses/attention.ts), as `oocr analyze attention --format csv` writes it. */
+export { ATTENTION_CSV_HEADER as CSV_HEADER, attentionCsv } from '../../../../shared/analyses/attention';
 
 /** Labelled heatmaps laid out in a grid as one SVG body (vector cells), with its size. */
 export function gridSvg(items: readonly { label: string; spec: HeatmapSpec }[], columns: number, theme: FigureTheme, gap = 12): { body: string; width: number; height: number } {

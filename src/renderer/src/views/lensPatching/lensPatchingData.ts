@@ -1,6 +1,6 @@
 import type { LensAnalysis, PatchingAnalysis } from '../../../../shared/api';
 import type { LensHook } from '../../../../shared/analysis';
-import { toCsv } from '../../../../shared/csv';
+import { lensTable } from '../../../../shared/analyses/logitLens';
 import { parseHookName } from '../../../../shared/hooks';
 import type { HeatmapSpec } from '../../figure/heatmapFigure';
 import { diffPositions } from '../../shell/runInputs/promptText';
@@ -10,6 +10,10 @@ import { diffPositions } from '../../shell/runInputs/promptText';
  * hook × token probability matrix with the answer's rank per hook, direct logit attribution as bars,
  * and the two patching metrics as layer × position and layer × head matrices. Prompt 0 throughout.
  */
+
+/** CSV tables of the lens and patching analyses (src/shared/analyses), as `oocr analyze … --format csv --table NAME` writes them. */
+export { dlaCsv, dlaSummary, lensCsv, type DlaBar, type DlaSummary } from '../../../../shared/analyses/logitLens';
+export { headPatchingCsv, residPatchingCsv } from '../../../../shared/analyses/patching';
 
 // ─── Logit lens ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -35,30 +39,14 @@ export interface LensMatrix {
  * (a small model's lens can be flat, and a fixed 0..1 scale would show nothing).
  */
 export function lensMatrix(a: LensAnalysis): LensMatrix {
-  const hooks = [...a.lens.hooks].sort((x, y) => x.depth - y.depth);
-  const best = new Map<number, number>();
-  const see = (token: number, prob: number) => best.set(token, Math.max(best.get(token) ?? -Infinity, prob));
-  for (const h of hooks) {
-    const p = h.prompts[0];
-    p?.top.forEach((t) => see(t.token, t.prob));
-    if (p?.target) see(p.target.token, p.target.prob);
-  }
-  const answer = hooks.find((h) => h.prompts[0]?.target)?.prompts[0].target?.token ?? a.vocab.indexOf(a.answer);
-  const rest = [...best.keys()].filter((t) => t !== answer).sort((x, y) => (best.get(y) as number) - (best.get(x) as number) || x - y);
-  const columns = answer >= 0 ? [answer, ...rest] : rest;
-  const values = hooks.map((h) => {
-    const p = h.prompts[0];
-    const prob = new Map<number, number>();
-    p?.top.forEach((t) => prob.set(t.token, t.prob));
-    if (p?.target) prob.set(p.target.token, p.target.prob);
-    return columns.map((t) => prob.get(t) ?? NaN);
-  });
+  const { hooks, columns, answerColumn, values } = lensTable(a);
+  const answer = answerColumn >= 0 ? columns[answerColumn] : -1;
   const name = (t: number) => a.vocab[t] ?? `#${t}`;
   let max = 0;
   for (const r of values) for (const v of r) if (Number.isFinite(v)) max = Math.max(max, v);
   return {
     columns,
-    answerColumn: answer >= 0 ? 0 : -1,
+    answerColumn,
     spec: {
       values,
       rowLabels: hooks.map(lensRowLabel),
@@ -102,59 +90,7 @@ export function lensRanks(a: LensAnalysis): LensRankRow[] {
     });
 }
 
-export function lensCsv(a: LensAnalysis): string {
-  const m = lensMatrix(a);
-  const hooks = [...a.lens.hooks].sort((x, y) => x.depth - y.depth);
-  const rows: (string | number)[][] = [];
-  hooks.forEach((h, r) =>
-    m.columns.forEach((t, c) => {
-      const v = m.spec.values[r][c];
-      rows.push([h.hook, h.depth, a.vocab[t] ?? t, t === m.columns[m.answerColumn] ? 1 : 0, Number.isFinite(v) ? v : '', h.prompts[0]?.target?.rank ?? '']);
-    }),
-  );
-  return toCsv(['hook', 'depth', 'token', 'is_answer', 'prob', 'answer_rank'], rows);
-}
-
 // ─── Direct logit attribution ───────────────────────────────────────────────────────────────────────
-
-export interface DlaBar {
-  label: string;
-  kind: string;
-  layer?: number;
-  head?: number;
-  value: number;
-}
-
-export interface DlaSummary {
-  bars: DlaBar[];
-  bias: number;
-  logit: number;
-  sum: number;
-  /** The baseline token's name when logit differences are attributed. */
-  baseline: string | null;
-  position: number;
-  layerNorm: 'none' | 'frozen-scale';
-}
-
-export function dlaSummary(a: LensAnalysis): DlaSummary {
-  const d = a.dla;
-  return {
-    bars: d.components.map((c) => ({ label: c.label, kind: c.kind, layer: c.layer, head: c.head, value: c.values[0] })),
-    bias: d.bias[0],
-    logit: d.logit[0],
-    sum: d.sum[0],
-    baseline: d.baseline ? (a.vocab[d.baseline[0]] ?? `#${d.baseline[0]}`) : null,
-    position: d.position,
-    layerNorm: d.layerNorm,
-  };
-}
-
-export function dlaCsv(a: LensAnalysis): string {
-  const s = dlaSummary(a);
-  const rows: unknown[][] = s.bars.map((b) => [b.label, b.kind, b.layer ?? '', b.head ?? '', b.value]);
-  rows.push(['bias', 'bias', '', '', s.bias], ['total_logit', 'total', '', '', s.logit], ['sum', 'sum', '', '', s.sum]);
-  return toCsv(['component', 'kind', 'layer', 'head', 'value'], rows);
-}
 
 /** Pixel height for a horizontal bar chart of n bars. */
 export function dlaChartHeight(n: number): number {
@@ -204,18 +140,6 @@ export function headPatchingSpec(p: PatchingAnalysis): HeatmapSpec {
     annotate: true,
     cell: 44,
   };
-}
-
-export function residPatchingCsv(p: PatchingAnalysis): string {
-  const rows: unknown[][] = [];
-  p.residual.metric.forEach((r, l) => r.forEach((v, t) => rows.push([p.residual.hook, l, t, p.tokens[t], p.corrupted[t], v])));
-  return toCsv(['hook', 'layer', 'position', 'clean_token', 'corrupted_token', 'metric'], rows);
-}
-
-export function headPatchingCsv(p: PatchingAnalysis): string {
-  const rows: unknown[][] = [];
-  p.heads.metric.forEach((r, l) => r.forEach((v, h) => rows.push([l, h, `L${l}H${h}`, v])));
-  return toCsv(['layer', 'head', 'label', 'metric'], rows);
 }
 
 /**

@@ -1,6 +1,5 @@
 import type { AnalysisRequest, AnalysisResult, ProjectionAnalysis } from '../../../../shared/api';
 import type { PointLabel, Projection3D } from '../../../../shared/analysis';
-import { toCsv } from '../../../../shared/csv';
 import { hookName, type HookName } from '../../../../shared/hooks';
 import type { ModelConfig } from '../../../../shared/modelConfig';
 import { escapeXml, standaloneSvg, type LegendEntry } from '../../figure/exportFigure';
@@ -313,19 +312,8 @@ export function baseRadius(n: number): number {
 
 // ─── CSV ────────────────────────────────────────────────────────────────────────────────────────────
 
-/** One row per point with its raw coordinates and labels (and origin when the run was fine-tuned). */
-export function projectionCsv(p: Pick<Projection3D, 'points' | 'labels' | 'origins'>): string {
-  const withOrigins = !!p.origins && p.origins.length === p.points.length;
-  const header = ['x', 'y', 'z', 'token', 'group', 'answer', 'prompt', 'position'];
-  if (withOrigins) header.push('origin_x', 'origin_y', 'origin_z');
-  const rows = p.points.map((pt, i) => {
-    const l = p.labels[i];
-    const row: unknown[] = [pt[0], pt[1], pt[2], l.token, l.group, l.answer, l.prompt, l.position];
-    if (withOrigins) row.push(...(p.origins as number[][])[i].slice(0, 3));
-    return row;
-  });
-  return toCsv(header, rows);
-}
+/** The projection analysis's CSV table (src/shared/analyses/projection.ts), as `oocr analyze projection --format csv` writes it. */
+export { projectionCsv } from '../../../../shared/analyses/projection';
 
 // ─── SVG of the current camera view ─────────────────────────────────────────────────────────────────
 

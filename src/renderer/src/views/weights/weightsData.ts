@@ -1,6 +1,6 @@
 import type { OvSpectrum } from '../../../../shared/analysis';
 import type { RunSummary } from '../../../../shared/api';
-import { toCsv } from '../../../../shared/csv';
+import { effectiveRank, nuclearCsv as sharedNuclearCsv, spectrumAtStep, spectrumCsv as sharedSpectrumCsv } from '../../../../shared/analyses/ovSpectrum';
 import { positiveExtent, unionDomain } from '../../figure/axes';
 
 /**
@@ -12,8 +12,7 @@ import { positiveExtent, unionDomain } from '../../figure/axes';
 /** 'factorized' | 'combined' (ModelConfig.ov); null where the run's config could not be read. */
 export type OvKind = string | null;
 
-/** Share of the nuclear norm the effective rank must reach. */
-export const EFFECTIVE_RANK_SHARE = 0.9;
+export { EFFECTIVE_RANK_SHARE, effectiveRank } from '../../../../shared/analyses/ovSpectrum';
 
 /**
  * Singular values below this fraction of σ₁ are numerical zeros (the SVD runs in float64, so an exact
@@ -28,21 +27,6 @@ export function headLabel(h: { layer: number; head: number }): string {
 /** recharts data key of head i (labels like `L0H0` are fine too, but keys stay stable). */
 export function headKey(i: number): string {
   return `h${i}`;
-}
-
-/**
- * Smallest k with σ₁ + … + σ_k ≥ share · ‖W‖_* (the nuclear norm; pass it when `sv` may be
- * truncated by `top`). 0 for an all-zero matrix.
- */
-export function effectiveRank(sv: readonly number[], nuclear?: number, share = EFFECTIVE_RANK_SHARE): number {
-  const total = nuclear ?? sv.reduce((a, b) => a + b, 0);
-  if (!(total > 0)) return 0;
-  let acc = 0;
-  for (let k = 0; k < sv.length; k++) {
-    acc += sv[k];
-    if (acc >= share * total * (1 - 1e-12)) return k + 1;
-  }
-  return sv.length;
 }
 
 /** Count of singular values above NUMERICAL_ZERO · σ₁ (the numerical rank). */
@@ -135,17 +119,12 @@ export function headStats(spec: OvSpectrum, stepIndex: number): HeadStats[] {
   });
 }
 
-/** CSV of the singular values at one step (raw values, numerical zeros included). */
+/** CSV of the singular values at one step: the ov-spectrum analysis's `spectrum` table restricted to that step. */
 export function spectrumCsv(run: string, spec: OvSpectrum, stepIndex: number): string {
-  const rows: unknown[][] = [];
-  for (const h of spec.heads) (h.singular_values[stepIndex] ?? []).forEach((v, k) => rows.push([run, spec.steps[stepIndex], h.layer, h.head, k + 1, v]));
-  return toCsv(['run', 'step', 'layer', 'head', 'index', 'singular_value'], rows);
+  return sharedSpectrumCsv(spectrumAtStep({ ...spec, id: run }, stepIndex));
 }
 
-/** CSV of the nuclear norm per head and step, with the effective rank beside it. */
+/** CSV of the nuclear norm per head and step, with the effective rank beside it (the analysis's `nuclear` table). */
 export function nuclearCsv(run: string, spec: OvSpectrum): string {
-  const rows: unknown[][] = [];
-  for (const h of spec.heads)
-    spec.steps.forEach((step, j) => rows.push([run, step, h.layer, h.head, h.nuclear_norm[j], effectiveRank(h.singular_values[j] ?? [], h.nuclear_norm[j])]));
-  return toCsv(['run', 'step', 'layer', 'head', 'nuclear_norm', 'effective_rank_90'], rows);
+  return sharedNuclearCsv({ ...spec, id: run });
 }
