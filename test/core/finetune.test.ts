@@ -46,7 +46,7 @@ function hashFiles(dir: string): Record<string, string> {
 }
 
 beforeAll(async () => {
-  backend = await initBackend({ backend: 'wasm' });
+  backend = await initBackend();
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oocr-finetune-'));
   baseHashes = hashFiles(BASE);
 });

@@ -10,7 +10,7 @@ import { presetConfig } from '../../src/core/presets';
 import { Rng } from '../../src/core/util/rng';
 
 beforeAll(async () => {
-  await initBackend({ backend: 'wasm' });
+  await initBackend();
 });
 
 const tokens = (B: number, T: number, V: number, seed = 0): tf.Tensor2D => {

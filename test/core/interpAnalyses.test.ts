@@ -44,7 +44,7 @@ let ocr: LiveModel;
 const ocrTask = createOcrRecallTask();
 
 beforeAll(async () => {
-  const backend = await initBackend({ backend: 'wasm' });
+  const backend = await initBackend();
   const ck = loadCheckpoint(resolveCheckpoint(WORLD_BASE).file);
   wb = toLiveModel(ck.config, ck.params, { trainable: false });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oocr-interp-'));

@@ -19,7 +19,7 @@ import { Rng } from '../../src/core/util/rng';
  */
 
 beforeAll(async () => {
-  await initBackend({ backend: 'wasm' });
+  await initBackend();
 });
 
 // Two layers, two heads, a factorized OV of rank 4 (W_V [H, d, 4], W_O [H, 4, d]), MLP and LayerNorm.

@@ -11,7 +11,7 @@ import { openRun, parsePrompt } from '../../src/core/runs/openRun';
 import { Rng } from '../../src/core/util/rng';
 
 beforeAll(async () => {
-  await initBackend({ backend: 'wasm' });
+  await initBackend();
 });
 
 describe('OV spectrum', () => {

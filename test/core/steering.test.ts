@@ -18,7 +18,7 @@ import { Rng } from '../../src/core/util/rng';
  */
 
 beforeAll(async () => {
-  await initBackend({ backend: 'wasm' });
+  await initBackend();
 });
 
 const C = resolveConfig({ nLayers: 2, dModel: 16, nHeads: 2, dHead: 8, dVocab: 20, nCtx: 6, mlp: true, dMlp: 32, layerNorm: true, posEmbed: true });

@@ -312,13 +312,13 @@ describe('registry and presets', () => {
 describe('a few training steps', () => {
   let tmp: string;
   beforeAll(async () => {
-    await initBackend({ backend: 'wasm' });
+    await initBackend();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oocr-twohop-'));
   });
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   it.each(['two-hop', 'reversal'])('%s trains and reports every split', async (name) => {
-    const backend = await initBackend({ backend: 'wasm' });
+    const backend = await initBackend();
     const config = { ...presetConfig(name), steps: 3, batchSize: 24, evalSamples: 20, logEvery: 3, checkpointEvery: 0 };
     const r = await trainRun({ config, preset: name, outDir: path.join(tmp, name), backend, finalEvalSamples: 20 });
     expect(r.status).toBe('completed');
