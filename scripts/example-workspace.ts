@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ANALYSES_DIR, readManifest, writeManifest } from '../src/core/io/runStore';
+import { readManifest, writeManifest } from '../src/core/io/runStore';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_OUT = path.join(ROOT, 'resources', 'workspace');
@@ -94,7 +94,6 @@ export async function regenerateExampleWorkspace(o: RegenerateOptions = {}): Pro
       const summary = await runCli(args, o.signal);
       const seconds = (performance.now() - t0) / 1000;
       if (run.lastCheckpointOnly) keepLastCheckpoint(tmp);
-      if (run.study) relocateStudy(tmp, target);
       replaceDir(tmp, target, path.join(stage, `${run.name}.old`));
       const backend = readManifest(run.study ? path.join(target, 'lora') : target).backend;
       log(`${run.name}: done in ${seconds.toFixed(1)} s on ${backend}`);
@@ -140,19 +139,6 @@ function keepLastCheckpoint(runDir: string): void {
   const last = m.checkpoints.reduce((a, b) => (b.step > a.step ? b : a));
   for (const c of m.checkpoints) if (c !== last) fs.rmSync(path.join(runDir, c.file));
   writeManifest(runDir, { ...m, checkpoints: [last] });
-}
-
-/**
- * The study record names its folders by absolute path: make them the ones the study will have after
- * the swap, as if `reproduce --out` had been given the final folder.
- */
-function relocateStudy(tmp: string, target: string): void {
-  const file = path.join(tmp, ANALYSES_DIR, 'lora_vs_steering.json');
-  const a = JSON.parse(fs.readFileSync(file, 'utf8')) as { run: string; runs: Record<string, string> };
-  const move = (p: string): string => (p === tmp || p.startsWith(tmp + path.sep) ? target + p.slice(tmp.length) : p);
-  a.run = move(a.run);
-  for (const k of Object.keys(a.runs)) a.runs[k] = move(a.runs[k]);
-  fs.writeFileSync(file, `${JSON.stringify(a, null, 2)}\n`);
 }
 
 /** Swaps `tmp` in for `target` with two renames; the old folder goes to `old` (inside the staging folder). */

@@ -68,12 +68,13 @@ export interface LogitLensResult {
 
 // ─── Direct logit attribution ───────────────────────────────────────────────────────────────────────
 
-export type DlaComponentKind = 'embed' | 'pos_embed' | 'head' | 'mlp';
+/** 'attn': a layer's whole attention output, where a norm after it (Gemma 2/3) keeps heads from adding up. */
+export type DlaComponentKind = 'embed' | 'pos_embed' | 'head' | 'attn' | 'mlp';
 
 /** One component's direct contribution to the answer logit (minus the baseline's), per prompt. */
 export interface DlaComponent {
   kind: DlaComponentKind;
-  /** `embed`, `pos_embed`, `L{l}H{h}`, `MLP{l}`. */
+  /** `embed`, `pos_embed`, `L{l}H{h}`, `Attn{l}`, `MLP{l}`. */
   label: string;
   layer?: number;
   head?: number;
@@ -93,19 +94,24 @@ export interface DirectLogitAttributionResult {
    * layer's output reaches the logits: its heads when the model has no MLP, else its MLP output.
    */
   components: DlaComponent[];
-  /** [P]: what no component writes: the unembedding bias and the final LayerNorm's bias, projected. */
+  /** [P]: what no component writes: the unembedding bias, the final LayerNorm's bias and the attention output biases b_O, projected. */
   bias: number[];
   /** [P]: the model's logit(answer) − logit(baseline) (or logit(answer)). */
   logit: number[];
   /** [P]: Σ components + bias; equals `logit` up to float error (the decomposition is exact). */
   sum: number[];
   /**
-   * 'none': no LayerNorm, the attribution is exactly linear. 'frozen-scale': the final LayerNorm's
-   * scale σ is computed on the full final residual and held fixed, so each component contributes
-   * ((c − mean c) / σ ⊙ w) · u. The sum is still exact; what is approximate is reading a component's
+   * 'none': no LayerNorm, the attribution is exactly linear. 'frozen-scale': the final norm's scale
+   * (LayerNorm's σ, or RMSNorm's root mean square) is computed on the full final residual and held
+   * fixed, so each component contributes ((c − mean c) / σ ⊙ w) · u (RMSNorm: (c / rms ⊙ w) · u). The sum is still exact; what is approximate is reading a component's
    * value as its effect, since removing it would change σ.
    */
   layerNorm: 'none' | 'frozen-scale';
+  /**
+   * Set where the model soft-caps its logits (cap·tanh(raw / cap), Gemma 2): the components then add up
+   * to the raw logit before the cap, which is what `logit` holds.
+   */
+  finalSoftcap?: number;
 }
 
 // ─── Activation patching ────────────────────────────────────────────────────────────────────────────
@@ -159,6 +165,8 @@ export interface PointLabel {
   answer?: string;
   prompt?: number;
   position?: number;
+  /** The text projected, when the caller gave texts. */
+  text?: string;
 }
 
 export interface Projection3D {
@@ -198,6 +206,7 @@ export interface LoraVsSteeringReport {
   lora_delta: { mean_abs_cos: number; pc1_var_ratio: number };
   cos_trained_vs_natural: number;
   cos_trained_across_seeds: number;
+  /** The study folder (absolute in the CLI's report; '.' in the record on disk). */
   run: string;
 }
 
@@ -214,6 +223,7 @@ export interface LoraVsSteeringAnalysis extends LoraVsSteeringReport {
   cos_matrix: { labels: string[]; values: number[][] };
   delta_w_singular_values: { weight: string; values: number[] }[];
   metrics: { base: Metrics; lora: Metrics; natural_sv: Metrics; trained_sv: Metrics; trained_sv_seed2: Metrics };
+  /** The fine-tune runs (relative to the study folder in the record on disk). */
   runs: { lora: string; steer: string; steer_seed2: string };
   norms: { natural_sv: number; trained_sv: number; trained_sv_seed2: number };
 }

@@ -183,6 +183,7 @@ export async function runLoraVsSteering(o: LoraVsSteeringOptions): Promise<Study
       norms: { natural_sv: Math.hypot(...natural), trained_sv: Math.hypot(...trainedSv), trained_sv_seed2: Math.hypot(...trainedSv2) },
     };
     const dir = path.join(outDir, ANALYSES_DIR);
+    const rel = (p: string): string => path.relative(outDir, p).split(path.sep).join('/');
     fs.mkdirSync(dir, { recursive: true });
     writeSafetensorsFileSync(
       path.join(dir, 'lora_vs_steering.safetensors'),
@@ -194,7 +195,9 @@ export async function runLoraVsSteering(o: LoraVsSteeringOptions): Promise<Study
       },
       { hook, n_train_tokens: String(trainDeltas.n), n_unrelated_tokens: String(unrelatedDeltas.n) },
     );
-    writeFileAtomicSync(path.join(dir, 'lora_vs_steering.json'), `${JSON.stringify(analysis, null, 2)}\n`);
+    // On disk the record names its folders relative to the study, so a workspace can be moved or shipped.
+    const onDisk: LoraVsSteeringAnalysis = { ...analysis, run: '.', runs: { lora: rel(loraRun.runDir), steer: rel(steerRun.runDir), steer_seed2: rel(steerRun2.runDir) } };
+    writeFileAtomicSync(path.join(dir, 'lora_vs_steering.json'), `${JSON.stringify(onDisk, null, 2)}\n`);
     return { status: 'completed', runDir: outDir, analysis };
   } finally {
     baseA.dispose();
