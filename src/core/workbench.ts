@@ -7,8 +7,11 @@ import type { BackendName } from '../shared/backend';
 import { ApiArgumentError } from './apiErrors';
 import { initBackend } from './backend/initBackend';
 import { createAnalysisClient } from './jobs/analysisClient';
+import { CONFIG_FILE } from './hf/loadHfModel';
+import { ADAPTER_CONFIG } from './hf/peftAdapter';
 import type { LoraVsSteeringAnalysis } from '../shared/analysis';
 import { ANALYSES_DIR, listCheckpoints, listRuns, readManifest, readMetrics } from './io/runStore';
+import { listedAdapterDir, listModels, registeredModelDir, registerModel } from './io/modelStore';
 import { runTask } from './runs/openRun';
 import { Rng } from './util/rng';
 import { startJob } from './jobs/jobRunner';
@@ -81,10 +84,27 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
     if (dir !== root && !dir.startsWith(root + path.sep)) throw new ApiArgumentError(`run id '${id}' is outside the workspace`);
     return dir;
   };
-  /** A run the caller names must exist: an unknown id is the caller's mistake, not a server fault. */
-  const existingRun = (id: string): string => {
+  /**
+   * A run the caller names must exist: an unknown id is the caller's mistake, not a server fault. Where
+   * `models` allows it (analyses), a Hugging Face model folder (config.json) is accepted as well.
+   */
+  const existingRun = (id: string, o: { models?: boolean } = {}): string => {
+    // A model registered by path (models.json) is named by its id, wherever its folder is.
+    const registered = o.models ? registeredModelDir(root, id) : null;
+    if (registered) return registered;
     const dir = runDir(id);
-    if (!fs.existsSync(path.join(dir, 'run.json'))) throw new ApiArgumentError(`no run '${id}' in the workspace`);
+    if (fs.existsSync(path.join(dir, 'run.json'))) return dir;
+    const model = fs.existsSync(path.join(dir, CONFIG_FILE));
+    if (model && o.models) return dir;
+    if (model) throw new ApiArgumentError(`'${id}' is a model folder, not a run`);
+    throw new ApiArgumentError(`no run '${id}' in the workspace${o.models ? ' (nor a model folder with config.json)' : ''}`);
+  };
+  /** A PEFT adapter folder the caller names, for a model folder: as the model lists it (listModels), else a folder of the workspace. */
+  const existingAdapter = (id: string, model?: { dir: string; id: string }): string => {
+    const listed = model ? listedAdapterDir(root, model.dir, model.id, id) : null;
+    if (listed) return listed;
+    const dir = runDir(id);
+    if (!fs.existsSync(path.join(dir, ADAPTER_CONFIG))) throw new ApiArgumentError(`no adapter '${id}' in the workspace (an adapter folder holds ${ADAPTER_CONFIG})`);
     return dir;
   };
 
@@ -128,9 +148,11 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
       };
     },
     analyze: async (req) => {
-      const dir = existingRun(req.id);
-      // Off this thread: the caller (Electron main, the web server) keeps answering while it runs.
-      return analyses.run({ dir, req });
+      const dir = existingRun(req.id, { models: true });
+      const adapterDir = req.adapter === undefined ? undefined : existingAdapter(req.adapter, { dir, id: req.id });
+      // Off this thread: the caller (Electron main, the web server) keeps answering while it runs; a
+      // model folder loads there too, and stays loaded for the next request.
+      return analyses.run({ dir, adapterDir, req });
     },
     listStudies: async () =>
       listStudies(root).map((s) => ({ id: s.id, kind: s.record.kind, seed: s.record.seed, acc: s.record.acc })),
@@ -197,6 +219,12 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
         (err: unknown) => emit({ jobId, runId: name, kind: 'failed', message: err instanceof Error ? err.message : String(err) }),
       ).finally(() => jobs.delete(jobId));
       return { jobId, runId: name };
+    },
+    listModels: async () => listModels(root),
+    openModel: async ({ path: modelPath, adapter }) => {
+      const summary = registerModel(root, modelPath, adapter);
+      emit({ kind: 'models-changed', id: summary.id });
+      return summary;
     },
     cancel: async ({ jobId }) => {
       const job = jobs.get(jobId);

@@ -2,7 +2,7 @@
  * Electron main process: one secure window, a strict CSP, and the IPC handlers of WorkbenchApi.
  * Everything computed here comes from src/core; the renderer only ever sees plain data over IPC.
  */
-import { join, resolve, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, session, type IpcMainInvokeEvent } from 'electron';
 import { initBackend, parseBackendName } from '../core/backend/initBackend';
@@ -184,6 +184,28 @@ async function openWorkspace(): Promise<void> {
   mainWindow.setTitle(`OOCR Workbench — ${workspaceDir}`);
 }
 
+/**
+ * File → Open Model…: a Hugging Face model folder (and, with an adapter, a PEFT adapter folder for it)
+ * through the workbench's openModel, which checks both and records them in the workspace's models.json;
+ * the renderer reloads its lists on the models-changed event. A refusal is shown as a message box.
+ */
+async function openModel(withAdapter: boolean): Promise<void> {
+  if (!mainWindow) return;
+  const r = await dialog.showOpenDialog(mainWindow, { title: 'Open Model (a Hugging Face folder: config.json, *.safetensors)', properties: ['openDirectory'] });
+  if (r.canceled || !r.filePaths[0]) return;
+  let adapter: string | undefined;
+  if (withAdapter) {
+    const a = await dialog.showOpenDialog(mainWindow, { title: 'PEFT Adapter for this Model (adapter_config.json)', defaultPath: dirname(r.filePaths[0]), properties: ['openDirectory'] });
+    if (a.canceled || !a.filePaths[0]) return;
+    adapter = a.filePaths[0];
+  }
+  try {
+    await getWorkbench().call('openModel', { path: r.filePaths[0], ...(adapter ? { adapter } : {}) });
+  } catch (err) {
+    await dialog.showMessageBox(mainWindow, { type: 'error', title: 'Open Model', message: 'Could not open the model', detail: err instanceof Error ? err.message : String(err) });
+  }
+}
+
 /** File → Export Window Screenshot: the window's pixels (capturePage) as a PNG, written atomically. */
 async function exportScreenshot(): Promise<void> {
   if (!mainWindow) return;
@@ -204,6 +226,7 @@ function installMenu(): void {
   const template = menuTemplate(
     {
       openWorkspace: () => void openWorkspace(),
+      openModel: (withAdapter) => void openModel(withAdapter),
       newRun: () => sendEvent({ kind: 'menu', command: 'new-run' }),
       exportScreenshot: () => void exportScreenshot(),
       toggleFigureTheme: () => {

@@ -2,6 +2,8 @@ import type { MenuItemConstructorOptions } from 'electron';
 
 export interface MenuHandlers {
   openWorkspace(): void;
+  /** A Hugging Face model folder; `withAdapter` asks for a PEFT adapter folder next. */
+  openModel(withAdapter: boolean): void;
   newRun(): void;
   exportScreenshot(): void;
   toggleFigureTheme(): void;
@@ -16,6 +18,8 @@ export function menuTemplate(h: MenuHandlers, opts: { isMac: boolean; dev: boole
     label: 'File',
     submenu: [
       { id: 'open-workspace', label: 'Open Workspace…', accelerator: 'CmdOrCtrl+O', click: () => h.openWorkspace() },
+      { id: 'open-model', label: 'Open Model…', accelerator: 'CmdOrCtrl+Shift+O', click: () => h.openModel(false) },
+      { id: 'open-model-adapter', label: 'Open Model with Adapter…', click: () => h.openModel(true) },
       { id: 'new-run', label: 'New Run…', accelerator: 'CmdOrCtrl+N', click: () => h.newRun() },
       { type: 'separator' },
       { id: 'export-screenshot', label: 'Export Window Screenshot…', accelerator: 'CmdOrCtrl+Shift+S', click: () => h.exportScreenshot() },

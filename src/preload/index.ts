@@ -24,6 +24,8 @@ const api: WorkbenchApi = {
   listStudies: () => invoke(IPC_CHANNELS.listStudies),
   getStudy: (args) => invoke(IPC_CHANNELS.getStudy, args),
   startStudy: (args) => invoke(IPC_CHANNELS.startStudy, args),
+  listModels: () => invoke(IPC_CHANNELS.listModels),
+  openModel: (args) => invoke(IPC_CHANNELS.openModel, args),
   onEvent: (listener) => {
     assertWorkbenchChannel(IPC_EVENT_CHANNEL);
     const handler = (_e: unknown, payload: WorkbenchEvent): void => listener(payload);

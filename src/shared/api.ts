@@ -15,6 +15,8 @@ export type {
   OvSpectrumAnalysis,
   PatchingAnalysis,
   ProjectionAnalysis,
+  LoraDeltasAnalysis,
+  LoraDeltaToken,
 } from './analyses';
 
 /**
@@ -51,6 +53,62 @@ export interface WorkbenchApi {
   startTraining(args: ApiArgs<'startTraining'>): Promise<{ jobId: string; runId: string }>;
   /** Asks a job to stop after its current step (its weights are saved). */
   cancel(args: ApiArgs<'cancel'>): Promise<{ cancelled: boolean }>;
+  /**
+   * Hugging Face model folders: those in the workspace (config.json + safetensors, one level of
+   * nesting) and those registered by path (openModel), each with the PEFT adapters found inside or
+   * beside it or registered with it. Reads config.json and safetensors headers only. A folder that
+   * cannot be read is listed with its error.
+   */
+  listModels(): Promise<ModelSummary[]>;
+  /**
+   * Adds a model folder (an absolute path) to the workspace's models.json, optionally with a PEFT
+   * adapter folder for it, after checking both; returns the model's summary. Its id is what every
+   * analysis takes as `id`.
+   */
+  openModel(args: ApiArgs<'openModel'>): Promise<ModelSummary>;
+}
+
+/** A PEFT LoRA adapter of a model (adapter_config.json + adapter_model.safetensors). */
+export interface AdapterSummary {
+  /** What analyses take as `adapter`: its path in the workspace, or `<model id>/<folder>` for one outside it. */
+  id: string;
+  path: string;
+  r?: number;
+  alpha?: number;
+  /** adapter_config.json's target_modules (a list, or one regex). */
+  targets?: string[] | string;
+  /** Layers it adapts. */
+  layers?: number[];
+  /** Set when a registered adapter (or one inside the model's folder) no longer fits the model. */
+  error?: string;
+}
+
+/** A Hugging Face model folder the workbench can analyse. */
+export interface ModelSummary {
+  /** What analyses take as `id`: its path in the workspace, or `models/<folder>` when registered by path. */
+  id: string;
+  /** The folder's absolute path. */
+  path: string;
+  source: 'workspace' | 'registered';
+  /** config.json's model_type. */
+  architecture?: string;
+  nLayers?: number;
+  dModel?: number;
+  nHeads?: number;
+  dVocab?: number;
+  /** Context length. */
+  nCtx?: number;
+  /** Parameters stored (weights only, buffers excluded). */
+  nParams?: number;
+  /** The weights' stored dtype ('BF16'; 'F16+F32' when mixed, most common first). */
+  dtype?: string;
+  /** Bytes of the weight files. */
+  sizeBytes?: number;
+  /** Whether it has a tokenizer.json (else prompts are token ids, "#12 #7"). */
+  tokenizer?: boolean;
+  adapters: AdapterSummary[];
+  /** Set when the folder cannot be read as a supported model; it is listed anyway. */
+  error?: string;
 }
 
 /** A preset with the defaults a form shows as placeholders. */
@@ -112,7 +170,9 @@ export interface RunSummary {
 export type WorkbenchEvent =
   | ({ jobId: string; runId: string } & (JobEvent | { kind: 'finished'; status: string } | { kind: 'failed'; message: string }))
   | { kind: 'menu'; command: MenuCommand }
-  | { kind: 'workspace-changed'; dir: string };
+  | { kind: 'workspace-changed'; dir: string }
+  /** A model (or adapter) was added to the workspace (openModel): lists reload. */
+  | { kind: 'models-changed'; id: string };
 
 /** Application-menu commands the main process forwards to the renderer. */
 export type MenuCommand = 'new-run' | 'toggle-figure-theme' | 'export-screenshot-failed' | 'export-screenshot-saved';
@@ -138,6 +198,8 @@ export const IPC_CHANNELS = {
   listPresets: 'workbench:listPresets',
   startTraining: 'workbench:startTraining',
   cancel: 'workbench:cancel',
+  listModels: 'workbench:listModels',
+  openModel: 'workbench:openModel',
 } as const satisfies { [M in WorkbenchMethod]: IpcChannel };
 
 /** The event channel (main → renderer). */

@@ -6,6 +6,14 @@ import { RunId } from './runId';
 export { AnalysisRequestSchema } from './analyses';
 export { RunId } from './runId';
 
+/** An absolute folder path on the machine that runs the workbench (POSIX or Windows). */
+export const FolderPath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((s) => !s.includes('\0'), 'a path may not contain NUL')
+  .refine((s) => s.startsWith('/') || /^[A-Za-z]:[\\/]/.test(s) || s.startsWith('\\\\'), 'give an absolute folder path (e.g. /home/me/models/gpt2)');
+
 /** Argument schemas per method: the single place where untrusted input is checked. */
 export const API_ARGS = {
   getBackendInfo: z.undefined(),
@@ -43,5 +51,12 @@ export const API_ARGS = {
     })
     .strict(),
   cancel: z.object({ jobId: z.string().min(1).max(100) }).strict(),
+  listModels: z.undefined(),
+  openModel: z
+    .object({
+      path: FolderPath.describe('the model folder (config.json, *.safetensors, tokenizer.json)'),
+      adapter: FolderPath.optional().describe('a PEFT LoRA adapter folder for it (adapter_config.json, adapter_model.safetensors)'),
+    })
+    .strict(),
 } as const satisfies { [M in WorkbenchMethod]: z.ZodType };
 

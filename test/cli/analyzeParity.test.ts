@@ -7,11 +7,13 @@ import { ANALYSIS_KINDS, type AnalysisRequest } from '../../src/shared/analyses'
 import { kebab } from '../../src/cli/zodFlags';
 import { seedWorkspace } from '../../src/core/io/seedWorkspace';
 import { createWorkbench, type Workbench } from '../../src/core/workbench';
+import { writeTinyGpt2 } from '../hf/fixtures/tinyGpt2';
 
 /**
  * `oocr analyze KIND` and the API's `analyze` are one registry entry behind two transports: for the
  * same request they must write byte-identical JSON. Every kind is covered (a test below fails when a
- * kind is added without a case here), with defaults and with arguments given as flags.
+ * kind is added without a case here), with defaults and with arguments given as flags, on runs and on a
+ * Hugging Face model folder (with and without a PEFT adapter).
  */
 
 const root = path.resolve(__dirname, '../..');
@@ -32,10 +34,41 @@ const CASES: AnalysisRequest[] = [
   { kind: 'projection', id: 'lora-vs-steering/lora', source: 'blocks.0.hook_resid_post', promptsPerSet: 5 },
 ];
 
-function flags(req: AnalysisRequest): string[] {
-  const { kind, id, ...args } = req;
-  const out = ['analyze', kind, '--run', id];
-  for (const [k, v] of Object.entries(args)) out.push(`--${kebab(k)}`, Array.isArray(v) ? v.join(',') : String(v));
+/** A Hugging Face model folder and a PEFT adapter in the workspace (test/hf/fixtures/tinyGpt2.ts): `--model`, `--adapter`, `--text`. */
+const MODEL = 'models/tiny-gpt2';
+const ADAPTER = 'models/tiny-gpt2-lora';
+const MODEL_CASES: AnalysisRequest[] = [
+  { kind: 'attention', id: MODEL },
+  { kind: 'attention', id: MODEL, adapter: ADAPTER, prompt: ' the cat sat', layers: [1] },
+  { kind: 'logit-lens', id: MODEL, prompt: ' the cat', answer: '·cat', topK: 3 },
+  { kind: 'logit-lens', id: MODEL, adapter: ADAPTER, prompt: 'hi the cat' },
+  { kind: 'patching', id: MODEL, prompt: ' the cat sat', corrupt: ' the cat set', answer: 'a', wrong: 'e' },
+  { kind: 'ov-spectrum', id: MODEL, adapter: ADAPTER, top: 3 },
+  { kind: 'projection', id: MODEL, source: 'blocks.1.hook_resid_post', texts: [' the cat', 'the cat sat', ' sat', 'hi', 'é the', ' the, cat'], labels: ['a', 'b', 'a', 'b', 'c', 'c'] },
+  { kind: 'projection', id: MODEL, method: 'pca' },
+  { kind: 'lora-deltas', id: MODEL, adapter: ADAPTER, texts: [' the cat sat', 'hi the, cat'], sample: 8 },
+];
+CASES.push(...MODEL_CASES);
+
+function flags(req: AnalysisRequest, i: number): string[] {
+  const { kind, id, adapter, ...args } = req;
+  const model = id.startsWith('models/');
+  const out = ['analyze', kind, model ? '--model' : '--run', id];
+  if (adapter) out.push('--adapter', adapter);
+  const rest = args as Record<string, unknown> & { texts?: string[]; labels?: string[] };
+  if (rest.texts) {
+    // Texts (with commas) travel in a JSONL file, labels beside them.
+    const file = path.join(tmp, `texts-${i}.jsonl`);
+    fs.writeFileSync(file, rest.texts.map((text, k) => JSON.stringify({ text, label: rest.labels?.[k] })).join('\n'));
+    out.push('--texts-file', file);
+    delete rest.texts;
+    delete rest.labels;
+  }
+  for (const [k, v] of Object.entries(rest)) {
+    // A model's prompt is text: --text, as a user would type it.
+    const flag = model && k === 'prompt' ? 'text' : kebab(k);
+    out.push(`--${flag}`, Array.isArray(v) ? v.join(',') : String(v));
+  }
   return out;
 }
 
@@ -53,6 +86,7 @@ function oocr(args: string[]): Promise<{ code: number | null; stderr: string }> 
 
 beforeAll(() => {
   seedWorkspace(ws, path.join(root, 'resources/workspace'));
+  writeTinyGpt2(path.join(ws, MODEL), path.join(ws, ADAPTER));
   wb = createWorkbench({ workspaceDir: ws });
 });
 
@@ -62,16 +96,17 @@ afterAll(() => {
 });
 
 describe('oocr analyze ≡ API analyze', () => {
-  it('covers every registered kind', () => {
+  it('covers every registered kind, and every kind on a model folder', () => {
     expect(new Set(CASES.map((c) => c.kind))).toEqual(new Set(ANALYSIS_KINDS));
+    expect(new Set(MODEL_CASES.map((c) => c.kind))).toEqual(new Set(ANALYSIS_KINDS));
   });
 
   it.each(CASES.map((c, i) => [`${i}: ${c.kind} ${JSON.stringify(c)}`, c] as const))('%s', async (_label, req) => {
     const out = path.join(tmp, `${CASES.indexOf(req)}.json`);
-    const [api, cli] = await Promise.all([wb.call('analyze', req), oocr([...flags(req), '--out', out])]);
+    const [api, cli] = await Promise.all([wb.call('analyze', req), oocr([...flags({ ...req }, CASES.indexOf(req)), '--out', out])]);
     expect(cli.code, cli.stderr).toBe(0);
     const text = fs.readFileSync(out, 'utf8');
     expect(text).toBe(`${JSON.stringify(api)}\n`);
-    expect(JSON.parse(text)).toMatchObject({ kind: req.kind, id: req.id });
+    expect(JSON.parse(text)).toMatchObject({ kind: req.kind, id: req.id, ...(req.adapter ? { adapter: req.adapter } : {}) });
   }, 120_000);
 });

@@ -1,13 +1,14 @@
 import type { AnalysisKind, AnalysisResult, ResolvedAnalysisRequest } from '../../shared/analyses';
 import { attention } from './attention';
 import { logitLens } from './logitLens';
+import { loraDeltas } from './loraDeltas';
 import { ovSpectrum } from './ovSpectrum';
 import { patching } from './patching';
 import { projection } from './projection';
 import type { AnalysisRunner } from './runner';
 import type { AnalysisTarget } from './target';
 
-export { runTarget, type AnalysisTarget } from './target';
+export { modelTarget, runTarget, targetFor, type AnalysisTarget } from './target';
 
 /** The analysis registry, core half: one runner per kind of src/shared/analyses (the compiler checks both lists agree). */
 export const RUNNERS: { [K in AnalysisKind]: AnalysisRunner<K> } = {
@@ -16,6 +17,7 @@ export const RUNNERS: { [K in AnalysisKind]: AnalysisRunner<K> } = {
   patching,
   'ov-spectrum': ovSpectrum,
   projection,
+  'lora-deltas': loraDeltas,
 };
 
 /**
@@ -23,7 +25,7 @@ export const RUNNERS: { [K in AnalysisKind]: AnalysisRunner<K> } = {
  * and `oocr analyze`, so both give the same JSON.
  */
 export function runAnalysis(target: AnalysisTarget, req: ResolvedAnalysisRequest): AnalysisResult {
-  const { kind, id: _id, ...args } = req;
+  const { kind, id: _id, adapter, ...args } = req;
   const run = RUNNERS[kind] as AnalysisRunner<typeof kind>;
-  return { kind, id: target.id, ...run(target, args as never) } as AnalysisResult;
+  return { kind, id: target.id, ...(adapter ? { adapter } : {}), ...run(target, args as never) } as AnalysisResult;
 }

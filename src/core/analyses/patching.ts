@@ -1,10 +1,10 @@
 import { ApiArgumentError } from '../../shared/errors';
 import { patchHeads, patchResidual } from '../analysis/patching';
 import type { Params } from '../model/forward';
-import { parsePrompt, type OpenedRun } from '../runs/openRun';
 import { Rng } from '../util/rng';
-import { promptOf, tokenId, tokenNames, topPrediction, withParams } from './runModel';
+import { promptOf, tokenNames, topPrediction } from './runModel';
 import type { AnalysisRunner } from './runner';
+import type { AnalysisModel } from './target';
 
 /**
  * A corrupted prompt for patching when none is given: the clean prompt with one entity token swapped
@@ -12,13 +12,15 @@ import type { AnalysisRunner } from './runner';
  * prediction changes, so the patch localises that token's information. Falls back to the task's eval
  * prompt of the same length with the fewest differing positions.
  */
-export function defaultCorruption(run: OpenedRun, params: Params, clean: number[]): number[] {
+export function defaultCorruption(run: AnalysisModel, params: Params, clean: number[]): number[] {
+  if (run.source === 'model') throw new ApiArgumentError('patching a model folder needs a corrupted text (corrupt) with as many tokens as the prompt');
   const cleanTop = topPrediction(run, params, clean);
   const family = (t: string): string => (t.includes('_') ? t.slice(0, t.lastIndexOf('_')) : t);
   for (let j = 0; j < clean.length; j++) {
-    const f = family(run.vocab[clean[j]]);
-    if (f === 'noise' || f === run.vocab[clean[j]]) continue;
-    const alternatives = run.vocab.map((t, i) => i).filter((i) => i !== clean[j] && family(run.vocab[i]) === f);
+    const vocab = run.vocab;
+    const f = family(vocab[clean[j]]);
+    if (f === 'noise' || f === vocab[clean[j]]) continue;
+    const alternatives = vocab.map((t, i) => i).filter((i) => i !== clean[j] && family(vocab[i]) === f);
     for (const alt of alternatives.slice(0, 32)) {
       const cand = clean.slice();
       cand[j] = alt;
@@ -42,16 +44,19 @@ export function defaultCorruption(run: OpenedRun, params: Params, clean: number[
 }
 
 export const patching: AnalysisRunner<'patching'> = (target, args) => {
-  const run = target.open(args.step);
-  const prompt = promptOf(run, args.prompt);
-  return withParams(run, (params) => {
-    const corrupted = args.corrupt ? parsePrompt(run.vocab, args.corrupt, run.config.nCtx) : defaultCorruption(run, params, prompt);
-    if (corrupted.length !== prompt.length) throw new ApiArgumentError(`the corrupted prompt has ${corrupted.length} tokens, the clean one ${prompt.length}: they must be the same length`);
-    const answer = args.answer ? tokenId(run, args.answer, 'answer') : topPrediction(run, params, prompt);
-    const wrong = args.wrong ? tokenId(run, args.wrong, 'wrong') : topPrediction(run, params, corrupted);
-    if (answer === wrong) throw new ApiArgumentError(`clean and corrupted prompts both predict '${run.vocab[answer]}': give the wrong token (or a corrupted prompt with another answer)`);
-    const residual = patchResidual(run.config, params, prompt, corrupted, answer, wrong, { hook: 'resid_pre' });
-    const heads = patchHeads(run.config, params, prompt, corrupted, answer, wrong, { perPosition: true });
-    return { step: run.step, tokens: tokenNames(run, prompt), corrupted: tokenNames(run, corrupted), answer: run.vocab[answer], wrong: run.vocab[wrong], residual, heads };
+  const m = target.open(args.step);
+  const prompt = promptOf(m, args.prompt);
+  return m.withParams((params) => {
+    const corrupted = args.corrupt ? m.encode(args.corrupt, 'corrupt') : defaultCorruption(m, params, prompt);
+    if (corrupted.length !== prompt.length) {
+      const names = (ids: number[]): string => ids.map((t) => m.vocab[t]).join(' ');
+      throw new ApiArgumentError(`the corrupted prompt has ${corrupted.length} tokens (${names(corrupted)}), the clean one ${prompt.length} (${names(prompt)}): they must be the same length`);
+    }
+    const answer = args.answer ? m.tokenId(args.answer, 'answer') : topPrediction(m, params, prompt);
+    const wrong = args.wrong ? m.tokenId(args.wrong, 'wrong') : topPrediction(m, params, corrupted);
+    if (answer === wrong) throw new ApiArgumentError(`clean and corrupted prompts both predict '${m.vocab[answer]}': give the wrong token (or a corrupted prompt with another answer)`);
+    const residual = patchResidual(m.config, params, prompt, corrupted, answer, wrong, { hook: 'resid_pre' });
+    const heads = patchHeads(m.config, params, prompt, corrupted, answer, wrong, { perPosition: true });
+    return { step: m.step, tokens: tokenNames(m, prompt), corrupted: tokenNames(m, corrupted), answer: m.vocab[answer], wrong: m.vocab[wrong], residual, heads };
   });
 };

@@ -10,8 +10,8 @@ import {
 } from '../../shared/analysis';
 import { hookName, type HookName } from '../../shared/hooks';
 import type { ModelConfig } from '../../shared/modelConfig';
-import { forward, layerNorm, LN_EPS, unembed, type Params } from '../model/forward';
-import { dV } from '../model/resolveConfig';
+import { finalNorm, forward, unembed, type Params } from '../model/forward';
+import { archOf, dV } from '../model/resolveConfig';
 import { promptTensor } from './attention';
 import { ApiArgumentError } from '../../shared/errors';
 
@@ -50,9 +50,11 @@ export function logitLens(
     const { cache } = forward(c, params, promptTensor(tokens), { cache: hooks.map((h) => h.hook) });
     return hooks.map(({ hook }) => {
       const x = cache[hook].slice([0, position, 0], [P, 1, c.dModel]) as tf.Tensor3D;
-      // The final LayerNorm's own weights, but its mean and σ recomputed on this hook's residual (not
-      // frozen from the final one): the lens asks what the model would say if it stopped here.
-      const normed = c.layerNorm ? layerNorm(x, params['ln_final.w'], params['ln_final.b']) : x;
+      // The final norm's own weights (LayerNorm or RMSNorm, with the model's ε), but its statistics
+      // recomputed on this hook's residual (not frozen from the final one): the lens asks what the model
+      // would say if it stopped here. The unembedding applies any final soft-capping, so at the last
+      // hook this is exactly the model's logits.
+      const normed = finalNorm(c, params, x);
       return Float32Array.from(unembed(c, params, normed).dataSync());
     });
   });
@@ -87,15 +89,21 @@ function readLogits(row: Float32Array, topK: number, target: number | undefined)
 
 /**
  * Direct logit attribution at one position: how much each component writing to the final residual
- * stream adds to logit(answer) (minus logit(baseline) when given), through the final LayerNorm and the
+ * stream adds to logit(answer) (minus logit(baseline) when given), through the final norm and the
  * unembedding alone. Components with a residual stream: token and position embeddings, each head's
- * slice z_h · W_O[h] (`attn.hook_z`), each MLP output (its bias b_out included). Without a residual
- * stream only the last layer's output reaches the logits, so only it is attributed: its heads when the
- * model has no MLP, else its MLP output (which then carries the heads' effect indirectly).
+ * slice z_h · W_O[h] (`attn.hook_z`; with grouped-query attention z_h is already per query head), each
+ * MLP output (its bias b_out included). Where a norm follows the attention output (Gemma 2/3's post
+ * norms) the heads no longer add up linearly, so the layer's whole attention output (`hook_attn_out`)
+ * is one component of kind 'attn'. Without a residual stream only the last layer's output reaches the
+ * logits, so only it is attributed: its heads when the model has no MLP, else its MLP output (which
+ * then carries the heads' effect indirectly).
  *
- * With a final LayerNorm, its scale σ is computed on the full final residual and frozen (the standard
- * DLA approximation), making LN linear: component c contributes ((c − mean c) / σ ⊙ w) · u, where u is
- * the unembedding direction of answer − baseline; LN's bias b and the unembedding bias go to `bias`.
+ * The final norm's scale is computed on the full final residual and frozen (the standard DLA
+ * approximation), making it linear: with LayerNorm component c contributes ((c − mean c) / σ ⊙ w) · u,
+ * with RMSNorm (c / rms ⊙ w) · u, where u is the unembedding direction of answer − baseline. What no
+ * component writes goes to `bias`: the unembedding bias, LayerNorm's bias and the attention output
+ * biases b_O. With final soft-capping the components add up to the logit before the cap, and `logit`
+ * is that raw logit (`finalSoftcap` says so).
  */
 export function directLogitAttribution(
   c: ModelConfig,
@@ -115,9 +123,11 @@ export function directLogitAttribution(
   const answer = perPrompt(opts.answer, 'answer');
   const baseline = opts.baseline === undefined ? null : perPrompt(opts.baseline, 'baseline');
 
+  const a = archOf(c);
   const L = c.nLayers;
   const H = c.nHeads;
   const d = c.dModel;
+  const cap = a.finalSoftcap;
   const meta: Omit<DlaComponent, 'values'>[] = [];
   const layersAttributed = c.residual ? Array.from({ length: L }, (_, l) => l) : [L - 1];
   if (c.residual) {
@@ -125,15 +135,21 @@ export function directLogitAttribution(
     if (c.posEmbed) meta.push({ kind: 'pos_embed', label: 'pos_embed' });
   }
   for (const l of layersAttributed) {
-    if (c.residual || !c.mlp) for (let h = 0; h < H; h++) meta.push({ kind: 'head', label: `L${l}H${h}`, layer: l, head: h });
+    if (c.residual || !c.mlp) {
+      if (a.postNorms) meta.push({ kind: 'attn', label: `Attn${l}`, layer: l });
+      else for (let h = 0; h < H; h++) meta.push({ kind: 'head', label: `L${l}H${h}`, layer: l, head: h });
+    }
     if (c.mlp) meta.push({ kind: 'mlp', label: `MLP${l}`, layer: l });
   }
+  // Attention output biases, written by no head: into `bias` (heads attributed one by one only).
+  const biasLayers = a.postNorms ? [] : layersAttributed.filter((l) => (c.residual || !c.mlp) && params[`blocks.${l}.attn.b_O`]);
 
   const final = hookName('hook_resid_post', L - 1);
   const [values, bias, logit] = tf.tidy(() => {
     const want: HookName[] = [final, hookName('hook_embed')];
     if (c.posEmbed) want.push(hookName('hook_pos_embed'));
-    for (const l of layersAttributed) want.push(hookName('attn.hook_z', l), ...(c.mlp ? [hookName('hook_mlp_out', l)] : []));
+    if (cap > 0) want.push(hookName('ln_final.hook_normalized'));
+    for (const l of layersAttributed) want.push(hookName(a.postNorms ? 'hook_attn_out' : 'attn.hook_z', l), ...(c.mlp ? [hookName('hook_mlp_out', l)] : []));
     const { cache, logits } = forward(c, params, promptTensor(tokens), { cache: want });
     const at = (t: tf.Tensor): tf.Tensor2D => t.slice([0, position, 0], [P, 1, d]).reshape([P, d]);
 
@@ -143,6 +159,7 @@ export function directLogitAttribution(
       if (m.kind === 'embed') parts.push(at(cache[hookName('hook_embed')]));
       else if (m.kind === 'pos_embed') parts.push(at(cache[hookName('hook_pos_embed')]));
       else if (m.kind === 'mlp') parts.push(at(cache[hookName('hook_mlp_out', m.layer as number)]));
+      else if (m.kind === 'attn') parts.push(at(cache[hookName('hook_attn_out', m.layer as number)]));
       else if (m.head === 0) {
         // All heads of the layer at once: z [P, H, dv] → [H, P, dv] · W_O [H, dv, d] → [H, P, d].
         const l = m.layer as number;
@@ -160,7 +177,7 @@ export function directLogitAttribution(
       if (c.unembed === 'tied') return tf.gather(params['embed.W_E'], ids(v)) as tf.Tensor2D;
       return tf.gather(params['unembed.W_U'], ids(v), 1).transpose() as tf.Tensor2D;
     };
-    const biasOf = (v: number[]): tf.Tensor1D => (c.unembed === 'learned' ? tf.gather(params['unembed.b_U'], ids(v)) : tf.zeros([P])) as tf.Tensor1D;
+    const biasOf = (v: number[]): tf.Tensor1D => (c.unembed === 'learned' && params['unembed.b_U'] ? tf.gather(params['unembed.b_U'], ids(v)) : tf.zeros([P])) as tf.Tensor1D;
     let u = column(answer);
     let bias = biasOf(answer);
     if (baseline) {
@@ -168,24 +185,40 @@ export function directLogitAttribution(
       bias = bias.sub(biasOf(baseline));
     }
 
-    let contrib: tf.Tensor2D; // [K, P]
+    // The frozen normalisation: a component x contributes norm(x) · u with the final residual's scale.
+    let read: (x: tf.Tensor) => tf.Tensor; // [..., P, d] → [..., P]
     if (c.layerNorm) {
       const x = at(cache[final]);
-      const sigma = x.sub(x.mean(-1, true)).square().mean(-1).add(LN_EPS).sqrt(); // [P], frozen
       const wu = u.mul(params['ln_final.w']); // [P, d]
-      contrib = comps.sub(comps.mean(-1, true)).mul(wu).sum(-1).div(sigma) as tf.Tensor2D;
-      bias = bias.add(u.mul(params['ln_final.b']).sum(-1));
+      if (a.norm === 'RMS') {
+        const rms = x.square().mean(-1).add(a.normEps).sqrt(); // [P], frozen
+        read = (y) => y.mul(wu).sum(-1).div(rms);
+      } else {
+        const sigma = x.sub(x.mean(-1, true)).square().mean(-1).add(a.normEps).sqrt(); // [P], frozen
+        read = (y) => y.sub(y.mean(-1, true)).mul(wu).sum(-1).div(sigma);
+        bias = bias.add(u.mul(params['ln_final.b']).sum(-1));
+      }
     } else {
-      contrib = comps.mul(u).sum(-1) as tf.Tensor2D;
+      read = (y) => y.mul(u).sum(-1);
     }
+    const contrib = read(comps) as tf.Tensor2D; // [K, P]
+    for (const l of biasLayers) bias = bias.add(read(params[`blocks.${l}.attn.b_O`].reshape([1, d]).tile([P, 1])));
 
-    const last = logits.slice([0, position, 0], [P, 1, c.dVocab]).reshape([P, c.dVocab]);
-    const pick = (v: number[]): tf.Tensor1D => tf.gather(last.reshape([-1]), tf.tensor1d(v.map((t, i) => i * c.dVocab + t), 'int32')) as tf.Tensor1D;
-    const modelLogit = baseline ? pick(answer).sub(pick(baseline)) : pick(answer);
+    let modelLogit: tf.Tensor1D;
+    if (cap > 0) {
+      // The raw logit before cap·tanh(·/cap), from the normalised final residual.
+      const normed = at(cache[hookName('ln_final.hook_normalized')]);
+      const raw = (v: number[]): tf.Tensor1D => normed.mul(column(v)).sum(-1).add(biasOf(v)) as tf.Tensor1D;
+      modelLogit = baseline ? raw(answer).sub(raw(baseline)) : raw(answer);
+    } else {
+      const last = logits.slice([0, position, 0], [P, 1, c.dVocab]).reshape([P, c.dVocab]);
+      const pick = (v: number[]): tf.Tensor1D => tf.gather(last.reshape([-1]), tf.tensor1d(v.map((t, i) => i * c.dVocab + t), 'int32')) as tf.Tensor1D;
+      modelLogit = baseline ? pick(answer).sub(pick(baseline)) : pick(answer);
+    }
     return [contrib.arraySync(), Array.from(bias.dataSync()), Array.from(modelLogit.dataSync())];
   });
 
   const components: DlaComponent[] = meta.map((m, k) => ({ ...m, values: values[k] }));
   const sum = Array.from({ length: P }, (_, p) => components.reduce((s, comp) => s + comp.values[p], bias[p]));
-  return { position, answer, baseline, components, bias, logit, sum, layerNorm: c.layerNorm ? 'frozen-scale' : 'none' };
+  return { position, answer, baseline, components, bias, logit, sum, layerNorm: c.layerNorm ? 'frozen-scale' : 'none', ...(cap > 0 ? { finalSoftcap: cap } : {}) };
 }

@@ -1,17 +1,21 @@
+import { Matrix, QrDecomposition } from 'ml-matrix';
 import type { OvSpectrum } from '../../shared/analysis';
+import type { Params } from '../model/forward';
 import type { ModelConfig } from '../../shared/modelConfig';
 import type { HostTensor } from '../model/params';
 import { singularValues } from './linalg';
 
-/** One head's OV circuit W_OV = W_V[h] · W_O[h] ([d_model, d_model], acting on row vectors). */
+/** One (query) head's OV circuit W_OV = W_V[h] · W_O[h] ([d_model, d_model], acting on row vectors). */
 export function ovMatrix(params: Record<string, HostTensor>, layer: number, head: number): { n: number; data: Float64Array } {
   const V = params[`blocks.${layer}.attn.W_V`];
   const O = params[`blocks.${layer}.attn.W_O`];
   if (!V || !O) throw new Error(`no attention weights for layer ${layer}`);
-  const [H, d, r] = V.shape;
+  const [Hkv, d, r] = V.shape;
+  const H = O.shape[0];
   if (head < 0 || head >= H) throw new Error(`head ${head} outside 0..${H - 1}`);
   const out = new Float64Array(d * d);
-  const vOff = head * d * r;
+  // Grouped-query attention: query head h reads key/value head ⌊h / (H / H_kv)⌋.
+  const vOff = Math.floor(head / (H / Hkv)) * d * r;
   const oOff = head * r * d;
   for (let i = 0; i < d; i++)
     for (let k = 0; k < r; k++) {
@@ -45,4 +49,40 @@ export function ovSpectrum(c: ModelConfig, checkpoints: { step: number; params: 
       heads.push({ layer: l, head: h, singular_values: svs, nuclear_norm: nuclear });
     }
   return { steps: sorted.map((c) => c.step), heads };
+}
+
+/**
+ * The same spectra for a model on the backend (a Hugging Face folder: one set of weights, step 0),
+ * exactly and without forming any d_model × d_model matrix: W_V[h] = Q R (thin QR, R is d_v × d_v),
+ * so W_V[h] W_O[h] = Q (R W_O[h]) has the singular values of the d_v × d_model matrix R W_O[h]. Only
+ * those d_v values can be non-zero (the circuit's rank is at most d_v), and only they are listed.
+ * With grouped-query attention, query head h reads key/value head ⌊h / (H / H_kv)⌋, so W_V is that
+ * head's. Host work is float64.
+ */
+export function ovSpectrumOfParams(c: ModelConfig, params: Params, opts: { top?: number } = {}): OvSpectrum {
+  const heads: OvSpectrum['heads'] = [];
+  const H = c.nHeads;
+  for (let l = 0; l < c.nLayers; l++) {
+    const V = params[`blocks.${l}.attn.W_V`];
+    const O = params[`blocks.${l}.attn.W_O`];
+    if (!V || !O) throw new Error(`no attention weights for layer ${l}`);
+    const [Hkv, d, r] = V.shape as [number, number, number];
+    const group = H / Hkv;
+    const vData = V.dataSync();
+    const oData = O.dataSync();
+    const rOf: Matrix[] = [];
+    for (let k = 0; k < Hkv; k++) {
+      const m = new Matrix(d, r);
+      for (let i = 0; i < d; i++) for (let j = 0; j < r; j++) m.set(i, j, vData[(k * d + i) * r + j]);
+      rOf.push(new QrDecomposition(m).upperTriangularMatrix);
+    }
+    for (let h = 0; h < H; h++) {
+      const o = new Matrix(r, d);
+      for (let i = 0; i < r; i++) for (let j = 0; j < d; j++) o.set(i, j, oData[(h * r + i) * d + j]);
+      const prod = rOf[Math.floor(h / group)].mmul(o);
+      const s = singularValues(r, d, prod.to1DArray());
+      heads.push({ layer: l, head: h, singular_values: [opts.top ? s.slice(0, opts.top) : s], nuclear_norm: [s.reduce((a, b) => a + b, 0)] });
+    }
+  }
+  return { steps: [0], heads };
 }

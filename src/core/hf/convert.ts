@@ -1,6 +1,6 @@
 import type { ModelConfig } from '../../shared/modelConfig';
 import { paramSpecs, type HostTensor } from '../model/params';
-import type { HfArchitecture, HfTarget, LinearModule } from './architectures/types';
+import type { HfArchitecture, HfTarget, LinearModule, PutTensor } from './architectures/types';
 import type { WeightSource } from './weightSource';
 
 const BIAS_OF: Record<HfTarget, string | null> = {
@@ -54,13 +54,16 @@ function writePart(m: LinearModule, w: Float32Array, units: Int32Array, target: 
 }
 
 /**
- * A Hugging Face state dict → the canonical TransformerLens-named parameters of `c`. Every parameter
- * the config implies must be produced (checked against paramSpecs), with its exact shape.
+ * A Hugging Face state dict → the canonical TransformerLens-named parameters of `c`, each handed to
+ * `sink` as soon as it is converted (a loader can upload it and drop the host copy, so the weights are
+ * never held twice). Every parameter the config implies must be produced (checked against paramSpecs),
+ * with its exact shape.
  */
-export function convertWeights(arch: HfArchitecture, src: WeightSource, c: ModelConfig): Record<string, HostTensor> {
-  const out: Record<string, HostTensor> = {};
-  const put = (name: string, shape: number[], data: Float32Array): void => {
-    out[name] = { shape, data };
+export function convertWeightsInto(arch: HfArchitecture, src: WeightSource, c: ModelConfig, sink: PutTensor): void {
+  const shapes = new Map<string, number[]>();
+  const put: PutTensor = (name, shape, data) => {
+    shapes.set(name, shape);
+    sink(name, shape, data);
   };
   arch.convertRest(src, c, put);
   const modules = arch.linearModules(c);
@@ -82,11 +85,19 @@ export function convertWeights(arch: HfArchitecture, src: WeightSource, c: Model
   }
   const problems: string[] = [];
   for (const s of paramSpecs(c)) {
-    const t = out[s.name];
-    if (!t) problems.push(`no ${s.name}`);
-    else if (t.shape.join(',') !== s.shape.join(',')) problems.push(`${s.name} is [${t.shape}] not [${s.shape}]`);
+    const shape = shapes.get(s.name);
+    if (!shape) problems.push(`no ${s.name}`);
+    else if (shape.join(',') !== s.shape.join(',')) problems.push(`${s.name} is [${shape}] not [${s.shape}]`);
   }
   // A converter bug, not a bad folder: the tensors were all found, yet the canonical model is incomplete.
   if (problems.length) throw new Error(`internal: conversion from ${src.dir} is incomplete: ${problems.slice(0, 5).join('; ')}`);
+}
+
+/** The canonical parameters on the host (see convertWeightsInto). */
+export function convertWeights(arch: HfArchitecture, src: WeightSource, c: ModelConfig): Record<string, HostTensor> {
+  const out: Record<string, HostTensor> = {};
+  convertWeightsInto(arch, src, c, (name, shape, data) => {
+    out[name] = { shape, data };
+  });
   return out;
 }

@@ -2,12 +2,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelConfig } from '../../shared/modelConfig';
 import { CheckpointError } from '../io/safetensors';
-import { toLiveModel, type LiveModel } from '../model/liveModel';
+import * as tf from '@tensorflow/tfjs';
+import type { Params } from '../model/forward';
+import type { LiveModel } from '../model/liveModel';
 import type { HostTensor } from '../model/params';
 import { architectureFor, SUPPORTED_MODEL_TYPES } from './architectures';
 import type { HfArchitecture } from './architectures/types';
 import { HfConfigReader } from './configReader';
-import { convertWeights } from './convert';
+import { convertWeights, convertWeightsInto } from './convert';
 import { openWeightSource } from './weightSource';
 
 export const CONFIG_FILE = 'config.json';
@@ -84,11 +86,28 @@ export function loadHfModel(dir: string): HfModel {
 }
 
 /**
- * A model folder straight onto the compute backend (frozen tensors). The host copies of the weights
- * become garbage as soon as this returns, so a caller that only runs the model never holds the
- * weights twice.
+ * A model folder straight onto the compute backend (frozen tensors): each tensor is read from disk,
+ * converted and uploaded on its own, and its host copy dropped at once, so loading never holds the
+ * weights twice (nor a whole shard's bytes).
  */
 export function loadHfLiveModel(dir: string): { model: Omit<HfModel, 'params'>; live: LiveModel } {
-  const { params, ...model } = loadHfModel(dir);
-  return { model, live: toLiveModel(model.config, params, { trainable: false }) };
+  const cfg = readHfModelConfig(dir);
+  const src = openWeightSource(dir, cfg.architecture.prefixes);
+  const params: Params = {};
+  const dispose = (): void => Object.values(params).forEach((t) => t.dispose());
+  try {
+    convertWeightsInto(cfg.architecture, src, cfg.config, (name, shape, data) => {
+      params[name]?.dispose();
+      params[name] = tf.tensor(data, shape, 'float32');
+    });
+    const dtypes: Record<string, number> = {};
+    for (const t of src.tensors.values()) dtypes[t.dtype] = (dtypes[t.dtype] ?? 0) + 1;
+    const model = { ...cfg, dtypes, unused: src.untaken(cfg.architecture.ignore).map((n) => src.tensors.get(n)?.stored ?? n) };
+    return { model, live: { config: cfg.config, params, trainable: [], trainableNames: [], dispose } };
+  } catch (err) {
+    dispose();
+    throw err;
+  } finally {
+    src.close();
+  }
 }

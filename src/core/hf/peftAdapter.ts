@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CheckpointError, openSafetensors } from '../io/safetensors';
+import { CheckpointError, openSafetensors, readSafetensorsHeaderSync, type SafetensorsEntry } from '../io/safetensors';
 import type { HostTensor } from '../model/params';
 import type { LinearModule } from './architectures/types';
 import { HfConfigReader } from './configReader';
@@ -11,7 +11,8 @@ import { transpose } from './architectures/shared';
 export const ADAPTER_CONFIG = 'adapter_config.json';
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
 
-export interface PeftAdapter {
+/** What an adapter folder says about itself, checked against its model from the headers alone. */
+export interface PeftAdapterInfo {
   dir: string;
   r: number;
   alpha: number;
@@ -21,6 +22,11 @@ export interface PeftAdapter {
   /** Adapted modules as stored (without `base_model.model.`). */
   modules: string[];
   layers: number[];
+  /** adapter_config.json's target_modules as written (a list, or one regex string). */
+  targets: string[] | string;
+}
+
+export interface PeftAdapter extends PeftAdapterInfo {
   /**
    * `blocks.{l}.{target}.lora_A` [d_in, r] and `.lora_B` [r, d_out] (scaled), in the canonical 2-D view
    * of each matrix: what `forward(..., { adapter })` and src/core/finetune/lora.ts read.
@@ -66,6 +72,18 @@ function checkOptions(cfg: HfConfigReader): void {
  * lora_A [r, in] and lora_B [out, r] of that layer's sizes. Errors name the module.
  */
 export function loadPeftAdapter(dir: string, model: HfModelConfig): PeftAdapter {
+  return readAdapter(dir, model, true) as PeftAdapter;
+}
+
+/**
+ * The same checks as loadPeftAdapter from adapter_config.json and the safetensors header only (no
+ * weights read): whether an adapter folder fits a model, for listing and registering adapters.
+ */
+export function checkPeftAdapter(dir: string, model: HfModelConfig): PeftAdapterInfo {
+  return readAdapter(dir, model, false);
+}
+
+function readAdapter(dir: string, model: HfModelConfig, load: boolean): PeftAdapterInfo | PeftAdapter {
   const cfgFile = join(dir, ADAPTER_CONFIG);
   const cfg = new HfConfigReader(cfgFile, readJsonFile(cfgFile));
   checkOptions(cfg);
@@ -80,7 +98,7 @@ export function loadPeftAdapter(dir: string, model: HfModelConfig): PeftAdapter 
   if (!existsSync(file)) {
     throw new CheckpointError(file, existsSync(join(dir, 'adapter_model.bin')) ? 'missing (only safetensors adapters are read; this folder has adapter_model.bin)' : 'file not found');
   }
-  const st = openSafetensors(readFileSync(file), file);
+  const st: { entries: ReadonlyMap<string, SafetensorsEntry>; read?(name: string): Float32Array } = load ? openSafetensors(readFileSync(file), file) : readSafetensorsHeaderSync(file);
 
   const pairs = new Map<string, { A?: string; B?: string }>();
   for (const name of st.entries.keys()) {
@@ -126,6 +144,8 @@ export function loadPeftAdapter(dir: string, model: HfModelConfig): PeftAdapter 
         `${where}: lora_A is [${shapeA}] and lora_B is [${shapeB}] but this model's ${m.name} (${m.inDim} → ${m.outDim}) with r = ${r} needs [${r},${m.inDim}] and [${m.outDim},${r}]`,
       );
     }
+    layers.add(layer);
+    if (!st.read) continue;
     const A = transpose(st.read(pair.A), r, m.inDim); // [in, r]
     const B = st.read(pair.B); // [out, r]
     for (const part of m.parts) {
@@ -135,7 +155,9 @@ export function loadPeftAdapter(dir: string, model: HfModelConfig): PeftAdapter 
       tensors[`blocks.${layer}.${part.target}.lora_A`] = { shape: [m.inDim, r], data: A };
       tensors[`blocks.${layer}.${part.target}.lora_B`] = { shape: [r, n], data: Bc };
     }
-    layers.add(layer);
   }
-  return { dir, r, alpha, useRslora, scale, modules: [...pairs.keys()].sort(), layers: [...layers].sort((a, b) => a - b), tensors };
+  const tm = cfg.json.target_modules;
+  const targets = typeof tm === 'string' ? tm : Array.isArray(tm) ? tm.filter((t): t is string => typeof t === 'string') : [...new Set([...pairs.keys()].map((k) => k.slice(k.lastIndexOf('.') + 1)))].sort();
+  const info: PeftAdapterInfo = { dir, r, alpha, useRslora, scale, modules: [...pairs.keys()].sort(), layers: [...layers].sort((a, b) => a - b), targets };
+  return load ? { ...info, tensors } : info;
 }

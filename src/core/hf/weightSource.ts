@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CheckpointError, openSafetensors, readSafetensorsHeaderSync, type SafetensorsEntry, type SafetensorsIndex } from '../io/safetensors';
+import { CheckpointError, openSafetensorsFileSync, readSafetensorsHeaderSync, type SafetensorsEntry, type SafetensorsIndex } from '../io/safetensors';
 
 export const SINGLE_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
@@ -14,8 +14,8 @@ export interface TensorLocation extends SafetensorsEntry {
 /**
  * The weights of a Hugging Face model folder (one `model.safetensors`, or shards listed by
  * `model.safetensors.index.json`), addressed by names without the base-model prefix (`h.0.ln_1.weight`
- * whether the file says `transformer.h.0.ln_1.weight` or not). Only headers are read up front; a shard's
- * bytes are read when one of its tensors is first taken, and at most two shards stay in memory.
+ * whether the file says `transformer.h.0.ln_1.weight` or not). Only headers are read up front; each
+ * tensor's bytes are read from disk when it is taken (never a whole shard at once).
  */
 export interface WeightSource {
   dir: string;
@@ -87,18 +87,13 @@ export function openWeightSource(dir: string, prefixes: readonly string[]): Weig
   }
 
   const taken = new Set<string>();
-  let open: SafetensorsIndex[] = [];
+  // Indexes only (headers): each tensor's bytes are read from disk when it is taken.
+  const open = new Map<string, SafetensorsIndex>();
   const shard = (path: string): SafetensorsIndex => {
-    let s = open.find((o) => o.file === path);
+    let s = open.get(path);
     if (!s) {
-      let bytes: Uint8Array;
-      try {
-        bytes = readFileSync(path);
-      } catch (err) {
-        throw new CheckpointError(path, `cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-      }
-      s = openSafetensors(bytes, path);
-      open = [s, ...open].slice(0, 2);
+      s = openSafetensorsFileSync(path);
+      open.set(path, s);
     }
     return s;
   };
@@ -127,7 +122,7 @@ export function openWeightSource(dir: string, prefixes: readonly string[]): Weig
       return [...tensors.keys()].filter((n) => !taken.has(n) && !(ignore && ignore.test(n)));
     },
     close() {
-      open = [];
+      open.clear();
     },
   };
 }

@@ -318,6 +318,66 @@ export function readSafetensorsHeaderSync(path: string): { entries: ReadonlyMap<
   }
 }
 
+/**
+ * A safetensors file indexed from its header alone; each `read` reads just that tensor's bytes from
+ * disk (one positioned read), so a multi-GB model never sits in memory as one buffer: converting
+ * tensor by tensor holds at most one tensor's bytes at a time.
+ */
+export function openSafetensorsFileSync(path: string): SafetensorsIndex {
+  const fail: (problem: string) => never = (problem) => {
+    throw new CheckpointError(path, problem);
+  };
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new CheckpointError(path, readProblem(err));
+  }
+  let parsed: ParsedHeader;
+  try {
+    const size = fstatSync(fd).size;
+    const lenBytes = new Uint8Array(8);
+    readSync(fd, lenBytes, 0, Math.min(8, size), 0);
+    const headerLen = size >= 8 ? new DataView(lenBytes.buffer).getBigUint64(0, true) : 0n;
+    const want = Number(headerLen > BigInt(size - 8) ? BigInt(Math.max(size, 8)) : headerLen + 8n);
+    const bytes = new Uint8Array(Math.max(want, 8));
+    if (size > 0) readSync(fd, bytes, 0, Math.min(want, size), 0);
+    parsed = parseHeader(bytes, fail, true, size);
+  } finally {
+    closeSync(fd);
+  }
+  const byName = new Map(parsed.entries.map((e) => [e.name, e]));
+  return {
+    file: path,
+    entries: new Map(parsed.entries.map((e) => [e.name, { dtype: e.dtype, shape: e.shape }])),
+    metadata: parsed.metadata,
+    read(name: string): Float32Array {
+      const e = byName.get(name);
+      if (!e) return fail(`no tensor "${name}"`);
+      const n = e.end - e.begin;
+      // F32 is read straight into the result; other dtypes into a scratch buffer, then converted.
+      const out = e.dtype === 'F32' ? new Float32Array(n / 4) : null;
+      const bytes = out ? new Uint8Array(out.buffer) : new Uint8Array(n);
+      const f = openSync(path, 'r');
+      try {
+        let done = 0;
+        while (done < n) {
+          const got = readSync(f, bytes, done, n - done, parsed.dataStart + e.begin + done);
+          if (got === 0) fail(`truncated while reading tensor "${name}"`);
+          done += got;
+        }
+      } finally {
+        closeSync(f);
+      }
+      if (out) {
+        if (!LITTLE_ENDIAN) return toFloat32(bytes, 'F32', () => fail('unreachable'));
+        return out;
+      }
+      return toFloat32(bytes, e.dtype, () => fail(`tensor "${name}" has dtype ${e.dtype}; only ${FLOAT_DTYPES.join(', ')} convert to float32`));
+    },
+  };
+}
+
 function toFloat32(bytes: Uint8Array, dtype: string, refuse: () => never): Float32Array {
   switch (dtype) {
     case 'F32':

@@ -5,7 +5,7 @@ import type { AnalysisCall, AnalysisCallRequest, AnalysisCallResult, AnalysisRep
 import { spawnJobWorker } from './jobRunner';
 
 export interface AnalysisClient {
-  run(r: { dir: string; req: AnalysisCallRequest }): Promise<AnalysisCallResult>;
+  run(r: { dir: string; adapterDir?: string; req: AnalysisCallRequest }): Promise<AnalysisCallResult>;
   /** Stops the worker; pending requests fail. */
   dispose(): void;
 }
@@ -55,13 +55,13 @@ export function createAnalysisClient(opts: { backend?: BackendName } = {}): Anal
   };
 
   return {
-    run({ dir, req }) {
+    run({ dir, adapterDir, req }) {
       const w = ensure();
       const id = nextId++;
       return new Promise<AnalysisCallResult>((resolve, reject) => {
         pending.set(id, { resolve, reject });
         w.ref();
-        w.postMessage({ id, dir, req } satisfies AnalysisCall);
+        w.postMessage({ id, dir, ...(adapterDir ? { adapterDir } : {}), req } satisfies AnalysisCall);
       });
     },
     dispose() {

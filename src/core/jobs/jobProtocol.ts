@@ -44,7 +44,7 @@ export type WorkerMessage =
   | { type: 'done'; result: JobResults[JobKind] }
   | { type: 'error'; message: string; runDir: string | null; lastGoodCheckpoint: string | null };
 
-/** What the analysis worker answers: analyzeRequest(dir, req) of src/core/runs/analyzeRequest.ts. */
+/** What the analysis worker answers: analyzeRequest(dir, req, adapterDir) of src/core/runs/analyzeRequest.ts. */
 export type AnalysisCallRequest = Parameters<typeof analyzeRequest>[1];
 export type AnalysisCallResult = ReturnType<typeof analyzeRequest>;
 
@@ -52,6 +52,8 @@ export type AnalysisCallResult = ReturnType<typeof analyzeRequest>;
 export interface AnalysisCall {
   id: number;
   dir: string;
+  /** The adapter folder of a request on a model folder. */
+  adapterDir?: string;
   req: AnalysisCallRequest;
 }
 

@@ -69,9 +69,10 @@ function runJob(request: JobRequest, backend: BackendInfo, send: (m: WorkerMessa
 
 function serveAnalyses(port: MessagePort): void {
   // Requests arrive in order and each runs to completion synchronously, so answers keep that order.
+  // Model folders stay loaded between requests (src/core/analyses/modelCache.ts).
   port.on('message', (m: AnalysisCall) => {
     try {
-      port.postMessage({ id: m.id, result: analyzeRequest(m.dir, m.req) } satisfies AnalysisReply);
+      port.postMessage({ id: m.id, result: analyzeRequest(m.dir, m.req, m.adapterDir) } satisfies AnalysisReply);
     } catch (err) {
       port.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err), argument: err instanceof ApiArgumentError } satisfies AnalysisReply);
     }

@@ -214,13 +214,22 @@ function mlp(
   return hook(hookName('hook_mlp_out', l), out);
 }
 
+/** Vocabularies from this size on take the large-vocabulary unembedding product (see unembed). */
+const LARGE_VOCAB = 4096;
+
 export function unembed(c: ModelConfig, params: Params, x: tf.Tensor3D): tf.Tensor3D {
   if (c.unembed === 'identity') return x;
   const [B, T, d] = x.shape;
   const flat = x.reshape([B * T, d]);
   let logits: tf.Tensor;
-  if (c.unembed === 'tied') logits = tf.matMul(flat, params['embed.W_E'], false, true);
-  else {
+  if (c.unembed === 'tied') {
+    // A real vocabulary (tens of thousands of rows): W_E as the left operand, logits = (W_E · xᵀ)ᵀ, so
+    // only the small xᵀ and [V, T] result are materialised. x · W_Eᵀ would copy W_Eᵀ on every call
+    // (the wasm kernel fix in src/core/backend/kernels/BatchMatMul_wasm.ts materialises transposes) and
+    // the backend's matmul would pack that copy again: ~2× slower and two transient copies of W_E.
+    // Small vocabularies (the toy presets) keep their exact product.
+    logits = c.dVocab >= LARGE_VOCAB ? tf.matMul(params['embed.W_E'], flat, false, true).transpose() : tf.matMul(flat, params['embed.W_E'], false, true);
+  } else {
     logits = flat.matMul(params['unembed.W_U']);
     if (params['unembed.b_U']) logits = logits.add(params['unembed.b_U']);
   }
@@ -283,6 +292,16 @@ function linear(x: tf.Tensor3D, W: tf.Tensor, b?: tf.Tensor, lora?: Lora): tf.Te
   if (lora) out = out.add(x2.matMul(lora.A).matMul(lora.B));
   if (b) out = out.add(b);
   return out.reshape([B, T, W.shape[1] as number]);
+}
+
+/**
+ * The final normalisation (`ln_final`) exactly as the forward pass applies it: LayerNorm or RMSNorm
+ * per the config, with its ε; the identity for a model without normalisation.
+ */
+export function finalNorm(c: ModelConfig, params: Params, x: tf.Tensor3D): tf.Tensor3D {
+  if (!c.layerNorm) return x;
+  const a = archOf(c);
+  return a.norm === 'RMS' ? rmsNorm(x, params['ln_final.w'], a.normEps) : layerNorm(x, params['ln_final.w'], params['ln_final.b'], a.normEps);
 }
 
 /** LayerNorm's default ε (as TransformerLens / GPT-2): σ = sqrt(var + LN_EPS). Analyses that freeze σ use it too. */

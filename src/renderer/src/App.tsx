@@ -94,6 +94,8 @@ function Shell({ api, figureTheme, setFigureTheme }: { api: WorkbenchApi; figure
         else if (e.command === 'toggle-figure-theme') setFigureTheme(!figureTheme);
         else if (e.command === 'export-screenshot-failed') report(new Error('the window screenshot could not be saved'), 'Export screenshot');
       }
+      // File → Open Model… added a model: show it where models are listed.
+      if (e.kind === 'models-changed') navigate('runs');
     },
     [navigate, figureTheme, setFigureTheme, report],
   );

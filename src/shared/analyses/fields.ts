@@ -13,7 +13,7 @@ export const Prompt = z
   .min(1)
   .max(2000)
   .optional()
-  .describe('space-separated token names of the run’s vocabulary, e.g. "name_5 rel_fact end" (default: a held-out prompt of the task)');
+  .describe('a run: space-separated token names of its vocabulary, e.g. "name_5 rel_fact end" (default: a held-out prompt of the task); a model folder: text, through its tokenizer.json (CLI: --text; "#12 #7" ids without one)');
 
 export const TokenName = z.string().min(1).max(200).optional();
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { RunId } from '../runId';
 import { attention, type AttentionAnalysis } from './attention';
 import { logitLens, type LensAnalysis } from './logitLens';
+import { loraDeltas, type LoraDeltasAnalysis } from './loraDeltas';
 import { ovSpectrum, type OvSpectrumAnalysis } from './ovSpectrum';
 import { patching, type PatchingAnalysis } from './patching';
 import { projection, type ProjectionAnalysis } from './projection';
@@ -9,6 +10,7 @@ import type { CsvTable } from './spec';
 
 export type { AttentionAnalysis } from './attention';
 export type { LensAnalysis } from './logitLens';
+export type { LoraDeltasAnalysis, LoraDeltaToken } from './loraDeltas';
 export type { OvSpectrumAnalysis } from './ovSpectrum';
 export type { PatchingAnalysis } from './patching';
 export type { ProjectionAnalysis } from './projection';
@@ -24,6 +26,7 @@ export const ANALYSES = {
   patching,
   'ov-spectrum': ovSpectrum,
   projection,
+  'lora-deltas': loraDeltas,
 } as const;
 
 export type AnalysisKind = keyof typeof ANALYSES;
@@ -36,6 +39,7 @@ export interface AnalysisResults {
   patching: PatchingAnalysis;
   'ov-spectrum': OvSpectrumAnalysis;
   projection: ProjectionAnalysis;
+  'lora-deltas': LoraDeltasAnalysis;
 }
 export type AnalysisResult = AnalysisResults[AnalysisKind];
 
@@ -43,12 +47,19 @@ export type AnalysisResult = AnalysisResults[AnalysisKind];
 export type AnalysisArgs<K extends AnalysisKind> = z.input<(typeof ANALYSES)[K]['args']>;
 export type ResolvedAnalysisArgs<K extends AnalysisKind> = z.output<(typeof ANALYSES)[K]['args']>;
 
-type RequestOf<K extends AnalysisKind> = { kind: K; id: string } & AnalysisArgs<K>;
-/** An `analyze` request: the kind, the run (its id in the workspace) and that kind's arguments. */
+/**
+ * What every request names besides its kind: `id`, a run or a model folder (its folder relative to the
+ * workspace: run.json marks a run, config.json a Hugging Face model), and for a model an optional
+ * `adapter`, a PEFT adapter folder (adapter_config.json) in the workspace, applied to it.
+ */
+type Subject = { id: string; adapter?: string };
+type RequestOf<K extends AnalysisKind> = { kind: K } & Subject & AnalysisArgs<K>;
+/** An `analyze` request: the kind, the run or model (+ adapter) and that kind's arguments. */
 export type AnalysisRequest = { [K in AnalysisKind]: RequestOf<K> }[AnalysisKind];
-export type ResolvedAnalysisRequest = { [K in AnalysisKind]: { kind: K; id: string } & ResolvedAnalysisArgs<K> }[AnalysisKind];
+export type ResolvedAnalysisRequest = { [K in AnalysisKind]: { kind: K } & Subject & ResolvedAnalysisArgs<K> }[AnalysisKind];
 
-const requestSchema = <K extends AnalysisKind>(kind: K) => ANALYSES[kind].args.extend({ kind: z.literal(kind), id: RunId }).strict();
+const requestSchema = <K extends AnalysisKind>(kind: K) =>
+  ANALYSES[kind].args.extend({ kind: z.literal(kind), id: RunId, adapter: RunId.optional().describe('a PEFT adapter folder in the workspace, applied to the model folder `id`') }).strict();
 
 /** The `analyze` method's argument schema, built from the registry (one strict object per kind). */
 const requestSchemas = ANALYSIS_KINDS.map(requestSchema);

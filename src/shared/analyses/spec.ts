@@ -26,7 +26,10 @@ export function defineAnalysis<K extends string, S extends z.ZodObject, R>(spec:
 
 /** Common fields of every result: the request's run id and the checkpoint step analysed. */
 export interface AnalysisHead {
+  /** The run or model folder as the request named it. */
   id: string;
-  /** The checkpoint step analysed (fine-tuned runs: their final step). */
+  /** The adapter applied to a model folder, as the request named it. */
+  adapter?: string;
+  /** The checkpoint step analysed (fine-tuned runs: their final step; model folders: 0). */
   step: number;
 }

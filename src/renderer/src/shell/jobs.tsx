@@ -85,8 +85,8 @@ export function JobsProvider({ children, onMenu }: { children: ReactNode; onMenu
   useEffect(() => {
     if (!api.onEvent) return;
     return api.onEvent((e) => {
-      if (e.kind === 'menu' || e.kind === 'workspace-changed') {
-        if (e.kind === 'workspace-changed') setGeneration((g) => g + 1);
+      if (e.kind === 'menu' || e.kind === 'workspace-changed' || e.kind === 'models-changed') {
+        if (e.kind !== 'menu') setGeneration((g) => g + 1);
         onMenu?.(e);
         return;
       }

@@ -1,12 +1,14 @@
 import { createContext, useContext, useMemo, useState, type ReactNode } from 'react';
-import type { RunSummary } from '../../../shared/api';
+import type { ModelSummary, RunSummary } from '../../../shared/api';
 import { useApi } from './api';
 import { useJobs } from './jobs';
 import { useAsync, type AsyncState } from './useAsync';
 
 interface Workspace {
   runs: AsyncState<RunSummary[]> & { reload: () => void };
-  /** The run the analysis views show (set from Runs → Open, or each view's run picker). */
+  /** Hugging Face model folders (in the workspace, or opened by path), listed apart from runs. */
+  models: AsyncState<ModelSummary[]> & { reload: () => void };
+  /** The run (or model) the analysis views show (set from Runs → Open, or each view's run picker). */
   runId: string | null;
   setRunId(id: string | null): void;
   /** A second run for side-by-side comparisons (Runs → Compare). */
@@ -26,10 +28,16 @@ export function WorkspaceProvider({ children }: { children: ReactNode }) {
   const api = useApi();
   const { generation } = useJobs();
   const runs = useAsync(`runs#${generation}`, () => api.listRuns());
+  const models = useAsync(`models#${generation}`, () => api.listModels());
   const [runId, setRunId] = useState<string | null>(null);
   const [compareId, setCompareId] = useState<string | null>(null);
-  const value = useMemo(() => ({ runs, runId, setRunId, compareId, setCompareId }), [runs, runId, compareId]);
+  const value = useMemo(() => ({ runs, models, runId, setRunId, compareId, setCompareId }), [runs, models, runId, compareId]);
   return <WorkspaceContext.Provider value={value}>{children}</WorkspaceContext.Provider>;
+}
+
+/** The model named `id`, when it is one that opens (listed without an error). */
+export function modelById(models: readonly ModelSummary[] | undefined, id: string | null): ModelSummary | null {
+  return (id && models?.find((m) => m.id === id && !m.error)) || null;
 }
 
 /**

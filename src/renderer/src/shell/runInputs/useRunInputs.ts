@@ -1,32 +1,46 @@
 import { useState } from 'react';
-import type { PromptSamples, RunDetails } from '../../../../shared/api';
+import type { ModelSummary, PromptSamples, RunDetails } from '../../../../shared/api';
 import { useApi } from '../api';
 import { hasCheckpoints } from '../RunPicker';
 import { useAsync, type AsyncState } from '../useAsync';
-import { pickRun, useWorkspace } from '../workspace';
+import { modelById, pickRun, useWorkspace } from '../workspace';
 
 export interface RunInputs {
-  /** The run shown: the workspace's selected run when it has checkpoints, else the first that does. */
+  /**
+   * The run shown: the workspace's selected run when it has checkpoints, else the first that does; in
+   * views that take models (`useRunInputs({ models: true })`), the selected model, or the first model
+   * when no run qualifies.
+   */
   runId: string | null;
+  /** The model shown, when `runId` is one: its prompts are text, it has one set of weights (step 0). */
+  model: ModelSummary | null;
   setRunId(id: string): void;
   /** The run's details; `data` is only ever the current run's (never a previous run's, while loading). */
   details: AsyncState<RunDetails>;
   samples: AsyncState<PromptSamples>;
-  /** Prompt text (space-separated tokens; '' = let the backend choose), reset when the run changes. */
+  /** Prompt text (a run: space-separated tokens; a model: text; '' = let the backend choose), reset when the run changes. */
   prompt: string;
   setPrompt(text: string): void;
 }
 
-/** What the analysis views share: run choice (through the workspace), its details, example prompts and the prompt. */
-export function useRunInputs(): RunInputs {
+/**
+ * What the analysis views share: run choice (through the workspace), its details, example prompts and
+ * the prompt. With `models`, a model of the workspace may be chosen too (no run details or example
+ * prompts are fetched for it: its prompts are typed text).
+ */
+export function useRunInputs(opts: { models?: boolean } = {}): RunInputs {
   const api = useApi();
   const ws = useWorkspace();
-  const runId = pickRun(ws.runs.data, ws.runId, hasCheckpoints);
-  const details = useAsync(runId ? `run:${runId}` : null, () => api.getRun({ id: runId as string }));
-  const samples = useAsync(runId ? `samples:${runId}` : null, async () => ({ id: runId as string, samples: await api.samplePrompts({ id: runId as string }) }));
+  const models = opts.models ? ws.models.data : undefined;
+  const model = modelById(models, ws.runId) ?? (ws.runs.data && !pickRun(ws.runs.data, ws.runId, hasCheckpoints) ? (models?.find((m) => !m.error) ?? null) : null);
+  const runId = model ? model.id : pickRun(ws.runs.data, ws.runId, hasCheckpoints);
+  const runKey = runId && !model ? runId : null;
+  const details = useAsync(runKey ? `run:${runKey}` : null, () => api.getRun({ id: runKey as string }));
+  const samples = useAsync(runKey ? `samples:${runKey}` : null, async () => ({ id: runKey as string, samples: await api.samplePrompts({ id: runKey as string }) }));
   const [prompt, setPrompt] = usePerRun(runId, { text: '' });
   return {
     runId,
+    model,
     setRunId: ws.setRunId,
     details: onlyFor(details, runId, (d) => d.id, (d) => d),
     samples: onlyFor(samples, runId, (s) => s.id, (s) => s.samples),

@@ -4,6 +4,7 @@ import { PromptPicker } from '../../shell/runInputs/PromptPicker';
 import { RunInputsStatus } from '../../shell/runInputs/RunInputsStatus';
 import { splitPrompt } from '../../shell/runInputs/promptText';
 import { StepSelect } from '../../shell/runInputs/StepSelect';
+import { TextPrompt } from '../../shell/runInputs/TextPrompt';
 import { resolveStep } from '../../shell/runInputs/steps';
 import { TokenInput } from '../../shell/runInputs/TokenInput';
 import { usePerRun, useRunInputs } from '../../shell/runInputs/useRunInputs';
@@ -14,6 +15,7 @@ import { useLens, usePatching } from './useLensPatchingData';
 import { ErrorWithRetry } from '../../shell/ErrorWithRetry';
 
 const TOP_K = [3, 5, 10, 20];
+const MODEL_STEPS = [0];
 
 /** A <select> of one vocabulary token, or none (the backend's default). */
 function TokenSelect({ label, value, onChange, vocab, none, testId }: { label: string; value: string; onChange: (t: string) => void; vocab: readonly string[] | undefined; none: string; testId: string }) {
@@ -33,6 +35,35 @@ function TokenSelect({ label, value, onChange, vocab, none, testId }: { label: s
   );
 }
 
+/**
+ * One token of a model's large vocabulary, typed: its label ('·Paris'), its text when that is one
+ * token, or '#id'; empty for the backend's default. Applied on Enter or when the field loses focus.
+ */
+function TokenField({ label, value, onChange, none, testId }: { label: string; value: string; onChange: (t: string) => void; none: string; testId: string }) {
+  const [draft, setDraft] = useState(value);
+  const [shown, setShown] = useState(value);
+  if (shown !== value) {
+    setShown(value);
+    setDraft(value);
+  }
+  return (
+    <label className="picker">
+      {label}{' '}
+      <input
+        type="text"
+        data-testid={testId}
+        value={draft}
+        placeholder={none}
+        spellCheck={false}
+        onChange={(e) => setDraft(e.target.value)}
+        onBlur={() => draft !== value && onChange(draft)}
+        onKeyDown={(e) => e.key === 'Enter' && (e.preventDefault(), onChange(draft))}
+        style={{ fontFamily: 'ui-monospace, monospace', width: '12rem' }}
+      />
+    </label>
+  );
+}
+
 /** Per-run choices of this view (a run change starts over from the defaults). */
 interface Choices {
   step: number | null;
@@ -46,26 +77,33 @@ interface Choices {
  * from a corrupted prompt (residual stream by layer × position, heads by layer × head).
  */
 export function LensPatchingView() {
-  const input = useRunInputs();
-  const { runId, details, samples } = input;
-  const checkpoints = details.data?.checkpoints ?? [];
+  const input = useRunInputs({ models: true });
+  const { runId, details, samples, model } = input;
+  // A model folder has one set of weights, analysed as step 0.
+  const checkpoints = model ? MODEL_STEPS : (details.data?.checkpoints ?? []);
   const [mine, set] = usePerRun<Choices>(runId, { step: null, answer: '', corrupt: '', wrong: '' });
   const step = checkpoints.length ? resolveStep(mine.step, checkpoints, checkpoints[checkpoints.length - 1]) : null;
   const [topK, setTopK] = useState(5);
-  const nCtx = details.data?.manifest.config.model.nCtx;
+  const nCtx = model ? model.nCtx : details.data?.manifest.config.model.nCtx;
 
   const lens = useLens({ runId, step, prompt: input.prompt, answer: mine.answer, topK });
-  const patching = usePatching({ runId, step, prompt: input.prompt, corrupt: mine.corrupt, answer: mine.answer, wrong: mine.wrong });
+  // A model has no task to pick a corrupted prompt from: it patches once a corrupted text is typed.
+  const patching = usePatching({ runId: model && !mine.corrupt ? null : runId, step, prompt: input.prompt, corrupt: mine.corrupt, answer: mine.answer, wrong: mine.wrong });
   const vocab = samples.data?.vocab;
   // A typed corrupted prompt must be as long as the clean one (typed, or the backend's default once known).
-  const cleanLength = input.prompt ? splitPrompt(input.prompt).length : (lens.data?.tokens.length ?? patching.data?.tokens.length);
+  // A model's texts are tokenized on the backend, which checks their lengths.
+  const cleanLength = model ? undefined : input.prompt ? splitPrompt(input.prompt).length : (lens.data?.tokens.length ?? patching.data?.tokens.length);
 
   return (
     <div data-testid="view-lens-patching">
       <div className="view__toolbar">
-        <RunPicker value={runId} onChange={input.setRunId} accept={hasCheckpoints} testId="lens-run" />
-        <StepSelect label="Checkpoint" steps={checkpoints} value={step} onChange={(s) => set({ step: s })} testId="lens-step" />
-        <TokenSelect label="Answer" value={mine.answer} onChange={(t) => set({ answer: t })} vocab={vocab} none="(the model's top prediction)" testId="lens-answer" />
+        <RunPicker value={runId} onChange={input.setRunId} accept={hasCheckpoints} models testId="lens-run" />
+        {!model && <StepSelect label="Checkpoint" steps={checkpoints} value={step} onChange={(s) => set({ step: s })} testId="lens-step" />}
+        {model ? (
+          <TokenField label="Answer" value={mine.answer} onChange={(t) => set({ answer: t })} none="top prediction; or ·Paris, #id" testId="lens-answer" />
+        ) : (
+          <TokenSelect label="Answer" value={mine.answer} onChange={(t) => set({ answer: t })} vocab={vocab} none="(the model's top prediction)" testId="lens-answer" />
+        )}
         <label className="picker">
           Lens top-k{' '}
           <select data-testid="lens-topk" value={topK} onChange={(e) => setTopK(Number(e.target.value))}>
@@ -77,17 +115,29 @@ export function LensPatchingView() {
           </select>
         </label>
       </div>
-      <PromptPicker
-        samples={samples.data}
-        value={input.prompt}
-        onChange={(t, example) => {
-          input.setPrompt(t);
-          // An example's answer is the task's; typed text has none. A corrupted prompt belongs to its clean prompt.
-          set({ answer: example?.answer ?? '', corrupt: '', wrong: '' });
-        }}
-        maxLen={nCtx}
-        testId="lens-prompt"
-      />
+      {model ? (
+        <TextPrompt
+          value={input.prompt}
+          onCommit={(t) => {
+            input.setPrompt(t);
+            set({ answer: '', corrupt: '', wrong: '' });
+          }}
+          model={model}
+          testId="lens-prompt"
+        />
+      ) : (
+        <PromptPicker
+          samples={samples.data}
+          value={input.prompt}
+          onChange={(t, example) => {
+            input.setPrompt(t);
+            // An example's answer is the task's; typed text has none. A corrupted prompt belongs to its clean prompt.
+            set({ answer: example?.answer ?? '', corrupt: '', wrong: '' });
+          }}
+          maxLen={nCtx}
+          testId="lens-prompt"
+        />
+      )}
 
       <RunInputsStatus input={input} />
 
@@ -101,8 +151,9 @@ export function LensPatchingView() {
       {lens.data && (
         <>
           <p style={HINT}>
-            {lens.data.id}, step {lens.data.step}: prompt <code>{lens.data.tokens.join(' ')}</code>
-            {!input.prompt && ' (the backend’s default held-out prompt)'}
+            {lens.data.id}
+            {model ? '' : `, step ${lens.data.step}`}: prompt <code data-testid="lens-tokens">{lens.data.tokens.join(' ')}</code>
+            {!input.prompt && (model ? ' (the default text)' : ' (the backend’s default held-out prompt)')}
           </p>
           <div className="view__grid" style={{ opacity: lens.status === 'ready' ? 1 : 0.5 }}>
             <div style={FIT}>
@@ -116,18 +167,36 @@ export function LensPatchingView() {
       )}
 
       <h2 style={{ fontSize: '1.05rem', margin: '1rem 0 0.5rem' }}>Activation patching</h2>
-      <TokenInput
-        label="Corrupted prompt"
-        value={mine.corrupt}
-        onCommit={(t) => set({ corrupt: t })}
-        vocab={vocab}
-        maxLen={nCtx}
-        length={cleanLength}
-        testId="patching-corrupt"
-        placeholder="empty: the backend picks a corrupted prompt with another answer"
-      >
-        <TokenSelect label="Wrong token" value={mine.wrong} onChange={(t) => set({ wrong: t })} vocab={vocab} none="(the model's prediction on the corrupted prompt)" testId="patching-wrong-select" />
-      </TokenInput>
+      {model ? (
+        <TextPrompt
+          label="Corrupted text"
+          value={mine.corrupt}
+          onCommit={(t) => set({ corrupt: t })}
+          model={model}
+          testId="patching-corrupt"
+          placeholder="the clean text with a word swapped (as many tokens), e.g. The Colosseum is in the city of"
+        >
+          <TokenField label="Wrong token" value={mine.wrong} onChange={(t) => set({ wrong: t })} none="prediction on the corrupted text" testId="patching-wrong-select" />
+        </TextPrompt>
+      ) : (
+        <TokenInput
+          label="Corrupted prompt"
+          value={mine.corrupt}
+          onCommit={(t) => set({ corrupt: t })}
+          vocab={vocab}
+          maxLen={nCtx}
+          length={cleanLength}
+          testId="patching-corrupt"
+          placeholder="empty: the backend picks a corrupted prompt with another answer"
+        >
+          <TokenSelect label="Wrong token" value={mine.wrong} onChange={(t) => set({ wrong: t })} vocab={vocab} none="(the model's prediction on the corrupted prompt)" testId="patching-wrong-select" />
+        </TokenInput>
+      )}
+      {model && !mine.corrupt && (
+        <p style={HINT} data-testid="patching-needs-corrupt">
+          Type a corrupted text with as many tokens as the clean one (the tokens are shown above) to patch from it.
+        </p>
+      )}
       {patching.status === 'error' && (
         <ErrorWithRetry onRetry={patching.reload} testId="patching-error">
           Patching failed: {patching.error}

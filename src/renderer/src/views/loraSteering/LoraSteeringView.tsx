@@ -8,6 +8,8 @@ import { seriesColour, useFigureTheme } from '../../figure/theme';
 import { useNavigate } from '../../shell/navigation';
 import { BarsChart } from './components/BarsChart';
 import { CosHeatmapPanel } from './components/CosHeatmapPanel';
+import { hasAdapter, ModelDeltas } from './components/ModelDeltas';
+import { modelById, useWorkspace } from '../../shell/workspace';
 import { LogLinesChart } from './components/LogLinesChart';
 import {
   METHODS,
@@ -46,15 +48,31 @@ function Slot({ width, children }: { width: number; children: ReactNode }) {
 export function LoraSteeringView() {
   const studies = useStudies();
   const navigate = useNavigate();
+  const { models, runId } = useWorkspace();
   const [chosen, setChosen] = useState<string | null>(null);
+  // Studies (the workbench's own fine-tunes), or a Hugging Face model + PEFT adapter over texts you
+  // give. A model chosen elsewhere (Runs → LoRA deltas) opens the second; so does a workspace that has
+  // models with adapters and no study.
+  const [modeChoice, setMode] = useState<'studies' | 'model' | null>(null);
+  const selectedModel = modelById(models.data, runId);
+  const autoModel = (selectedModel && hasAdapter(selectedModel)) || (studies.data?.length === 0 && (models.data ?? []).some(hasAdapter));
+  const mode = modeChoice ?? (autoModel ? 'model' : 'studies');
   const id = pickStudy(studies.data, chosen);
-  const study = useStudy(id);
+  const study = useStudy(mode === 'studies' ? id : null);
 
   return (
     <div className="view lora-steering-view" data-testid="view-lora-steering">
       <div className="view__toolbar">
         <strong>LoRA vs steering vectors</strong>
-        {studies.data && studies.data.length > 0 && (
+        <div role="radiogroup" aria-label="What to show" className="picker" data-testid="lora-mode">
+          <label>
+            <input type="radio" name="lora-mode" value="studies" checked={mode === 'studies'} onChange={() => setMode('studies')} data-testid="lora-mode-studies" /> Studies
+          </label>{' '}
+          <label>
+            <input type="radio" name="lora-mode" value="model" checked={mode === 'model'} onChange={() => setMode('model')} data-testid="lora-mode-model" /> Model + adapter
+          </label>
+        </div>
+        {mode === 'studies' && studies.data && studies.data.length > 0 && (
           <label className="picker">
             Study{' '}
             <select value={id ?? ''} onChange={(e) => setChosen(e.target.value)} data-testid="lora-study-picker">
@@ -66,33 +84,38 @@ export function LoraSteeringView() {
             </select>
           </label>
         )}
-        {study.status === 'loading' && <span className="view__loading" style={{ padding: 0 }}>Loading…</span>}
+        {mode === 'studies' && study.status === 'loading' && <span className="view__loading" style={{ padding: 0 }}>Loading…</span>}
       </div>
-      {studies.status === 'error' && (
-        <ErrorWithRetry onRetry={studies.reload}>
-          Could not list the studies: {studies.error}
-        </ErrorWithRetry>
+      {mode === 'model' && <ModelDeltas />}
+      {mode === 'studies' && (
+        <>
+          {studies.status === 'error' && (
+            <ErrorWithRetry onRetry={studies.reload}>
+              Could not list the studies: {studies.error}
+            </ErrorWithRetry>
+          )}
+          {studies.status === 'loading' && !studies.data && <p className="view__loading">Looking for studies…</p>}
+          {studies.data && studies.data.length === 0 && (
+            <div className="view__empty" data-testid="lora-empty">
+              <p>No LoRA-vs-steering study in this workspace yet. A study fine-tunes a base model with LoRA, measures its per-token deltas, then trains steering vectors, and writes analyses/lora_vs_steering.json. Make one with</p>
+              <pre style={{ margin: '0.25rem 0 0.5rem' }}>oocr reproduce lora-vs-steering --base &lt;workspace&gt;/world-base --out &lt;workspace&gt;/my-study</pre>
+              <p>
+                or with the study form of the{' '}
+                <a href="#/train" onClick={(e) => (e.preventDefault(), navigate('train'))}>
+                  Train view
+                </a>
+                .
+              </p>
+            </div>
+          )}
+          {study.status === 'error' && (
+            <ErrorWithRetry onRetry={study.reload}>
+              Could not read study {id}: {study.error}
+            </ErrorWithRetry>
+          )}
+          {study.data && id && <StudyPanels study={study.data} />}
+        </>
       )}
-      {studies.status === 'loading' && !studies.data && <p className="view__loading">Looking for studies…</p>}
-      {studies.data && studies.data.length === 0 && (
-        <div className="view__empty" data-testid="lora-empty">
-          <p>No LoRA-vs-steering study in this workspace yet. A study fine-tunes a base model with LoRA, measures its per-token deltas, then trains steering vectors, and writes analyses/lora_vs_steering.json. Make one with</p>
-          <pre style={{ margin: '0.25rem 0 0.5rem' }}>oocr reproduce lora-vs-steering --base &lt;workspace&gt;/world-base --out &lt;workspace&gt;/my-study</pre>
-          <p>
-            or with the study form of the{' '}
-            <a href="#/train" onClick={(e) => (e.preventDefault(), navigate('train'))}>
-              Train view
-            </a>
-            .
-          </p>
-        </div>
-      )}
-      {study.status === 'error' && (
-        <ErrorWithRetry onRetry={study.reload}>
-          Could not read study {id}: {study.error}
-        </ErrorWithRetry>
-      )}
-      {study.data && id && <StudyPanels study={study.data} />}
     </div>
   );
 }

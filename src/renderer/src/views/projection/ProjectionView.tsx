@@ -4,7 +4,8 @@ import { slug } from '../../figure/exportFigure';
 import { Panel } from '../../figure/Panel';
 import { useFigureTheme } from '../../figure/theme';
 import { RunPicker } from '../../shell/RunPicker';
-import { pickRun, useWorkspace } from '../../shell/workspace';
+import { exampleTexts, parseTextList } from '../../shell/runInputs/textList';
+import { modelById, pickRun, useWorkspace } from '../../shell/workspace';
 import { ProjectionLegend } from './components/ProjectionLegend';
 import { Scatter3D, type Scatter3DHandle } from './components/Scatter3D';
 import {
@@ -22,6 +23,7 @@ import {
   paramError,
   projectionCsv,
   projectionSvg,
+  sourceChoices,
   tooltipRows,
   varianceSummary,
   type ColourField,
@@ -30,7 +32,7 @@ import {
   type ProjectionRequest,
   type Source,
 } from './projectionData';
-import { canProject, useProjection, useRunChoices } from './useProjectionData';
+import { canProject, useProjection, useRunChoices, type RunChoices } from './useProjectionData';
 import './projection.css';
 
 /** The form keeps numeric inputs as typed; they become numbers when the user projects. */
@@ -59,25 +61,42 @@ function sourceLabel(s: Source): string {
 
 /** What the figure shows, in words, from the answer itself (not from the form, which may have moved on). */
 function describe(d: ProjectionAnalysis): string {
+  const texts = d.labels.some((l) => l.text !== undefined);
   const what =
     d.source === 'embed'
       ? `${d.points.length} rows of the embedding matrix W_E`
-      : `${d.points.length} prompts' residual stream at ${d.source}, position ${d.labels[0]?.position ?? 'last'}`;
+      : texts
+        ? `${d.points.length} texts' residual stream at ${d.source}, each at its last token (colour: the label you gave)`
+        : `${d.points.length} prompts' residual stream at ${d.source}, position ${d.labels[0]?.position ?? 'last'}`;
   const method = d.method === 'pca' ? 'PCA' : 'UMAP (axes have no units)';
   const arrows = d.origins ? ' Arrows run from each prompt under the base model to the fine-tuned model (one joint fit over both).' : '';
-  return `${what}, ${d.id} at step ${d.step}, reduced to 3D by ${method}.${arrows}`;
+  return `${what}, ${d.id}${texts || d.step === 0 ? '' : ` at step ${d.step}`}, reduced to 3D by ${method}.${arrows}`;
 }
 
 export function ProjectionView() {
   const theme = useFigureTheme();
-  const { runs, runId, setRunId } = useWorkspace();
-  const id = pickRun(runs.data, runId, canProject);
-  const run = useRunChoices(id);
-  const choices = run.choices;
+  const { runs, models, runId, setRunId } = useWorkspace();
+  // A Hugging Face model projects texts you give (one per line, `label<TAB>text`), not a task's prompts.
+  const model = modelById(models.data, runId) ?? (runs.data && !pickRun(runs.data, runId, canProject) ? (models.data?.find((m) => !m.error) ?? null) : null);
+  const id = model ? model.id : pickRun(runs.data, runId, canProject);
+  const run = useRunChoices(model ? null : id);
+  const modelChoices = useMemo<Omit<RunChoices, 'details'> | null>(() => (model ? { finetune: false, choices: sourceChoices({ nLayers: model.nLayers ?? 0, mlp: false }), checkpoints: [] } : null), [model]);
+  const choices: (Omit<RunChoices, 'details'> & { details?: RunChoices['details'] }) | null = model ? modelChoices : run.choices;
+  const [textsDraft, setTextsDraft] = useState<Record<string, string>>({});
+  const [textsCommitted, setTextsCommitted] = useState<Record<string, string>>({});
+  const modelTexts = (which: Record<string, string>): string => (model ? (which[model.id] ?? exampleTexts({ tokenizer: model.tokenizer !== false, labelled: true })) : '');
+  const draftList = parseTextList(modelTexts(textsDraft), { maxTexts: 5000, maxChars: 4000 });
+  const committedList = parseTextList(modelTexts(textsCommitted), { maxTexts: 5000, maxChars: 4000 });
+  /** A model's request carries its texts (and labels) for hook sources. */
+  const withTexts = (req: ProjectionRequest | null, list: typeof draftList): ProjectionRequest | null => {
+    if (!req || !model || req.source === 'embed') return req;
+    const { promptsPerSet: _p, ...rest } = req;
+    return { ...rest, texts: list.texts, ...(list.labels ? { labels: list.labels } : {}) };
+  };
 
   const [form, setForm] = useState<FormState>(() => toForm(DEFAULT_PARAMS));
   const [committed, setCommitted] = useState<ProjectionParams>(DEFAULT_PARAMS);
-  const built = useMemo(() => (id && choices ? buildRequest(id, committed, choices) : null), [id, choices, committed]);
+  const built = withTexts(id && choices ? buildRequest(id, committed, choices) : null, committedList);
   // While a newly picked run's manifest loads there is no request yet: keep the last one (and its
   // figure, scene and camera) instead of dropping to an empty view for a moment.
   const [held, setHeld] = useState<ProjectionRequest | null>(null);
@@ -86,7 +105,9 @@ export function ProjectionView() {
   const proj = useProjection(request);
 
   const parsed = parseForm(form);
-  const formRequest = id && choices && !parsed.errors.length ? buildRequest(id, parsed.params, choices) : null;
+  if (model && draftList.error) parsed.errors.push(`texts: ${draftList.error}`);
+  else if (model && draftList.texts.length < 4) parsed.errors.push(`texts: give at least 4 (one per line), got ${draftList.texts.length}`);
+  const formRequest = id && choices && !parsed.errors.length ? withTexts(buildRequest(id, parsed.params, choices), draftList) : null;
   const dirty = formRequest !== null && JSON.stringify(formRequest) !== JSON.stringify(request);
   const shownSource = form.source !== null && choices?.choices.includes(form.source) ? form.source : choices ? defaultSource(choices.choices) : null;
   const set = (patch: Partial<FormState>) => setForm((f) => ({ ...f, ...patch }));
@@ -94,8 +115,10 @@ export function ProjectionView() {
   const onProject = (e: FormEvent) => {
     e.preventDefault();
     if (parsed.errors.length) return;
-    if (dirty) setCommitted(parsed.params);
-    else proj.reload();
+    if (dirty) {
+      setCommitted(parsed.params);
+      if (model) setTextsCommitted((t) => ({ ...t, [model.id]: modelTexts(textsDraft) }));
+    } else proj.reload();
   };
 
   // Figure state: display only, never refetches.
@@ -126,8 +149,8 @@ export function ProjectionView() {
   return (
     <div className="view projection" data-testid="view-projection">
       <form className="view__toolbar projection__toolbar" onSubmit={onProject} aria-label="Projection settings">
-        <RunPicker value={id} onChange={setRunId} accept={canProject} testId="projection-run" />
-        {choices && !choices.finetune && (
+        <RunPicker value={id} onChange={setRunId} accept={canProject} models testId="projection-run" />
+        {choices && !choices.finetune && !model && (
           <label className="picker">
             Step{' '}
             <select data-testid="projection-step" value={form.step ?? ''} onChange={(e) => set({ step: e.target.value === '' ? null : Number(e.target.value) })}>
@@ -142,7 +165,7 @@ export function ProjectionView() {
         )}
         {choices?.finetune && (
           <span className="projection__note" data-testid="projection-finetune">
-            fine-tuned ({choices.details.manifest.finetune?.method}): base → fine-tuned arrows
+            fine-tuned ({choices.details?.manifest.finetune?.method}): base → fine-tuned arrows
           </span>
         )}
         <label className="picker">
@@ -174,22 +197,48 @@ export function ProjectionView() {
             </label>
           </>
         )}
-        <label className="picker" title="Prompts drawn from each eval split of the run's task (hook sources only)">
-          Prompts per split{' '}
-          <input
-            data-testid="projection-prompts"
-            type="number"
-            className="projection__num"
-            {...LIMITS.promptsPerSet}
-            value={form.promptsPerSet}
-            disabled={shownSource === 'embed'}
-            onChange={(e) => set({ promptsPerSet: e.target.value })}
-          />
-        </label>
+        {!model && (
+          <label className="picker" title="Prompts drawn from each eval split of the run's task (hook sources only)">
+            Prompts per split{' '}
+            <input
+              data-testid="projection-prompts"
+              type="number"
+              className="projection__num"
+              {...LIMITS.promptsPerSet}
+              value={form.promptsPerSet}
+              disabled={shownSource === 'embed'}
+              onChange={(e) => set({ promptsPerSet: e.target.value })}
+            />
+          </label>
+        )}
         <button type="submit" className={dirty ? 'primary' : undefined} disabled={!choices || parsed.errors.length > 0 || proj.status === 'loading'} data-testid="projection-submit">
           {proj.status === 'loading' ? 'Projecting…' : 'Project'}
         </button>
         {dirty && <span className="projection__note">settings changed: press Project</span>}
+        {model && shownSource !== 'embed' && (
+          <label className="projection__texts">
+            <span>
+              Texts, one per line; <code>label⇥text</code> colours a text by its label (Tab inserts a tab, Shift+Tab leaves the box). Each point is a text&apos;s last token.
+            </span>
+            <textarea
+              data-testid="projection-texts"
+              rows={6}
+              spellCheck={false}
+              value={modelTexts(textsDraft)}
+              onChange={(e) => setTextsDraft((t) => ({ ...t, [model.id]: e.target.value }))}
+              onKeyDown={(e) => {
+                if (e.key !== 'Tab' || e.shiftKey || e.altKey || e.ctrlKey || e.metaKey) return;
+                e.preventDefault();
+                const el = e.currentTarget;
+                const v = el.value;
+                const at = el.selectionStart;
+                const next = `${v.slice(0, at)}\t${v.slice(el.selectionEnd)}`;
+                setTextsDraft((t) => ({ ...t, [model.id]: next }));
+                requestAnimationFrame(() => el.setSelectionRange(at + 1, at + 1));
+              }}
+            />
+          </label>
+        )}
       </form>
 
       {parsed.errors.map((e) => (

@@ -147,6 +147,7 @@ export function tooltipRows(l: PointLabel): [string, string][] {
   if (l.answer !== undefined) rows.push(['answer', l.answer]);
   if (l.prompt !== undefined) rows.push(['prompt', String(l.prompt)]);
   if (l.position !== undefined) rows.push(['position', String(l.position)]);
+  if (l.text !== undefined) rows.push(['text', l.text]);
   return rows;
 }
 

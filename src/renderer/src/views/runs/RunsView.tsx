@@ -1,6 +1,8 @@
 import { useMemo } from 'react';
 import { useNavigate } from '../../shell/navigation';
 import { CurvePanel } from '../../figure/StepChart';
+import { ModelsTable } from './components/ModelsTable';
+import { OpenModelForm } from './components/OpenModelForm';
 import { RunCard } from './components/RunCard';
 import { RunsTable } from './components/RunsTable';
 import { StudiesTable } from './components/StudiesTable';
@@ -16,7 +18,7 @@ import { ErrorWithRetry } from '../../shell/ErrorWithRetry';
  */
 export function RunsView() {
   const navigate = useNavigate();
-  const { runs, runId, setRunId, compareId, setCompareId, liveJobs, detail, compare, studies } = useRunsData();
+  const { runs, models, runId, setRunId, compareId, setCompareId, isModel, liveJobs, detail, compare, studies } = useRunsData();
 
   const shown = detail.data && detail.data.id === runId ? detail.data : undefined;
   const compared = compare.data && compareId && compare.data.id === compareId && compareId !== runId ? compare.data : undefined;
@@ -64,7 +66,7 @@ export function RunsView() {
         />
       )}
 
-      {runId && (
+      {runId && !isModel && (
         <section className="runs__detail" aria-label="Selected run">
           {detail.status === 'error' && (
             <ErrorWithRetry onRetry={detail.reload} testId="run-details-error">
@@ -103,6 +105,36 @@ export function RunsView() {
           )}
         </section>
       )}
+
+      <section className="runs__models" aria-label="Models" data-testid="runs-models">
+        <div className="view__toolbar">
+          <h2 className="runs__heading">Models</h2>
+          <button type="button" onClick={models.reload} disabled={models.status === 'loading'} data-testid="models-refresh">
+            Refresh
+          </button>
+          {models.status === 'loading' && <span className="view__loading">Loading…</span>}
+        </div>
+        <p className="runs__hint">
+          Hugging Face model folders (config.json, safetensors weights, tokenizer.json) in the workspace or opened by path, with the PEFT adapters inside or beside them. Attention, Lens &amp; Patching,
+          Projection and LoRA vs Steering run on them.
+        </p>
+        <OpenModelForm onOpened={() => models.reload()} />
+        {models.status === 'error' && (
+          <ErrorWithRetry onRetry={models.reload} testId="models-error">
+            Could not list the workspace’s models: {models.error}
+          </ErrorWithRetry>
+        )}
+        {models.data && models.data.length === 0 && <p className="view__empty">No models yet: put a downloaded model folder in the workspace, or open one by its path (File → Open Model… in the desktop app).</p>}
+        {models.data && models.data.length > 0 && (
+          <ModelsTable
+            models={models.data}
+            onOpen={(id, view) => {
+              setRunId(id);
+              navigate(view);
+            }}
+          />
+        )}
+      </section>
 
       <section className="runs__studies" aria-label="LoRA vs steering studies" data-testid="runs-studies">
         <div className="view__toolbar">

@@ -16,13 +16,15 @@ export function useRunsData() {
   const ws = useWorkspace();
   const { jobs, generation } = useJobs();
   const { runs, runId, setRunId, compareId } = ws;
+  // A model chosen for the analysis views stays chosen; this view then shows no run's details.
+  const isModel = Boolean(runId && ws.models.data?.some((m) => m.id === runId));
 
   // Nothing selected yet (or the selection vanished): show the first readable run.
   useEffect(() => {
-    if (!runs.data) return;
+    if (!runs.data || isModel) return;
     const id = defaultRunId(runs.data, runId);
     if (id !== runId) setRunId(id);
-  }, [runs.data, runId, setRunId]);
+  }, [runs.data, runId, setRunId, isModel]);
 
   const liveJobs = useMemo(() => {
     const m = new Map<string, JobState>();
@@ -41,11 +43,11 @@ export function useRunsData() {
   // While the selected run trains, re-read it about ten times over the job.
   const live = runId ? liveJobs.get(runId) : undefined;
   const tick = live ? Math.floor(live.step / Math.max(1, live.totalSteps / 10)) : 0;
-  const detail = useAsync<RunDetails>(runId ? `run:${runId}#${generation}.${tick}` : null, () => api.getRun({ id: runId ?? '' }));
+  const detail = useAsync<RunDetails>(runId && !isModel ? `run:${runId}#${generation}.${tick}` : null, () => api.getRun({ id: runId ?? '' }));
   const compareLive = compareId ? liveJobs.get(compareId) : undefined;
   const compareTick = compareLive ? Math.floor(compareLive.step / Math.max(1, compareLive.totalSteps / 10)) : 0;
   const compare = useAsync<RunDetails>(compareId && compareId !== runId ? `run:${compareId}#${generation}.${compareTick}` : null, () => api.getRun({ id: compareId ?? '' }));
   const studies = useAsync<StudySummary[]>(`studies#${generation}`, () => api.listStudies());
 
-  return { ...ws, liveJobs, detail, compare, studies };
+  return { ...ws, isModel, liveJobs, detail, compare, studies };
 }

@@ -16,17 +16,19 @@ export interface CheckpointPatternsProps {
   state: AsyncState<AttentionAnalysis> & { reload: () => void };
   patterns: HeadPattern[];
   scale: AttentionScale;
+  /** The panel's title (default: the checkpoint's step). */
+  title?: string;
 }
 
 /** One checkpoint's attention: a grid of query × key heatmaps (a column per layer, a row per head) in one Panel. */
-export function CheckpointPatterns({ runId, step, state, patterns, scale }: CheckpointPatternsProps) {
+export function CheckpointPatterns({ runId, step, state, patterns, scale, title: fixedTitle }: CheckpointPatternsProps) {
   const theme = useFigureTheme();
   const data = state.data;
   const tokens = useMemo(() => data?.tokens ?? [], [data]);
   const columns = gridColumns(patterns);
   const items = useMemo(() => patterns.map((p) => ({ label: p.label, spec: patternSpec(p, tokens, scale) })), [patterns, tokens, scale]);
   const stale = state.status === 'loading' || (data !== undefined && (data.step !== step || data.id !== runId));
-  const title = data ? `Attention, step ${data.step}` : `Attention, step ${step}`;
+  const title = fixedTitle ?? (data ? `Attention, step ${data.step}` : `Attention, step ${step}`);
 
   return (
     <div data-testid="attention-checkpoint" data-step={data?.step ?? step} style={{ flex: '1 1 0', minWidth: 'min-content' }}>
@@ -36,7 +38,8 @@ export function CheckpointPatterns({ runId, step, state, patterns, scale }: Chec
         caption={
           data ? (
             <>
-              {data.id} · prompt <code>{data.tokens.join(' ')}</code>. Rows: query (destination) position; columns: key (source). {scale.note}
+              {data.id}
+              {data.adapter ? ` + ${data.adapter}` : ''} · prompt <code data-testid="attention-tokens">{data.tokens.join(' ')}</code>. Rows: query (destination) position; columns: key (source). {scale.note}
             </>
           ) : undefined
         }

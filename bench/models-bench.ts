@@ -1,0 +1,144 @@
+// Real-model benchmark: `npm run bench:models` [-- --profile] [-- --only gpt2|pythia].
+//
+// A GPT-2-small-shaped (124M) and a Pythia-160M-shaped model with random weights, written in Hugging
+// Face layout by bench/models_numpy.py (GPT-2 as F32, Pythia as F16, as on the Hub). For each: load
+// time, peak RSS against the weights' float32 size, and forward latency for 16/64/256 tokens with its
+// GFLOP/s, beside the same forward in numpy (float32) on the same machine, in the same run. Each model
+// loads in a fresh child process, so its peak RSS is its own. Not a unit test: timings depend on the
+// machine and its load.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/core/backend/initBackend';
+import { loadHfLiveModel } from '../src/core/hf/loadHfModel';
+import { estimateTrainFlops } from '../src/core/model/flops';
+import { forward } from '../src/core/model/forward';
+import { paramSpecs } from '../src/core/model/params';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const LENGTHS = [16, 64, 256];
+const REPEATS = 3;
+const MB = 2 ** 20;
+
+interface ChildResult {
+  backend: string;
+  params: number;
+  float32Bytes: number;
+  baselineRss: number;
+  loadMs: number;
+  peakRssAfterLoad: number;
+  peakRss: number;
+  forwardMs: Record<string, number>;
+  gflop: Record<string, number>;
+  profile?: { kernel: string; ms: number; calls: number }[];
+}
+
+const maxRss = (): number => process.resourceUsage().maxRSS * 1024;
+
+async function child(dir: string, profile: boolean): Promise<void> {
+  const backend = await initBackend();
+  const baselineRss = maxRss();
+  const t0 = performance.now();
+  const { model, live } = loadHfLiveModel(dir);
+  const loadMs = performance.now() - t0;
+  const peakRssAfterLoad = maxRss();
+  const c = model.config;
+  const float32Bytes = paramSpecs(c).reduce((s, p) => s + 4 * p.shape.reduce((a, b) => a * b, 1), 0);
+  const forwardMs: Record<string, number> = {};
+  const gflop: Record<string, number> = {};
+  for (const T of LENGTHS) {
+    const ids = tf.tensor2d(Int32Array.from({ length: T }, (_, i) => (i * 7919) % c.dVocab), [1, T], 'int32');
+    const run = (): void => void tf.tidy(() => forward(c, live.params, ids).logits.dataSync());
+    run();
+    const times: number[] = [];
+    for (let i = 0; i < REPEATS; i++) {
+      const s = performance.now();
+      run();
+      times.push(performance.now() - s);
+    }
+    ids.dispose();
+    forwardMs[T] = times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+    gflop[T] = estimateTrainFlops(c, 1, T, 'all').forward / 1e9;
+  }
+  // Before profiling: tf.profile keeps its own records and would inflate the peak.
+  const peakRss = maxRss();
+  let kernels: ChildResult['profile'];
+  if (profile) {
+    const ids = tf.tensor2d(Int32Array.from({ length: 64 }, (_, i) => i), [1, 64], 'int32');
+    const info = await tf.profile(() => tf.tidy(() => forward(c, live.params, ids).logits.dataSync()));
+    ids.dispose();
+    const by = new Map<string, { ms: number; calls: number }>();
+    for (const k of info.kernels) {
+      const e = by.get(k.name) ?? { ms: 0, calls: 0 };
+      e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+      e.calls++;
+      by.set(k.name, e);
+    }
+    kernels = [...by.entries()].map(([kernel, e]) => ({ kernel, ...e })).sort((a, b) => b.ms - a.ms).slice(0, 12);
+  }
+  live.dispose();
+  const out: ChildResult = { backend: backend.name, params: paramSpecs(c).reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0), float32Bytes, baselineRss, loadMs, peakRssAfterLoad, peakRss, forwardMs, gflop, profile: kernels };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+function python(args: string[], env: NodeJS.ProcessEnv = {}): string {
+  const r = spawnSync('python3', [path.join(ROOT, 'bench/models_numpy.py'), ...args], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 16 * MB });
+  if (r.status !== 0) throw new Error(`models_numpy.py ${args[0]} failed: ${r.stderr}`);
+  return r.stdout.trim().split('\n').pop() ?? '';
+}
+
+function runChild(dir: string, profile: boolean): ChildResult {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts/run-ts.mjs'), path.join(ROOT, 'bench/models-bench.ts'), '--child', dir, ...(profile ? ['--profile'] : [])], {
+    encoding: 'utf8',
+    maxBuffer: 16 * MB,
+  });
+  if (r.status !== 0) throw new Error(`bench child for ${dir} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as ChildResult;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--child');
+  if (at >= 0) return child(args[at + 1], args.includes('--profile'));
+  const profile = args.includes('--profile');
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
+  const keep = args.includes('--keep') ? args[args.indexOf('--keep') + 1] : null;
+  const tmp = keep ?? fs.mkdtempSync(path.join(os.tmpdir(), 'oocr-models-bench-'));
+  process.stdout.write(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+  try {
+    for (const [name, kind, label] of [
+      ['gpt2-small', 'gpt2', 'GPT-2 small shape (F32 on disk, tied unembedding)'],
+      ['pythia-160m', 'pythia', 'Pythia-160M shape (F16 on disk, rotary, parallel blocks)'],
+    ] as const) {
+      if (only && only !== kind) continue;
+      const dir = path.join(tmp, name);
+      if (!fs.existsSync(path.join(dir, 'model.safetensors'))) python(['write', dir, kind]);
+      const ts = runChild(dir, profile);
+      const np = JSON.parse(python(['time', dir, ...LENGTHS.map(String)])) as { ms: Record<string, number> };
+      const np1 = JSON.parse(python(['time', dir, ...LENGTHS.map(String)], { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' })) as { ms: Record<string, number> };
+      const f32 = ts.float32Bytes / MB;
+      process.stdout.write(`\n${name}: ${label}; ${(ts.params / 1e6).toFixed(1)}M parameters, float32 ${f32.toFixed(0)} MB, backend ${ts.backend}\n`);
+      process.stdout.write(`  load ${(ts.loadMs / 1000).toFixed(2)} s; peak RSS after load ${(ts.peakRssAfterLoad / MB).toFixed(0)} MB = ${(ts.peakRssAfterLoad / ts.float32Bytes).toFixed(2)}× float32 (process baseline before load ${(ts.baselineRss / MB).toFixed(0)} MB; above it ${((ts.peakRssAfterLoad - ts.baselineRss) / ts.float32Bytes).toFixed(2)}×); peak with forwards ${(ts.peakRss / MB).toFixed(0)} MB = ${(ts.peakRss / ts.float32Bytes).toFixed(2)}×\n`);
+      process.stdout.write(`  ${'tokens'.padStart(8)} ${'GFLOP'.padStart(7)} ${'tfjs ms'.padStart(9)} ${'GFLOP/s'.padStart(8)} ${'numpy ms'.padStart(9)} ${'tfjs/numpy'.padStart(11)} ${'numpy 1-thread ms'.padStart(18)} ${'tfjs/numpy1'.padStart(12)}\n`);
+      for (const T of LENGTHS) {
+        const t = ts.forwardMs[T];
+        const n = np.ms[T];
+        const n1 = np1.ms[T];
+        process.stdout.write(
+          `  ${String(T).padStart(8)} ${ts.gflop[T].toFixed(1).padStart(7)} ${t.toFixed(0).padStart(9)} ${(ts.gflop[T] / (t / 1000)).toFixed(1).padStart(8)} ${n.toFixed(0).padStart(9)} ${(t / n).toFixed(2).padStart(11)} ${n1.toFixed(0).padStart(18)} ${(t / n1).toFixed(2).padStart(12)}\n`,
+        );
+      }
+      if (ts.profile) {
+        process.stdout.write(`  kernels of one 64-token forward (tf.profile):\n`);
+        for (const k of ts.profile) process.stdout.write(`    ${k.kernel.padEnd(22)} ${k.ms.toFixed(1).padStart(8)} ms  ${String(k.calls).padStart(4)} calls\n`);
+      }
+    }
+  } finally {
+    if (!keep) fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+await main();
