@@ -288,6 +288,19 @@ export function openSafetensors(bytes: Uint8Array, file: string): SafetensorsInd
   };
 }
 
+/** Reads and parses just the header of the open file `fd` (the 8-byte length, then the JSON). */
+function readHeaderAt(fd: number, fail: (problem: string) => never): ParsedHeader {
+  const size = fstatSync(fd).size;
+  const lenBytes = new Uint8Array(8);
+  readSync(fd, lenBytes, 0, Math.min(8, size), 0);
+  const headerLen = size >= 8 ? new DataView(lenBytes.buffer).getBigUint64(0, true) : 0n;
+  // A header longer than the file is reported by parseHeader; read no more than the file has.
+  const want = Number(headerLen > BigInt(size - 8) ? BigInt(Math.max(size, 8)) : headerLen + 8n);
+  const bytes = new Uint8Array(Math.max(want, 8));
+  if (size > 0) readSync(fd, bytes, 0, Math.min(want, size), 0);
+  return parseHeader(bytes, fail, true, size);
+}
+
 /**
  * The header of a safetensors file of any dtypes, reading only its first bytes (listing a multi-GB
  * model's tensors costs one small read per file). Offsets are checked against the file's size.
@@ -303,15 +316,7 @@ export function readSafetensorsHeaderSync(path: string): { entries: ReadonlyMap<
     throw new CheckpointError(path, readProblem(err));
   }
   try {
-    const size = fstatSync(fd).size;
-    const lenBytes = new Uint8Array(8);
-    readSync(fd, lenBytes, 0, Math.min(8, size), 0);
-    const headerLen = size >= 8 ? new DataView(lenBytes.buffer).getBigUint64(0, true) : 0n;
-    // A header longer than the file is reported by parseHeader; read no more than the file has.
-    const want = Number(headerLen > BigInt(size - 8) ? BigInt(Math.max(size, 8)) : headerLen + 8n);
-    const bytes = new Uint8Array(Math.max(want, 8));
-    if (size > 0) readSync(fd, bytes, 0, Math.min(want, size), 0);
-    const { entries, metadata } = parseHeader(bytes, fail, true, size);
+    const { entries, metadata } = readHeaderAt(fd, fail);
     return { entries: new Map(entries.map((e) => [e.name, { dtype: e.dtype, shape: e.shape }])), metadata };
   } finally {
     closeSync(fd);
@@ -335,14 +340,7 @@ export function openSafetensorsFileSync(path: string): SafetensorsIndex {
   }
   let parsed: ParsedHeader;
   try {
-    const size = fstatSync(fd).size;
-    const lenBytes = new Uint8Array(8);
-    readSync(fd, lenBytes, 0, Math.min(8, size), 0);
-    const headerLen = size >= 8 ? new DataView(lenBytes.buffer).getBigUint64(0, true) : 0n;
-    const want = Number(headerLen > BigInt(size - 8) ? BigInt(Math.max(size, 8)) : headerLen + 8n);
-    const bytes = new Uint8Array(Math.max(want, 8));
-    if (size > 0) readSync(fd, bytes, 0, Math.min(want, size), 0);
-    parsed = parseHeader(bytes, fail, true, size);
+    parsed = readHeaderAt(fd, fail);
   } finally {
     closeSync(fd);
   }

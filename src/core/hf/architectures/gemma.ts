@@ -3,6 +3,7 @@ import { archOf, resolveConfig } from '../../model/resolveConfig';
 import { activationOf, HfConfigReader, rotaryScalingOf } from '../configReader';
 import { LLAMA_IGNORE, llamaConvertRest, llamaLinearModules } from './llamaFamily';
 import type { HfArchitecture } from './types';
+import { HF_DECODER } from './shared';
 
 type Generation = 1 | 2 | 3;
 
@@ -71,15 +72,9 @@ export const gemma: HfArchitecture = {
       dVocab: hf.int('vocab_size', gen === 3 ? 262_208 : 256_000),
       nCtx: hf.int('max_position_embeddings', gen === 3 ? 131_072 : 8192),
       dMlp: hf.int('intermediate_size', gen === 1 ? 24576 : 9216),
-      attention: 'softmax',
-      ov: 'factorized',
-      mlp: true,
-      layerNorm: true,
-      residual: true,
+      ...HF_DECODER,
       posEmbed: false,
-      embed: 'learned',
       unembed: hf.bool('tie_word_embeddings', true) ? 'tied' : 'learned',
-      wK: 'learned',
       norm: 'RMS',
       normEps: hf.num('rms_norm_eps', 1e-6),
       rotaryDims: dHead,

@@ -1,7 +1,7 @@
 import type { ModelConfig } from '../../../shared/modelConfig';
 import { resolveConfig } from '../../model/resolveConfig';
 import { activationOf, type HfConfigReader } from '../configReader';
-import { transpose } from './shared';
+import { transpose, HF_DECODER } from './shared';
 import { unitRange, type HfArchitecture, type LinearModule } from './types';
 
 /**
@@ -30,15 +30,9 @@ export const gpt2: HfArchitecture = {
       dVocab: hf.int('vocab_size', 50257),
       nCtx: hf.int('n_positions', hf.has('n_ctx') ? hf.int('n_ctx') : 1024),
       dMlp,
-      attention: 'softmax',
-      ov: 'factorized',
-      mlp: true,
-      layerNorm: true,
-      residual: true,
+      ...HF_DECODER,
       posEmbed: true,
-      embed: 'learned',
       unembed: hf.bool('tie_word_embeddings', true) ? 'tied' : 'learned',
-      wK: 'learned',
       norm: 'LN',
       normEps: hf.num('layer_norm_epsilon', 1e-5),
       act: activationOf(hf, 'activation_function', hf.str('activation_function', 'gelu_new')),

@@ -1,7 +1,7 @@
 import type { ModelConfig } from '../../../shared/modelConfig';
 import { resolveConfig } from '../../model/resolveConfig';
 import { activationOf, rotaryScalingOf, type HfConfigReader } from '../configReader';
-import { transpose } from './shared';
+import { transpose, HF_DECODER } from './shared';
 import { unitRange, type HfArchitecture, type LinearModule } from './types';
 
 /**
@@ -31,15 +31,9 @@ export const gptNeox: HfArchitecture = {
       dVocab: hf.int('vocab_size', 50432),
       nCtx: hf.int('max_position_embeddings', 2048),
       dMlp: hf.int('intermediate_size', 4 * d),
-      attention: 'softmax',
-      ov: 'factorized',
-      mlp: true,
-      layerNorm: true,
-      residual: true,
+      ...HF_DECODER,
       posEmbed: false,
-      embed: 'learned',
       unembed: hf.bool('tie_word_embeddings', false) ? 'tied' : 'learned',
-      wK: 'learned',
       norm: 'LN',
       normEps: hf.num('layer_norm_eps', 1e-5),
       rotaryDims,

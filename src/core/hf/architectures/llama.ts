@@ -3,6 +3,7 @@ import { resolveConfig } from '../../model/resolveConfig';
 import { activationOf, rotaryScalingOf, type HfConfigReader } from '../configReader';
 import { LLAMA_IGNORE, llamaConvertRest, llamaLinearModules } from './llamaFamily';
 import type { HfArchitecture } from './types';
+import { HF_DECODER } from './shared';
 
 /** The canonical config of a Llama-style decoder; Qwen2 differs only in its biases and defaults. */
 export function llamaStyleConfig(hf: HfConfigReader, opts: { qkvBias: boolean; attnOutBias: boolean; epsDefault: number }): ModelConfig {
@@ -19,15 +20,9 @@ export function llamaStyleConfig(hf: HfConfigReader, opts: { qkvBias: boolean; a
     dVocab: hf.int('vocab_size', 32000),
     nCtx: hf.int('max_position_embeddings', 2048),
     dMlp: hf.int('intermediate_size', 11008),
-    attention: 'softmax',
-    ov: 'factorized',
-    mlp: true,
-    layerNorm: true,
-    residual: true,
+    ...HF_DECODER,
     posEmbed: false,
-    embed: 'learned',
     unembed: hf.bool('tie_word_embeddings', false) ? 'tied' : 'learned',
-    wK: 'learned',
     norm: 'RMS',
     normEps: hf.num('rms_norm_eps', opts.epsDefault),
     rotaryDims: dHead,
