@@ -288,27 +288,8 @@ export function openSafetensors(bytes: Uint8Array, file: string): SafetensorsInd
   };
 }
 
-/** Reads and parses just the header of the open file `fd` (the 8-byte length, then the JSON). */
-function readHeaderAt(fd: number, fail: (problem: string) => never): ParsedHeader {
-  const size = fstatSync(fd).size;
-  const lenBytes = new Uint8Array(8);
-  readSync(fd, lenBytes, 0, Math.min(8, size), 0);
-  const headerLen = size >= 8 ? new DataView(lenBytes.buffer).getBigUint64(0, true) : 0n;
-  // A header longer than the file is reported by parseHeader; read no more than the file has.
-  const want = Number(headerLen > BigInt(size - 8) ? BigInt(Math.max(size, 8)) : headerLen + 8n);
-  const bytes = new Uint8Array(Math.max(want, 8));
-  if (size > 0) readSync(fd, bytes, 0, Math.min(want, size), 0);
-  return parseHeader(bytes, fail, true, size);
-}
-
-/**
- * The header of a safetensors file of any dtypes, reading only its first bytes (listing a multi-GB
- * model's tensors costs one small read per file). Offsets are checked against the file's size.
- */
-export function readSafetensorsHeaderSync(path: string): { entries: ReadonlyMap<string, SafetensorsEntry>; metadata: Record<string, string> } {
-  const fail: (problem: string) => never = (problem) => {
-    throw new CheckpointError(path, problem);
-  };
+/** The parsed header of a safetensors file, reading only its first bytes (the 8-byte length, then the JSON). */
+function readHeaderOf(path: string, fail: (problem: string) => never): ParsedHeader {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -316,11 +297,33 @@ export function readSafetensorsHeaderSync(path: string): { entries: ReadonlyMap<
     throw new CheckpointError(path, readProblem(err));
   }
   try {
-    const { entries, metadata } = readHeaderAt(fd, fail);
-    return { entries: new Map(entries.map((e) => [e.name, { dtype: e.dtype, shape: e.shape }])), metadata };
+    const size = fstatSync(fd).size;
+    const lenBytes = new Uint8Array(8);
+    readSync(fd, lenBytes, 0, Math.min(8, size), 0);
+    const headerLen = size >= 8 ? new DataView(lenBytes.buffer).getBigUint64(0, true) : 0n;
+    // A header longer than the file is reported by parseHeader; read no more than the file has.
+    const want = Number(headerLen > BigInt(size - 8) ? BigInt(Math.max(size, 8)) : headerLen + 8n);
+    const bytes = new Uint8Array(Math.max(want, 8));
+    if (size > 0) readSync(fd, bytes, 0, Math.min(want, size), 0);
+    return parseHeader(bytes, fail, true, size);
   } finally {
     closeSync(fd);
   }
+}
+
+const failerFor =
+  (path: string): ((problem: string) => never) =>
+  (problem) => {
+    throw new CheckpointError(path, problem);
+  };
+
+/**
+ * The header of a safetensors file of any dtypes, reading only its first bytes (listing a multi-GB
+ * model's tensors costs one small read per file). Offsets are checked against the file's size.
+ */
+export function readSafetensorsHeaderSync(path: string): { entries: ReadonlyMap<string, SafetensorsEntry>; metadata: Record<string, string> } {
+  const { entries, metadata } = readHeaderOf(path, failerFor(path));
+  return { entries: new Map(entries.map((e) => [e.name, { dtype: e.dtype, shape: e.shape }])), metadata };
 }
 
 /**
@@ -329,21 +332,8 @@ export function readSafetensorsHeaderSync(path: string): { entries: ReadonlyMap<
  * tensor by tensor holds at most one tensor's bytes at a time.
  */
 export function openSafetensorsFileSync(path: string): SafetensorsIndex {
-  const fail: (problem: string) => never = (problem) => {
-    throw new CheckpointError(path, problem);
-  };
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    throw new CheckpointError(path, readProblem(err));
-  }
-  let parsed: ParsedHeader;
-  try {
-    parsed = readHeaderAt(fd, fail);
-  } finally {
-    closeSync(fd);
-  }
+  const fail = failerFor(path);
+  const parsed = readHeaderOf(path, fail);
   const byName = new Map(parsed.entries.map((e) => [e.name, e]));
   return {
     file: path,
