@@ -1,6 +1,6 @@
-import { useState, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
 import type { ModelSummary } from '../../../../shared/api';
-import { HINT } from '../styles';
+import { PromptField, type PromptCheck } from './PromptField';
 
 /** The API's prompt limit (src/shared/analyses/fields.ts). */
 export const MAX_PROMPT_CHARS = 2000;
@@ -24,45 +24,22 @@ export interface TextPromptProps {
  * tokenizer.json takes token ids ("#12 #7 3").
  */
 export function TextPrompt({ label = 'Text', value, onCommit, model, placeholder, testId, children }: TextPromptProps) {
-  const [draft, setDraft] = useState(value);
-  const [shown, setShown] = useState(value);
-  if (shown !== value) {
-    setShown(value);
-    setDraft(value);
-  }
-  const error = draft.length > MAX_PROMPT_CHARS ? `${draft.length} characters; at most ${MAX_PROMPT_CHARS}` : null;
-  const pending = draft !== value;
+  const check = (draft: string, inUse: string): PromptCheck => ({
+    error: draft.length > MAX_PROMPT_CHARS ? `${draft.length} characters; at most ${MAX_PROMPT_CHARS}` : null,
+    committed: draft,
+    pending: draft !== inUse,
+  });
   return (
-    <form
-      className="view__toolbar"
-      onSubmit={(e) => {
-        e.preventDefault();
-        if (!error) onCommit(draft);
-      }}
+    <PromptField
+      label={label}
+      value={value}
+      onCommit={onCommit}
+      check={check}
+      placeholder={placeholder ?? (model.tokenizer === false ? 'token ids, e.g. #12 #7 3 (this model has no tokenizer.json)' : 'text, e.g. The Eiffel Tower is in the city of')}
+      testId={testId}
+      inputStyle={{ whiteSpace: 'pre' }}
     >
-      <label className="picker" style={{ flex: '1 1 24rem', display: 'flex', alignItems: 'center' }}>
-        {label}{' '}
-        <input
-          type="text"
-          data-testid={`${testId}-input`}
-          value={draft}
-          placeholder={placeholder ?? (model.tokenizer === false ? 'token ids, e.g. #12 #7 3 (this model has no tokenizer.json)' : 'text, e.g. The Eiffel Tower is in the city of')}
-          onChange={(e) => setDraft(e.target.value)}
-          aria-invalid={error !== null}
-          spellCheck={false}
-          style={{ flex: 1, minWidth: '16rem', fontFamily: 'ui-monospace, monospace', lineHeight: 1.6, whiteSpace: 'pre' }}
-        />
-      </label>
-      <button type="submit" disabled={error !== null || !pending} data-testid={`${testId}-apply`}>
-        Analyse
-      </button>
       {children}
-      {error && (
-        <span className="view__error" role="alert" data-testid={`${testId}-error`}>
-          {error}
-        </span>
-      )}
-      {!error && pending && <span style={HINT}>Press Enter to analyse.</span>}
-    </form>
+    </PromptField>
   );
 }

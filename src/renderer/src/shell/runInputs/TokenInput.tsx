@@ -1,6 +1,6 @@
-import { useState, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
 import { checkPromptText } from './promptText';
-import { HINT } from '../styles';
+import { PromptField, type PromptCheck } from './PromptField';
 
 export interface TokenInputProps {
   label: string;
@@ -24,57 +24,23 @@ export interface TokenInputProps {
  * inline and nothing is sent until the text is valid and committed with Enter.
  */
 export function TokenInput({ label, value, onCommit, vocab, maxLen, length, placeholder, testId, children }: TokenInputProps) {
-  const [draft, setDraft] = useState(value);
-  const [shown, setShown] = useState(value);
-  if (shown !== value) {
-    setShown(value);
-    setDraft(value);
-  }
-  const check = checkPromptText(draft, vocab, { maxLen, length });
-  const pending = check.tokens.join(' ') !== value.trim().split(/\s+/).filter(Boolean).join(' ');
-  return (
-    <form
-      className="view__toolbar"
-      onSubmit={(e) => {
-        e.preventDefault();
-        if (!check.error) onCommit(check.tokens.join(' '));
-      }}
-    >
-      <label className="picker" style={{ flex: '1 1 24rem', display: 'flex', alignItems: 'center' }}>
-        {label}{' '}
-        <input
-          type="text"
-          data-testid={`${testId}-input`}
-          value={draft}
-          placeholder={placeholder}
-          onChange={(e) => setDraft(e.target.value)}
-          aria-invalid={check.error !== null}
-          spellCheck={false}
-          style={{ flex: 1, minWidth: '16rem', fontFamily: 'ui-monospace, monospace', lineHeight: 1.6 }}
-        />
-      </label>
-      <button type="submit" disabled={check.error !== null || !pending} data-testid={`${testId}-apply`}>
-        Analyse
-      </button>
-      {children}
-      {check.error && (
-        <span className="view__error" role="alert" data-testid={`${testId}-error`}>
-          {check.unknown.length ? (
-            <>
-              Unknown token{check.unknown.length > 1 ? 's' : ''}:{' '}
-              {check.unknown.map((t, i) => (
-                <span key={t}>
-                  {i > 0 && ', '}
-                  <code>{t}</code>
-                </span>
-              ))}
-            </>
-          ) : (
-            check.error
-          )}
-        </span>
-      )}
-      {!check.error && pending && <span style={HINT}>Press Enter to analyse.</span>}
-    </form>
-  );
+  const check = (draft: string, inUse: string): PromptCheck => {
+    const c = checkPromptText(draft, vocab, { maxLen, length });
+    const committed = c.tokens.join(' ');
+    const error = !c.error ? null : c.unknown.length ? (
+      <>
+        Unknown token{c.unknown.length > 1 ? 's' : ''}:{' '}
+        {c.unknown.map((t, i) => (
+          <span key={t}>
+            {i > 0 && ', '}
+            <code>{t}</code>
+          </span>
+        ))}
+      </>
+    ) : (
+      c.error
+    );
+    return { error, committed, pending: committed !== inUse.trim().split(/\s+/).filter(Boolean).join(' ') };
+  };
+  return <PromptField label={label} value={value} onCommit={onCommit} check={check} placeholder={placeholder} testId={testId}>{children}</PromptField>;
 }
