@@ -14,6 +14,7 @@ import type { AnalysisRequest } from '../src/shared/api';
 import { initBackend } from '../src/core/backend/initBackend';
 import { seedWorkspace } from '../src/core/io/seedWorkspace';
 import { forward } from '../src/core/model/forward';
+import { tidyHost } from '../src/core/util/tidyHost';
 import { analyzeRequest } from '../src/core/runs/analyzeRequest';
 import { openRun } from '../src/core/runs/openRun';
 import { liveParams } from '../src/core/analyses/runModel';
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
     const run = openRun(path.join(ws, 'world-base'));
     const params = liveParams(run.params);
     const tokens = tf.tensor2d([[0, 1, 2, 3, 4, 5].map((i) => i % run.config.dVocab)], [1, 6], 'int32');
-    const ref = await median(() => tf.tidy(() => forward(run.config, params, tokens).logits.dataSync()), 20);
+    const ref = await median(() => tidyHost(() => forward(run.config, params, tokens).logits.dataSync()), 20);
     tokens.dispose();
     Object.values(params).forEach((t) => t.dispose());
     process.stdout.write(`backend ${backend.name}; reference: one forward pass of world-base on one prompt = ${ref.toFixed(2)} ms\n\n`);

@@ -17,6 +17,8 @@ import { loadHfLiveModel } from '../src/core/hf/loadHfModel';
 import { estimateTrainFlops } from '../src/core/model/flops';
 import { forward } from '../src/core/model/forward';
 import { paramSpecs } from '../src/core/model/params';
+import { matmulGflops } from './measure';
+import { tidyHost } from '../src/core/util/tidyHost';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LENGTHS = [16, 64, 256];
@@ -34,6 +36,10 @@ interface ChildResult {
   forwardMs: Record<string, number>;
   gflop: Record<string, number>;
   profile?: { kernel: string; ms: number; calls: number }[];
+  /** The backend's plain matmul on the MLP's shape ([256, d_model]·[d_model, d_mlp], weights packed once), this run. */
+  matmulGflops: number;
+  /** tf.memory() after load and after all forwards: must not grow. */
+  tensors: { afterLoad: [number, number]; afterForwards: [number, number] };
 }
 
 const maxRss = (): number => process.resourceUsage().maxRSS * 1024;
@@ -46,12 +52,14 @@ async function child(dir: string, profile: boolean): Promise<void> {
   const loadMs = performance.now() - t0;
   const peakRssAfterLoad = maxRss();
   const c = model.config;
+  const memAfterLoad: [number, number] = [tf.memory().numTensors, tf.memory().numBytes];
   const float32Bytes = paramSpecs(c).reduce((s, p) => s + 4 * p.shape.reduce((a, b) => a * b, 1), 0);
   const forwardMs: Record<string, number> = {};
   const gflop: Record<string, number> = {};
   for (const T of LENGTHS) {
     const ids = tf.tensor2d(Int32Array.from({ length: T }, (_, i) => (i * 7919) % c.dVocab), [1, T], 'int32');
-    const run = (): void => void tf.tidy(() => forward(c, live.params, ids).logits.dataSync());
+    // tidyHost, not tf.tidy: tf.tidy would scan the returned logits array key by key (seconds per call).
+    const run = (): void => void tidyHost(() => forward(c, live.params, ids).logits.dataSync());
     run();
     const times: number[] = [];
     for (let i = 0; i < REPEATS; i++) {
@@ -65,10 +73,12 @@ async function child(dir: string, profile: boolean): Promise<void> {
   }
   // Before profiling: tf.profile keeps its own records and would inflate the peak.
   const peakRss = maxRss();
+  const memAfterForwards: [number, number] = [tf.memory().numTensors, tf.memory().numBytes];
+  const peak = matmulGflops(256, c.dModel, c.dMlp, { warmup: 2, minSeconds: 1, maxIters: 20 }).gflops;
   let kernels: ChildResult['profile'];
   if (profile) {
     const ids = tf.tensor2d(Int32Array.from({ length: 64 }, (_, i) => i), [1, 64], 'int32');
-    const info = await tf.profile(() => tf.tidy(() => forward(c, live.params, ids).logits.dataSync()));
+    const info = await tf.profile(() => tidyHost(() => forward(c, live.params, ids).logits.dataSync()));
     ids.dispose();
     const by = new Map<string, { ms: number; calls: number }>();
     for (const k of info.kernels) {
@@ -80,7 +90,7 @@ async function child(dir: string, profile: boolean): Promise<void> {
     kernels = [...by.entries()].map(([kernel, e]) => ({ kernel, ...e })).sort((a, b) => b.ms - a.ms).slice(0, 12);
   }
   live.dispose();
-  const out: ChildResult = { backend: backend.name, params: paramSpecs(c).reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0), float32Bytes, baselineRss, loadMs, peakRssAfterLoad, peakRss, forwardMs, gflop, profile: kernels };
+  const out: ChildResult = { backend: backend.name, params: paramSpecs(c).reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0), float32Bytes, baselineRss, loadMs, peakRssAfterLoad, peakRss, forwardMs, gflop, profile: kernels, matmulGflops: peak, tensors: { afterLoad: memAfterLoad, afterForwards: memAfterForwards } };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
@@ -121,16 +131,26 @@ async function main(): Promise<void> {
       const np1 = JSON.parse(python(['time', dir, ...LENGTHS.map(String)], { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' })) as { ms: Record<string, number> };
       const f32 = ts.float32Bytes / MB;
       process.stdout.write(`\n${name}: ${label}; ${(ts.params / 1e6).toFixed(1)}M parameters, float32 ${f32.toFixed(0)} MB, backend ${ts.backend}\n`);
-      process.stdout.write(`  load ${(ts.loadMs / 1000).toFixed(2)} s; peak RSS after load ${(ts.peakRssAfterLoad / MB).toFixed(0)} MB = ${(ts.peakRssAfterLoad / ts.float32Bytes).toFixed(2)}× float32 (process baseline before load ${(ts.baselineRss / MB).toFixed(0)} MB; above it ${((ts.peakRssAfterLoad - ts.baselineRss) / ts.float32Bytes).toFixed(2)}×); peak with forwards ${(ts.peakRss / MB).toFixed(0)} MB = ${(ts.peakRss / ts.float32Bytes).toFixed(2)}×\n`);
-      process.stdout.write(`  ${'tokens'.padStart(8)} ${'GFLOP'.padStart(7)} ${'tfjs ms'.padStart(9)} ${'GFLOP/s'.padStart(8)} ${'numpy ms'.padStart(9)} ${'tfjs/numpy'.padStart(11)} ${'numpy 1-thread ms'.padStart(18)} ${'tfjs/numpy1'.padStart(12)}\n`);
+      process.stdout.write(`  load ${(ts.loadMs / 1000).toFixed(2)} s; peak RSS after load ${(ts.peakRssAfterLoad / MB).toFixed(0)} MB = ${(ts.peakRssAfterLoad / ts.float32Bytes).toFixed(2)}× float32 (process baseline before load ${(ts.baselineRss / MB).toFixed(0)} MB; above it ${((ts.peakRssAfterLoad - ts.baselineRss) / ts.float32Bytes).toFixed(2)}×); peak with forwards ${(ts.peakRss / MB).toFixed(0)} MB = ${(ts.peakRss / ts.float32Bytes).toFixed(2)}× (above baseline ${((ts.peakRss - ts.baselineRss) / ts.float32Bytes).toFixed(2)}×)\n`);
+      const [t0, b0] = ts.tensors.afterLoad;
+      const [t1, b1] = ts.tensors.afterForwards;
+      process.stdout.write(`  tf.memory after load ${t0} tensors / ${(b0 / MB).toFixed(0)} MB, after all forwards ${t1} / ${(b1 / MB).toFixed(0)} MB${t1 - t0 > 1 || b1 > b0 + 1e6 ? ' (GROWS: a leak)' : ' (flat)'}\n`);
+      process.stdout.write(`  wasm/backend matmul peak in this run: ${ts.matmulGflops.toFixed(1)} GFLOP/s ([256, d_model]·[d_model, d_mlp], weights packed once); "of peak" = forward GFLOP/s ÷ that\n`);
+      process.stdout.write(`  ${'tokens'.padStart(8)} ${'GFLOP'.padStart(7)} ${'tfjs ms'.padStart(9)} ${'GFLOP/s'.padStart(8)} ${'of peak'.padStart(8)} ${'numpy ms'.padStart(9)} ${'tfjs/numpy'.padStart(11)} ${'numpy 1-thread ms'.padStart(18)} ${'tfjs/numpy1'.padStart(12)}\n`);
       for (const T of LENGTHS) {
         const t = ts.forwardMs[T];
         const n = np.ms[T];
         const n1 = np1.ms[T];
         process.stdout.write(
-          `  ${String(T).padStart(8)} ${ts.gflop[T].toFixed(1).padStart(7)} ${t.toFixed(0).padStart(9)} ${(ts.gflop[T] / (t / 1000)).toFixed(1).padStart(8)} ${n.toFixed(0).padStart(9)} ${(t / n).toFixed(2).padStart(11)} ${n1.toFixed(0).padStart(18)} ${(t / n1).toFixed(2).padStart(12)}\n`,
+          `  ${String(T).padStart(8)} ${ts.gflop[T].toFixed(1).padStart(7)} ${t.toFixed(0).padStart(9)} ${(ts.gflop[T] / (t / 1000)).toFixed(1).padStart(8)} ${`${((100 * ts.gflop[T]) / (t / 1000) / ts.matmulGflops).toFixed(0)}%`.padStart(8)} ${n.toFixed(0).padStart(9)} ${(t / n).toFixed(2).padStart(11)} ${n1.toFixed(0).padStart(18)} ${(t / n1).toFixed(2).padStart(12)}\n`,
         );
       }
+      const Tmax = LENGTHS[LENGTHS.length - 1];
+      const npRate = ts.gflop[Tmax] / (np.ms[Tmax] / 1000);
+      const np1Rate = ts.gflop[Tmax] / (np1.ms[Tmax] / 1000);
+      process.stdout.write(
+        `  ceiling at ${Tmax} tokens: numpy runs ${npRate.toFixed(0)} GFLOP/s (1 thread ${np1Rate.toFixed(0)}); even at the backend's matmul peak the forward would be ${(npRate / ts.matmulGflops).toFixed(1)}× numpy (${(np1Rate / ts.matmulGflops).toFixed(1)}× 1-thread)\n`,
+      );
       if (ts.profile) {
         process.stdout.write(`  kernels of one 64-token forward (tf.profile):\n`);
         for (const k of ts.profile) process.stdout.write(`    ${k.kernel.padEnd(22)} ${k.ms.toFixed(1).padStart(8)} ms  ${String(k.calls).padStart(4)} calls\n`);

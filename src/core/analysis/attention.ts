@@ -3,6 +3,7 @@ import { checkLayer, checkPrompts, type AttentionPatternsResult } from '../../sh
 import { hookName } from '../../shared/hooks';
 import type { ModelConfig } from '../../shared/modelConfig';
 import { forward, type Params } from '../model/forward';
+import { tidyHost } from '../util/tidyHost';
 import { ApiArgumentError } from '../../shared/errors';
 
 /** Prompts [P][T] as an int32 tensor [P, T]. Call inside tf.tidy. */
@@ -25,7 +26,7 @@ export function attentionPatterns(
   if (layers.length === 0) throw new ApiArgumentError('attentionPatterns: layers is empty');
   for (const l of layers) checkLayer(c, l, 'attentionPatterns');
   const hooks = layers.map((l) => hookName('attn.hook_pattern', l));
-  const heads = tf.tidy(() => {
+  const heads = tidyHost(() => {
     const { cache } = forward(c, params, promptTensor(tokens), { cache: hooks });
     // [P, H, Tq, Tk] → [H, P, Tq, Tk]
     return hooks.map((h) => cache[h].transpose([1, 0, 2, 3]).arraySync() as number[][][][]);

@@ -13,6 +13,7 @@ import type { ModelConfig } from '../../shared/modelConfig';
 import { finalNorm, forward, unembed, type Params } from '../model/forward';
 import { archOf, dV } from '../model/resolveConfig';
 import { promptTensor } from './attention';
+import { tidyHost } from '../util/tidyHost';
 import { ApiArgumentError } from '../../shared/errors';
 
 type Prompts = readonly (readonly number[])[];
@@ -46,7 +47,7 @@ export function logitLens(
     opts.targets.forEach((t, i) => checkToken(c, t, `logitLens target ${i}`));
   }
   const hooks = lensHooks(c);
-  const logits = tf.tidy(() => {
+  const logits = tidyHost(() => {
     const { cache } = forward(c, params, promptTensor(tokens), { cache: hooks.map((h) => h.hook) });
     return hooks.map(({ hook }) => {
       const x = cache[hook].slice([0, position, 0], [P, 1, c.dModel]) as tf.Tensor3D;

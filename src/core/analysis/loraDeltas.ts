@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { HookName } from '../../shared/hooks';
 import type { ModelConfig } from '../../shared/modelConfig';
 import { forward, type Params } from '../model/forward';
+import { tidyHost } from '../util/tidyHost';
 import { norm, type Rows } from './linalg';
 
 /**
@@ -15,7 +16,7 @@ export function textDeltas(c: ModelConfig, base: Params, adapted: Params, texts:
   const data = new Float32Array(n * d);
   let o = 0;
   for (const ids of texts) {
-    const delta = tf.tidy(() => {
+    const delta = tidyHost(() => {
       const tokens = tf.tensor2d([ids as number[]], [1, ids.length], 'int32');
       const a = forward(c, base, tokens, { cache: [hook] }).cache[hook];
       const b = forward(c, adapted, tokens, { cache: [hook] }).cache[hook];

@@ -4,6 +4,7 @@ import type { HookName } from '../../shared/hooks';
 import type { ModelConfig } from '../../shared/modelConfig';
 import type { TokenBatch } from '../tasks/taskTypes';
 import { forward, type Params } from '../model/forward';
+import { tidyHost } from '../util/tidyHost';
 import { cosine, norm, pairwiseAbsCos, pca, type Rows } from './linalg';
 
 /**
@@ -11,7 +12,7 @@ import { cosine, norm, pairwiseAbsCos, pca, type Rows } from './linalg';
  * of every prompt ([n_prompts · seq_len, d_model]). Pure data out; no tensors escape.
  */
 export function activationDeltas(c: ModelConfig, base: Params, adapted: Params, batch: TokenBatch, hook: HookName): Rows {
-  return tf.tidy(() => {
+  return tidyHost(() => {
     const tokens = tf.tensor2d(batch.tokens, [batch.batch, batch.seqLen], 'int32');
     const a = forward(c, base, tokens, { cache: [hook] }).cache[hook];
     const b = forward(c, adapted, tokens, { cache: [hook] }).cache[hook];

@@ -3,6 +3,7 @@ import { hookName } from '../../shared/hooks';
 import type { ModelConfig } from '../../shared/modelConfig';
 import { forward, type Params } from '../model/forward';
 import type { HostTensor } from '../model/params';
+import { tidyHost } from '../util/tidyHost';
 
 export interface ForwardOutputs {
   /** [T, d_vocab] */
@@ -20,7 +21,7 @@ export function forwardOutputs(c: ModelConfig, params: Params, tokens: readonly 
   for (const t of tokens) if (!Number.isInteger(t) || t < 0 || t >= c.dVocab) throw new Error(`token id ${t} outside 0..${c.dVocab - 1}`);
   const hooks = Array.from({ length: c.nLayers }, (_, l) => hookName('hook_resid_post', l));
   const T = tokens.length;
-  return tf.tidy(() => {
+  return tidyHost(() => {
     const { logits, cache } = forward(c, params, tf.tensor2d([...tokens], [1, T], 'int32'), { cache: hooks, adapter });
     return {
       logits: { shape: [T, c.dVocab], data: logits.dataSync() as Float32Array },
