@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { RunSummary, WorkbenchApi, WorkbenchEvent, WorkbenchMethod } from '../shared/api';
+import type { ModelLoadingEvent, RunSummary, WorkbenchApi, WorkbenchEvent, WorkbenchMethod } from '../shared/api';
 import { API_ARGS } from '../shared/apiSchemas';
 import type { BackendName } from '../shared/backend';
 import { ApiArgumentError } from './apiErrors';
 import { initBackend } from './backend/initBackend';
 import { createAnalysisClient } from './jobs/analysisClient';
-import { CONFIG_FILE } from './hf/loadHfModel';
+import { CONFIG_FILE, type LoadProgress } from './hf/loadHfModel';
 import { ADAPTER_CONFIG } from './hf/peftAdapter';
 import type { LoraVsSteeringAnalysis } from '../shared/analysis';
 import { ANALYSES_DIR, listCheckpoints, listRuns, readManifest, readMetrics } from './io/runStore';
@@ -23,6 +23,8 @@ export interface WorkbenchOptions {
   backend?: BackendName;
   /** The world model studies fine-tune when the workspace has no `world-base` run of its own. */
   exampleBase?: string;
+  /** Models at least this big (bytes stored) send `model-loading` events; default modelProgressMinBytes() (256 MiB). */
+  modelProgressMinBytes?: number;
 }
 
 const STUDY_FILE = 'lora_vs_steering.json';
@@ -77,7 +79,7 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
   const jobs = new Map<string, { cancel(): void }>();
   const emit = (e: WorkbenchEvent): void => listeners.forEach((l) => l(e));
   // Analyses run in a worker thread of their own, started on first use.
-  const analyses = createAnalysisClient({ backend: opts.backend });
+  const analyses = createAnalysisClient({ backend: opts.backend, progressMinBytes: opts.modelProgressMinBytes });
 
   const runDir = (id: string): string => {
     const dir = path.resolve(root, id);
@@ -151,8 +153,26 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
       const dir = existingRun(req.id, { models: true });
       const adapterDir = req.adapter === undefined ? undefined : existingAdapter(req.adapter, { dir, id: req.id });
       // Off this thread: the caller (Electron main, the web server) keeps answering while it runs; a
-      // model folder loads there too, and stays loaded for the next request.
-      return analyses.run({ dir, adapterDir, req });
+      // model folder loads there too (a big one reporting its progress as `model-loading` events), and
+      // stays loaded for the next request.
+      let last: LoadProgress | null = null;
+      const loading = (p: LoadProgress, done: boolean): void =>
+        emit({ kind: 'model-loading', id: req.id, ...(req.adapter !== undefined ? { adapter: req.adapter } : {}), bytesRead: p.bytesRead, totalBytes: p.totalBytes, ...(done ? { done: true } : {}) } satisfies ModelLoadingEvent);
+      try {
+        return await analyses.run({
+          dir,
+          adapterDir,
+          req,
+          onProgress: (p) => {
+            last = p;
+            loading(p, p.bytesRead >= p.totalBytes);
+          },
+        });
+      } finally {
+        // A load that failed part way still ends, so a progress bar does not stay up.
+        const l = last as LoadProgress | null;
+        if (l && l.bytesRead < l.totalBytes) loading(l, true);
+      }
     },
     listStudies: async () =>
       listStudies(root).map((s) => ({ id: s.id, kind: s.record.kind, seed: s.record.seed, acc: s.record.acc })),

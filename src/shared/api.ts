@@ -172,7 +172,23 @@ export type WorkbenchEvent =
   | { kind: 'menu'; command: MenuCommand }
   | { kind: 'workspace-changed'; dir: string }
   /** A model (or adapter) was added to the workspace (openModel): lists reload. */
-  | { kind: 'models-changed'; id: string };
+  | { kind: 'models-changed'; id: string }
+  | ModelLoadingEvent;
+
+/**
+ * An `analyze` on model `id` (with `adapter`) is reading a big model folder's weights (the worker's
+ * threshold, a few hundred MB): bytes as stored on disk, across shards. Sent at 0, then every ~1% or
+ * 100 ms; the last event of a load has `done: true` (bytesRead = totalBytes when it loaded; less when
+ * it failed). Models already cached send none.
+ */
+export interface ModelLoadingEvent {
+  kind: 'model-loading';
+  id: string;
+  adapter?: string;
+  bytesRead: number;
+  totalBytes: number;
+  done?: true;
+}
 
 /** Application-menu commands the main process forwards to the renderer. */
 export type MenuCommand = 'new-run' | 'toggle-figure-theme' | 'export-screenshot-failed' | 'export-screenshot-saved';

@@ -6,6 +6,7 @@ import { ANALYSES, ANALYSIS_KINDS, analysisCsv, analysisTables, type AnalysisKin
 import { BACKEND_ORDER, type BackendName } from '../../shared/backend';
 import { writeFileAtomicSync } from '../../core/io/atomicWrite';
 import { createAnalysisClient } from '../../core/jobs/analysisClient';
+import { createLoadReporter } from '../progressBar';
 import { argsFromFlags, flagsOf } from '../zodFlags';
 
 function fail(err: unknown): never {
@@ -87,6 +88,7 @@ function registerKind(analyze: Command, kind: AnalysisKind): void {
     .addHelpText('after', `\nExamples:\n  npx oocr analyze ${kind} --run runs/world-base --out out.json\n  npx oocr analyze ${kind} --model models/gpt2${hasPrompt ? ' --text "The Eiffel Tower is in"' : ''} --out out.json`)
     .action(async (o: Record<string, unknown> & { run?: string; model?: string; adapter?: string; text?: string; textsFile?: string; format: 'json' | 'csv'; table?: string; out: string; backend?: BackendName }) => {
       let client: ReturnType<typeof createAnalysisClient> | null = null;
+      let loadBar: ReturnType<typeof createLoadReporter> | null = null;
       try {
         if (o.table !== undefined && o.format !== 'csv') throw new Error('--table applies to --format csv');
         if ((o.run === undefined) === (o.model === undefined)) throw new Error('give exactly one of --run DIR and --model DIR');
@@ -104,10 +106,22 @@ function registerKind(analyze: Command, kind: AnalysisKind): void {
         const dir = (o.run ?? o.model) as string;
         const req = { kind, id: named(dir), ...(o.adapter !== undefined ? { adapter: named(o.adapter) } : {}), ...args } as AnalysisRequest;
         client = createAnalysisClient({ backend: o.backend });
-        const result = await client.run({ dir: path.resolve(dir), adapterDir: o.adapter === undefined ? undefined : path.resolve(o.adapter), req });
+        // A big model folder reports its loading (the worker's threshold, OOCR_MODEL_PROGRESS_MB).
+        const bar = (loadBar = createLoadReporter(req.id));
+        const result = await client.run({
+          dir: path.resolve(dir),
+          adapterDir: o.adapter === undefined ? undefined : path.resolve(o.adapter),
+          req,
+          onProgress: (p) => {
+            bar.update(p);
+            if (p.bytesRead >= p.totalBytes) bar.stop();
+          },
+        });
+        bar.stop();
         writeFileAtomicSync(o.out, o.format === 'csv' ? analysisCsv(result, o.table) : `${JSON.stringify(result)}\n`);
         process.stderr.write(`oocr: wrote ${kind} to ${o.out}\n`);
       } catch (err) {
+        loadBar?.stop();
         fail(err);
       } finally {
         client?.dispose();

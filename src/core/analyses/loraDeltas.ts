@@ -18,8 +18,8 @@ import { hfModel } from './target';
 export const loraDeltas: AnalysisRunner<'lora-deltas'> = (target, args) => {
   if (target.source !== 'model') throw new ApiArgumentError(`${target.id} is a run: lora-deltas compares a Hugging Face model folder with a PEFT adapter for it (a run's own LoRA is in the LoRA-vs-steering studies)`);
   if (!target.adapterDir) throw new ApiArgumentError(`lora-deltas needs an adapter: name one of ${target.id}'s PEFT adapters as \`adapter\``);
-  const base = openCachedModel(target.dir);
-  const adapted = openCachedModel(target.dir, target.adapterDir);
+  const base = openCachedModel(target.dir, undefined, target.load);
+  const adapted = openCachedModel(target.dir, target.adapterDir, target.load);
   const c = base.config;
   const adapterLayers = checkPeftAdapter(target.adapterDir, readHfModelConfig(target.dir)).layers;
   const layer = args.layer ?? (adapterLayers.length ? adapterLayers[adapterLayers.length - 1] : Math.floor(c.nLayers / 2));

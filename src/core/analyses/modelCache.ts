@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ModelConfig } from '../../shared/modelConfig';
 import { loraDelta } from '../finetune/lora';
-import { CONFIG_FILE, loadHfLiveModel, readHfModelConfig } from '../hf/loadHfModel';
+import { CONFIG_FILE, loadHfLiveModel, readHfModelConfig, type LoadOptions } from '../hf/loadHfModel';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, loadPeftAdapter } from '../hf/peftAdapter';
 import { hasTokenizer, loadTokenizer, tokenLabels, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, type TextTokenizer } from '../hf/tokenizer';
 import { weightFiles } from '../hf/weightSource';
@@ -125,7 +125,7 @@ function makeRoom(need: number, keep?: string): void {
   }
 }
 
-function openEntry(dir: string): Entry {
+function openEntry(dir: string, opts: LoadOptions): Entry {
   const stamp = modelStamp(dir);
   const cached = entries.get(dir);
   if (cached && cached.stamp === stamp) return cached;
@@ -134,7 +134,7 @@ function openEntry(dir: string): Entry {
   const bytes = float32Bytes(cfg.config);
   makeRoom(bytes);
   const tokenizer = hasTokenizer(dir) ? loadTokenizer(dir) : null;
-  const { model, live } = loadHfLiveModel(dir);
+  const { model, live } = loadHfLiveModel(dir, opts);
   const e: Entry = { stamp, modelType: model.modelType, config: model.config, params: live.params, tokenizer, bytes, adapters: new Map(), used: ++clock };
   entries.set(dir, e);
   return e;
@@ -172,9 +172,10 @@ function openAdapter(e: Entry, dir: string, adapterDir: string): AdaptedEntry {
 /**
  * A model folder (and optional PEFT adapter folder) with its weights on the backend, from the cache
  * when its files have not changed. The returned tensors belong to the cache: never dispose them.
+ * `opts.onProgress` hears how far the weights have been read when they are loaded (not on a cache hit).
  */
-export function openCachedModel(dir: string, adapterDir?: string): OpenedModel {
-  const e = openEntry(dir);
+export function openCachedModel(dir: string, adapterDir?: string, opts: LoadOptions = {}): OpenedModel {
+  const e = openEntry(dir, opts);
   e.used = ++clock;
   const a = adapterDir ? openAdapter(e, dir, adapterDir) : undefined;
   return {

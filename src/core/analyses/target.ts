@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ApiArgumentError } from '../../shared/errors';
 import type { ModelConfig, RunManifest } from '../../shared/modelConfig';
-import { CONFIG_FILE } from '../hf/loadHfModel';
+import { CONFIG_FILE, type LoadOptions } from '../hf/loadHfModel';
 import { ADAPTER_CONFIG } from '../hf/peftAdapter';
 import { listCheckpoints, readManifest } from '../io/runStore';
 import type { Params } from '../model/forward';
@@ -50,6 +50,8 @@ export interface AnalysisTarget {
   source: 'run' | 'model';
   /** The PEFT adapter folder applied to a model folder (open() gives the adapted model), if any. */
   adapterDir?: string;
+  /** How a model folder's weights are read (progress), for analyses that open the model cache themselves. */
+  load?: LoadOptions;
   /** A run's run.json; null for a model folder. */
   manifest(): RunManifest | null;
   /** The model at a checkpoint (default: the latest); an unknown step is the caller's mistake. */
@@ -165,16 +167,17 @@ export function hfModel(m: OpenedModel): AnalysisModel {
  * A Hugging Face model folder (config.json, safetensors weights, tokenizer.json), optionally with a
  * PEFT adapter merged in. Its weights stay cached on the backend between requests (./modelCache.ts).
  */
-export function modelTarget(dir: string, id: string, adapterDir?: string): AnalysisTarget {
+export function modelTarget(dir: string, id: string, adapterDir?: string, load: LoadOptions = {}): AnalysisTarget {
   return {
     id,
     dir,
     source: 'model',
     ...(adapterDir ? { adapterDir } : {}),
+    load,
     manifest: () => null,
     open(step) {
       if (step !== undefined && step !== 0) throw new ApiArgumentError(`${id}: a model folder has no checkpoints (its weights are step 0); drop step`);
-      return hfModel(openCachedModel(dir, adapterDir));
+      return hfModel(openCachedModel(dir, adapterDir, load));
     },
     checkpoints() {
       throw new ApiArgumentError(`${id}: a model folder has no checkpoints`);
@@ -186,15 +189,18 @@ export const isRunFolder = (dir: string): boolean => fs.existsSync(path.join(dir
 export const isModelFolder = (dir: string): boolean => !isRunFolder(dir) && fs.existsSync(path.join(dir, CONFIG_FILE));
 export const isAdapterFolder = (dir: string): boolean => fs.existsSync(path.join(dir, ADAPTER_CONFIG));
 
-/** A run folder or a model folder (with an optional adapter folder), as its caller named it. */
-export function targetFor(dir: string, id: string, adapterDir?: string): AnalysisTarget {
+/**
+ * A run folder or a model folder (with an optional adapter folder), as its caller named it. `load`
+ * applies to a model folder's weights when they are read (progress).
+ */
+export function targetFor(dir: string, id: string, adapterDir?: string, load: LoadOptions = {}): AnalysisTarget {
   if (isRunFolder(dir)) {
     if (adapterDir) throw new ApiArgumentError(`${id} is a run: an adapter applies to a model folder (a run's own fine-tunes are runs)`);
     return runTarget(dir, id);
   }
   if (isModelFolder(dir)) {
     if (adapterDir && !isAdapterFolder(adapterDir)) throw new ApiArgumentError(`adapter ${adapterDir}: no ${ADAPTER_CONFIG} (not a PEFT adapter folder)`);
-    return modelTarget(dir, id, adapterDir);
+    return modelTarget(dir, id, adapterDir, load);
   }
   throw new ApiArgumentError(`${id}: neither a run (run.json) nor a model folder (config.json)`);
 }

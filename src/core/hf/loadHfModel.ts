@@ -10,7 +10,7 @@ import { architectureFor, SUPPORTED_MODEL_TYPES } from './architectures';
 import type { HfArchitecture } from './architectures/types';
 import { HfConfigReader } from './configReader';
 import { convertWeights, convertWeightsInto } from './convert';
-import { openWeightSource } from './weightSource';
+import { openWeightSource, type TensorLocation, type WeightSource } from './weightSource';
 
 export const CONFIG_FILE = 'config.json';
 
@@ -30,6 +30,53 @@ export interface HfModel extends HfModelConfig {
   dtypes: Record<string, number>;
   /** Stored tensors that are neither weights of this model nor known buffers (worth a look, not fatal). */
   unused: string[];
+}
+
+/** How far a model's weights have been read: bytes as stored on disk (headers' sizes, across shards). */
+export interface LoadProgress {
+  bytesRead: number;
+  totalBytes: number;
+  /** The weight file last read from. */
+  file: string;
+}
+
+export interface LoadOptions {
+  /**
+   * Called as tensors are read: at the start (0), then whenever another 1% or 100 ms has passed, and
+   * once at the end with bytesRead = totalBytes (buffers that are not weights, never read, count as
+   * done then). Never more than once at totalBytes, and never decreasing.
+   */
+  onProgress?(p: LoadProgress): void;
+}
+
+/** Minimum step between two progress calls: a fraction of the total, or a time. */
+const PROGRESS_FRACTION = 0.01;
+const PROGRESS_MS = 100;
+
+/** The weight source of a folder, reporting progress through `onProgress` (throttled). */
+function openReporting(dir: string, prefixes: readonly string[], onProgress: LoadOptions['onProgress']): { src: WeightSource; finish(): void } {
+  if (!onProgress) return { src: openWeightSource(dir, prefixes), finish: () => {} };
+  let bytesRead = 0;
+  let file = '';
+  let sentBytes = 0;
+  let sentAt = Date.now();
+  let total = 0;
+  const src = openWeightSource(dir, prefixes, {
+    onRead(loc: TensorLocation) {
+      bytesRead += loc.bytes;
+      file = loc.file;
+      const now = Date.now();
+      // Below the total only: the one call at totalBytes is finish()'s.
+      if (bytesRead < total && (bytesRead - sentBytes >= total * PROGRESS_FRACTION || now - sentAt >= PROGRESS_MS)) {
+        sentBytes = bytesRead;
+        sentAt = now;
+        onProgress({ bytesRead, totalBytes: total, file });
+      }
+    },
+  });
+  total = src.totalBytes;
+  if (total > 0) onProgress({ bytesRead: 0, totalBytes: total, file: src.files[0] ?? '' });
+  return { src, finish: () => onProgress({ bytesRead: total, totalBytes: total, file: file || (src.files[src.files.length - 1] ?? '') }) };
 }
 
 export function readJsonFile(file: string): Record<string, unknown> {
@@ -72,13 +119,14 @@ export function readHfModelConfig(dir: string): HfModelConfig {
  * Reads a Hugging Face model folder into the canonical transformer: config.json, then the safetensors
  * weights (single or sharded, F32/F16/BF16) converted by the architecture's own converter.
  */
-export function loadHfModel(dir: string): HfModel {
+export function loadHfModel(dir: string, opts: LoadOptions = {}): HfModel {
   const cfg = readHfModelConfig(dir);
-  const src = openWeightSource(dir, cfg.architecture.prefixes);
+  const { src, finish } = openReporting(dir, cfg.architecture.prefixes, opts.onProgress);
   try {
     const params = convertWeights(cfg.architecture, src, cfg.config);
     const dtypes: Record<string, number> = {};
     for (const t of src.tensors.values()) dtypes[t.dtype] = (dtypes[t.dtype] ?? 0) + 1;
+    finish();
     return { ...cfg, params, dtypes, unused: src.untaken(cfg.architecture.ignore).map((n) => src.tensors.get(n)?.stored ?? n) };
   } finally {
     src.close();
@@ -90,9 +138,9 @@ export function loadHfModel(dir: string): HfModel {
  * converted and uploaded on its own, and its host copy dropped at once, so loading never holds the
  * weights twice (nor a whole shard's bytes).
  */
-export function loadHfLiveModel(dir: string): { model: Omit<HfModel, 'params'>; live: LiveModel } {
+export function loadHfLiveModel(dir: string, opts: LoadOptions = {}): { model: Omit<HfModel, 'params'>; live: LiveModel } {
   const cfg = readHfModelConfig(dir);
-  const src = openWeightSource(dir, cfg.architecture.prefixes);
+  const { src, finish } = openReporting(dir, cfg.architecture.prefixes, opts.onProgress);
   const params: Params = {};
   const dispose = (): void => Object.values(params).forEach((t) => t.dispose());
   try {
@@ -103,6 +151,7 @@ export function loadHfLiveModel(dir: string): { model: Omit<HfModel, 'params'>; 
     const dtypes: Record<string, number> = {};
     for (const t of src.tensors.values()) dtypes[t.dtype] = (dtypes[t.dtype] ?? 0) + 1;
     const model = { ...cfg, dtypes, unused: src.untaken(cfg.architecture.ignore).map((n) => src.tensors.get(n)?.stored ?? n) };
+    finish();
     return { model, live: { config: cfg.config, params, trainable: [], trainableNames: [], dispose } };
   } catch (err) {
     dispose();

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CheckpointError, openSafetensorsFileSync, readSafetensorsHeaderSync, type SafetensorsEntry, type SafetensorsIndex } from '../io/safetensors';
+import { CheckpointError, openSafetensorsFileSync, readSafetensorsHeaderSync, tensorByteSize, type SafetensorsEntry, type SafetensorsIndex } from '../io/safetensors';
 
 export const SINGLE_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
@@ -9,6 +9,8 @@ export const INDEX_FILE = 'model.safetensors.index.json';
 export interface TensorLocation extends SafetensorsEntry {
   file: string;
   stored: string;
+  /** Its bytes in the file (as stored: 2 per element for F16/BF16). */
+  bytes: number;
 }
 
 /**
@@ -21,6 +23,8 @@ export interface WeightSource {
   dir: string;
   files: string[];
   tensors: ReadonlyMap<string, TensorLocation>;
+  /** Bytes of every tensor the headers list, across shards (taken or not). */
+  totalBytes: number;
   has(name: string): boolean;
   /** The tensor as float32, after checking its shape; `why` says what fixed that shape (for the error). */
   take(name: string, shape: readonly number[], why: string): Float32Array;
@@ -62,7 +66,12 @@ export function stripPrefix(name: string, prefixes: readonly string[]): string {
   return name.slice(best.length);
 }
 
-export function openWeightSource(dir: string, prefixes: readonly string[]): WeightSource {
+export interface WeightSourceOptions {
+  /** Called after a tensor's bytes are read from disk, the first time it is taken. */
+  onRead?(loc: TensorLocation): void;
+}
+
+export function openWeightSource(dir: string, prefixes: readonly string[], opts: WeightSourceOptions = {}): WeightSource {
   const { files, weightMap } = weightFiles(dir);
   const tensors = new Map<string, TensorLocation>();
   for (const file of files) {
@@ -76,7 +85,7 @@ export function openWeightSource(dir: string, prefixes: readonly string[]): Weig
       const name = stripPrefix(stored, prefixes);
       const prior = tensors.get(name);
       if (prior) throw new CheckpointError(path, `tensors "${prior.stored}" and "${stored}" both name "${name}"`);
-      tensors.set(name, { ...entry, file: path, stored });
+      tensors.set(name, { ...entry, file: path, stored, bytes: tensorByteSize(entry) });
     }
   }
   if (weightMap) {
@@ -98,10 +107,14 @@ export function openWeightSource(dir: string, prefixes: readonly string[]): Weig
     return s;
   };
 
+  let totalBytes = 0;
+  for (const t of tensors.values()) totalBytes += t.bytes;
+
   return {
     dir,
     files: files.map((f) => join(dir, f)),
     tensors,
+    totalBytes,
     has: (name) => tensors.has(name),
     take(name, shape, why) {
       const loc = tensors.get(name);
@@ -115,8 +128,11 @@ export function openWeightSource(dir: string, prefixes: readonly string[]): Weig
       if (loc.shape.join(',') !== shape.join(',')) {
         throw new CheckpointError(loc.file, `tensor "${loc.stored}" has shape [${loc.shape.join(', ')}] but ${why} needs [${shape.join(', ')}]`);
       }
+      const data = shard(loc.file).read(loc.stored);
+      const first = !taken.has(name);
       taken.add(name);
-      return shard(loc.file).read(loc.stored);
+      if (first) opts.onRead?.(loc);
+      return data;
     },
     untaken(ignore) {
       return [...tensors.keys()].filter((n) => !taken.has(n) && !(ignore && ignore.test(n)));

@@ -130,6 +130,11 @@ const DTYPE_BYTES: Record<string, number> = {
   I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1,
 };
 
+/** The bytes a tensor of this header entry occupies in its file (what the header's data_offsets span). */
+export function tensorByteSize(e: SafetensorsEntry): number {
+  return product(e.shape) * (DTYPE_BYTES[e.dtype] ?? 0);
+}
+
 /** Float dtypes `openSafetensors` converts to float32. */
 export const FLOAT_DTYPES = ['F32', 'F16', 'BF16', 'F64'] as const;
 

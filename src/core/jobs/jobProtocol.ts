@@ -2,6 +2,7 @@ import type { BackendInfo, BackendName } from '../../shared/backend';
 import type { JobEvent } from '../../shared/progress';
 import type { StudyOptions, StudyOutcome } from '../finetune/loraVsSteering';
 import type { FinetuneOptions, FinetuneResult } from '../finetune/runFinetune';
+import type { LoadProgress } from '../hf/loadHfModel';
 import type { analyzeRequest } from '../runs/analyzeRequest';
 import type { TrainOptions, TrainResult } from '../train/trainRun';
 
@@ -28,8 +29,26 @@ export interface JobResults {
 /** A job's result with the backend it ran on. */
 export type JobOutcome<K extends JobKind = JobKind> = JobResults[K] & { backend: BackendInfo };
 
-/** A worker either runs one job, or stays alive answering analysis calls (see analysisClient.ts). */
-export type WorkerRequest = JobRequest | { kind: 'analysis'; backend?: BackendName };
+/**
+ * A model folder whose weights (as stored) are at least this big reports its loading progress to the
+ * caller of an analysis; smaller ones load too fast for a progress bar to help. OOCR_MODEL_PROGRESS_MB
+ * overrides it (0: every model), as does the analysis worker's `progressMinBytes`.
+ */
+export const MODEL_PROGRESS_MIN_BYTES = 256 * 2 ** 20;
+
+/** The threshold in force: `override`, else OOCR_MODEL_PROGRESS_MB, else MODEL_PROGRESS_MIN_BYTES. */
+export function modelProgressMinBytes(override?: number): number {
+  if (override !== undefined) return override;
+  const env = process.env.OOCR_MODEL_PROGRESS_MB;
+  const mb = env === undefined || env.trim() === '' ? NaN : Number(env);
+  return Number.isFinite(mb) && mb >= 0 ? mb * 2 ** 20 : MODEL_PROGRESS_MIN_BYTES;
+}
+
+/**
+ * A worker either runs one job, or stays alive answering analysis calls (see analysisClient.ts);
+ * `progressMinBytes` overrides modelProgressMinBytes() there.
+ */
+export type WorkerRequest = JobRequest | { kind: 'analysis'; backend?: BackendName; progressMinBytes?: number };
 
 export interface WorkerData {
   request: WorkerRequest;
@@ -59,3 +78,9 @@ export interface AnalysisCall {
 
 /** The answer to an AnalysisCall, matched by id; `argument` marks the caller's mistake (ApiArgumentError). */
 export type AnalysisReply = { id: number; result: AnalysisCallResult } | { id: number; error: string; argument: boolean };
+
+/** Sent before the reply while the call with this id loads a model folder at least modelProgressMinBytes() big. */
+export interface AnalysisProgress {
+  id: number;
+  progress: LoadProgress;
+}

@@ -8,7 +8,7 @@ import { runFinetune } from '../finetune/runFinetune';
 import { analyzeRequest } from '../runs/analyzeRequest';
 import { trainRun } from '../train/trainRun';
 import { JobError } from './jobError';
-import type { AnalysisCall, AnalysisReply, JobRequest, JobResults, WorkerData, WorkerMessage } from './jobProtocol';
+import { modelProgressMinBytes, type AnalysisCall, type AnalysisProgress, type AnalysisReply, type JobRequest, type JobResults, type WorkerData, type WorkerMessage } from './jobProtocol';
 
 /**
  * The worker_threads entry for every long job (bundled as out/main/jobWorker.js, see
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     const backend = await initBackend({ backend: request.backend });
     send({ type: 'started', backend });
     if (request.kind === 'analysis') {
-      serveAnalyses(port);
+      serveAnalyses(port, modelProgressMinBytes(request.progressMinBytes));
       return;
     }
     // Atomics rather than a message: the training loop need not yield for a cancel to arrive.
@@ -67,12 +67,18 @@ function runJob(request: JobRequest, backend: BackendInfo, send: (m: WorkerMessa
   }
 }
 
-function serveAnalyses(port: MessagePort): void {
+function serveAnalyses(port: MessagePort, progressMinBytes: number): void {
   // Requests arrive in order and each runs to completion synchronously, so answers keep that order.
-  // Model folders stay loaded between requests (src/core/analyses/modelCache.ts).
+  // Model folders stay loaded between requests (src/core/analyses/modelCache.ts); loading a big one
+  // reports its progress to the request being served, ahead of the reply.
   port.on('message', (m: AnalysisCall) => {
+    const load = {
+      onProgress: (progress: AnalysisProgress['progress']): void => {
+        if (progress.totalBytes >= progressMinBytes) port.postMessage({ id: m.id, progress } satisfies AnalysisProgress);
+      },
+    };
     try {
-      port.postMessage({ id: m.id, result: analyzeRequest(m.dir, m.req, m.adapterDir) } satisfies AnalysisReply);
+      port.postMessage({ id: m.id, result: analyzeRequest(m.dir, m.req, m.adapterDir, load) } satisfies AnalysisReply);
     } catch (err) {
       port.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err), argument: err instanceof ApiArgumentError } satisfies AnalysisReply);
     }

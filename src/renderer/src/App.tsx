@@ -29,7 +29,7 @@ function useBackendInfo(api: WorkbenchApi): BackendState {
 
 function StatusBar({ api }: { api: WorkbenchApi }) {
   const state = useBackendInfo(api);
-  const { jobs } = useJobs();
+  const { jobs, loading } = useJobs();
   const running = jobs.filter((j) => j.status === 'running');
   if (state.status === 'loading') {
     return (
@@ -66,6 +66,11 @@ function StatusBar({ api }: { api: WorkbenchApi }) {
         </span>
       )}
       {running.length > 0 && <span data-testid="jobs-running">{running.length} job(s) running</span>}
+      {loading.map((l) => (
+        <span key={l.key} className="status-bar__loading" data-testid="model-loading">
+          <progress max={100} value={l.percent} aria-label={`Loading ${l.key}`} /> {l.text}
+        </span>
+      ))}
     </footer>
   );
 }

@@ -2,6 +2,7 @@ import { createContext, useCallback, useContext, useEffect, useState, type React
 import type { WorkbenchEvent } from '../../../shared/api';
 import type { Metrics } from '../../../shared/modelConfig';
 import { useApi } from './api';
+import { applyModelLoading, type ModelLoad } from './modelLoading';
 
 export interface CurvePoint {
   step: number;
@@ -32,9 +33,11 @@ interface Jobs {
   track(job: { jobId: string; runId: string; kind: JobState['kind']; label: string }): void;
   /** Bumps when a job ends or the workspace changes: lists re-fetch on it. */
   generation: number;
+  /** Big model folders the backend is reading for an analysis (`model-loading` events), until each is loaded. */
+  loading: ModelLoad[];
 }
 
-const JobsContext = createContext<Jobs>({ jobs: [], track: () => {}, generation: 0 });
+const JobsContext = createContext<Jobs>({ jobs: [], track: () => {}, generation: 0, loading: [] });
 
 export function useJobs(): Jobs {
   return useContext(JobsContext);
@@ -82,9 +85,14 @@ export function JobsProvider({ children, onMenu }: { children: ReactNode; onMenu
   const api = useApi();
   const [jobs, setJobs] = useState<JobState[]>([]);
   const [generation, setGeneration] = useState(0);
+  const [loading, setLoading] = useState<ModelLoad[]>([]);
   useEffect(() => {
     if (!api.onEvent) return;
     return api.onEvent((e) => {
+      if (e.kind === 'model-loading') {
+        setLoading((ls) => applyModelLoading(ls, e));
+        return;
+      }
       if (e.kind === 'menu' || e.kind === 'workspace-changed' || e.kind === 'models-changed') {
         if (e.kind !== 'menu') setGeneration((g) => g + 1);
         onMenu?.(e);
@@ -98,5 +106,5 @@ export function JobsProvider({ children, onMenu }: { children: ReactNode; onMenu
     setJobs((js) => (js.some((x) => x.jobId === j.jobId) ? js.map((x) => (x.jobId === j.jobId ? { ...x, kind: j.kind, label: j.label } : x)) : [...js, newJob(j)]));
     setGeneration((g) => g + 1);
   }, []);
-  return <JobsContext.Provider value={{ jobs, track, generation }}>{children}</JobsContext.Provider>;
+  return <JobsContext.Provider value={{ jobs, track, generation, loading }}>{children}</JobsContext.Provider>;
 }
