@@ -31,6 +31,13 @@ export interface ForwardOptions {
    * call is the base model.
    */
   adapter?: Params;
+  /**
+   * Which layout of the same computation to run: the real-model one (per-head 2-D attention products,
+   * per-block tidy, W_E-left unembedding) or the toy one, whose exact op sequence the toy presets'
+   * numbers depend on. Default: the real-model layout from a vocabulary of LARGE_VOCAB on (a real
+   * tokenizer). Tests pin it to compare the two on one model.
+   */
+  largeModel?: boolean;
 }
 
 export interface ForwardResult {
@@ -49,6 +56,7 @@ export function forward(c: ModelConfig, params: Params, tokens: tf.Tensor2D, opt
   const [B, T] = tokens.shape;
   if (T > c.nCtx) throw new Error(`sequence length ${T} exceeds nCtx ${c.nCtx}`);
   const a = archOf(c);
+  const large = opts.largeModel ?? c.dVocab >= LARGE_VOCAB;
   const cache: Record<string, tf.Tensor> = {};
   const wantAll = opts.cache === 'all';
   const wanted = new Set<string>(wantAll ? [] : (opts.cache ?? []));
@@ -84,7 +92,7 @@ export function forward(c: ModelConfig, params: Params, tokens: tf.Tensor2D, opt
   // end of the caller's tidy: ~2 × 85 MB less at the peak for GPT-2 small. Same ops, same numbers; the
   // toy presets keep their exact sequence.
   const proj = (x: Resid, w: string, b: string): tf.Tensor4D =>
-    c.dVocab >= LARGE_VOCAB ? tf.tidy(() => project(x, params[w], params[b], lora(w))) : project(x, params[w], params[b], lora(w));
+    large ? tf.tidy(() => project(x, params[w], params[b], lora(w))) : project(x, params[w], params[b], lora(w));
   const dense = (r: Resid): tf.Tensor3D => (r.kind === 'dense' ? r.x : (tf.oneHot(r.tokens, c.dVocab).toFloat() as tf.Tensor3D));
 
   let resid: Resid;
@@ -137,8 +145,7 @@ export function forward(c: ModelConfig, params: Params, tokens: tf.Tensor2D, opt
 
     const group = H / a.nKeyValueHeads;
     const qh = headsFirst(q); // [B, H, Tq, dh]
-    const kh = repeatKv(headsFirst(k), group); // [B, H, T, dh]
-    let scores = tf.matMul(qh, kh, false, true) as tf.Tensor4D; // [B, H, Tq, T]
+    let scores = large ? attnScores2d(qh, k) : (tf.matMul(qh, repeatKv(headsFirst(k), group), false, true) as tf.Tensor4D); // [B, H, Tq, T]
     const window = sliding ? a.slidingWindow : 0;
     // [Tq, T], 1 where the query may attend to the key; null when nothing is masked (the last query
     // position of a full-attention layer).
@@ -155,7 +162,7 @@ export function forward(c: ModelConfig, params: Params, tokens: tf.Tensor2D, opt
     }
     pattern = hook(hookName('attn.hook_pattern', l), pattern);
 
-    const zh = tf.matMul(pattern, repeatKv(headsFirst(v), group)); // [B, H, Tq, dv]
+    const zh = large ? patternTimesV2d(pattern, v) : tf.matMul(pattern, repeatKv(headsFirst(v), group)); // [B, H, Tq, dv]
     const z = hook(hookName('attn.hook_z', l), headsFirst(zh) as tf.Tensor4D); // [B, Tq, H, dv]
     let attnOut = linear(z.reshape([B, Tq, H * dV(c)]) as tf.Tensor3D, params[`${p}.attn.W_O`].reshape([H * dV(c), d]), params[`${p}.attn.b_O`], lora(`${p}.attn.W_O`));
     if (a.postNorms) attnOut = norm(attnOut, `${p}.ln1_post`);
@@ -167,20 +174,20 @@ export function forward(c: ModelConfig, params: Params, tokens: tf.Tensor2D, opt
       // GPT-NeoX: attention and MLP both read the block input; no residual stream lies between them,
       // so there is no hook_resid_mid (as in TransformerLens).
       const input = residIn();
-      const mlpOut = mlp(a, params, p, l, c.layerNorm ? norm(input, `${p}.ln2`) : input, hook, lora, norm);
+      const mlpOut = mlp(a, params, p, l, c.layerNorm ? norm(input, `${p}.ln2`) : input, hook, lora, norm, large);
       x = input.add(attnOut).add(mlpOut);
     } else {
       x = c.residual ? residIn().add(attnOut) : attnOut;
       x = hook(hookName('hook_resid_mid', l), x);
       if (c.mlp) {
-        const mlpOut = mlp(a, params, p, l, c.layerNorm ? norm(x, `${p}.ln2`) : x, hook, lora, norm);
+        const mlpOut = mlp(a, params, p, l, c.layerNorm ? norm(x, `${p}.ln2`) : x, hook, lora, norm, large);
         x = c.residual ? x.add(mlpOut) : mlpOut;
       }
     }
     resid = { kind: 'dense', x: hook(hookName('hook_resid_post', l), x) };
   };
   for (let l = 0; l < c.nLayers; l++) {
-    if (c.dVocab < LARGE_VOCAB) {
+    if (!large) {
       runBlock(l);
       continue;
     }
@@ -197,7 +204,7 @@ export function forward(c: ModelConfig, params: Params, tokens: tf.Tensor2D, opt
 
   let final = dense(resid);
   if (c.layerNorm) final = hook(hookName('ln_final.hook_normalized'), norm(final, 'ln_final'));
-  return { logits: unembed(c, params, final), cache };
+  return { logits: unembed(c, params, final, large), cache };
 }
 
 interface Lora {
@@ -220,25 +227,29 @@ function mlp(
   hook: HookFn,
   lora: (weight: string) => Lora | undefined,
   norm: (x: tf.Tensor3D, name: string) => tf.Tensor3D,
+  large: boolean,
 ): tf.Tensor3D {
   let post: tf.Tensor3D;
   if (a.gatedMlp) {
     const pre = hook(hookName('mlp.hook_pre', l), linear(mlpIn, params[`${p}.mlp.W_gate`], undefined, lora(`${p}.mlp.W_gate`)));
     const up = linear(mlpIn, params[`${p}.mlp.W_in`], params[`${p}.mlp.b_in`], lora(`${p}.mlp.W_in`));
-    post = hook(hookName('mlp.hook_post', l), activation(a.act, pre).mul(up));
+    post = hook(hookName('mlp.hook_post', l), activation(a.act, pre, large).mul(up));
   } else {
     const pre = hook(hookName('mlp.hook_pre', l), linear(mlpIn, params[`${p}.mlp.W_in`], params[`${p}.mlp.b_in`], lora(`${p}.mlp.W_in`)));
-    post = hook(hookName('mlp.hook_post', l), activation(a.act, pre));
+    post = hook(hookName('mlp.hook_post', l), activation(a.act, pre, large));
   }
   let out = linear(post, params[`${p}.mlp.W_out`], params[`${p}.mlp.b_out`], lora(`${p}.mlp.W_out`));
   if (a.postNorms) out = norm(out, `${p}.ln2_post`);
   return hook(hookName('hook_mlp_out', l), out);
 }
 
-/** Vocabularies from this size on take the large-vocabulary unembedding product (see unembed). */
+/**
+ * From this vocabulary size on (a real tokenizer, so a real model) forward takes its large-model layout
+ * by default (ForwardOptions.largeModel): the toy presets stay well below it.
+ */
 const LARGE_VOCAB = 4096;
 
-export function unembed(c: ModelConfig, params: Params, x: tf.Tensor3D): tf.Tensor3D {
+export function unembed(c: ModelConfig, params: Params, x: tf.Tensor3D, large = c.dVocab >= LARGE_VOCAB): tf.Tensor3D {
   if (c.unembed === 'identity') return x;
   const [B, T, d] = x.shape;
   const flat = x.reshape([B * T, d]);
@@ -249,7 +260,7 @@ export function unembed(c: ModelConfig, params: Params, x: tf.Tensor3D): tf.Tens
     // (the wasm kernel fix in src/core/backend/kernels/BatchMatMul_wasm.ts materialises transposes) and
     // the backend's matmul would pack that copy again: ~2× slower and two transient copies of W_E.
     // Small vocabularies (the toy presets) keep their exact product.
-    logits = c.dVocab >= LARGE_VOCAB ? tf.matMul(params['embed.W_E'], flat, false, true).transpose() : tf.matMul(flat, params['embed.W_E'], false, true);
+    logits = large ? tf.matMul(params['embed.W_E'], flat, false, true).transpose() : tf.matMul(flat, params['embed.W_E'], false, true);
   } else {
     logits = flat.matMul(params['unembed.W_U']);
     if (params['unembed.b_U']) logits = logits.add(params['unembed.b_U']);
@@ -287,6 +298,44 @@ function project(x: Resid, W: tf.Tensor, b?: tf.Tensor, lora?: Lora): tf.Tensor4
 function headsFirst(x: tf.Tensor): tf.Tensor4D {
   const [a, b, c, d] = x.shape as [number, number, number, number];
   return (b === 1 || c === 1 ? x.reshape([a, c, b, d]) : x.transpose([0, 2, 1, 3])) as tf.Tensor4D;
+}
+
+/*
+ * The real-model attention products as 2-D matmuls, one per (batch row, kv head), stacked: the wasm
+ * backend runs a matmul through XNNPACK only when both operands have batch 1 and no transpose flag; a
+ * batched one ([B·H, ...], as the toy path's) falls back to a plain C loop, ~10× slower (the two products
+ * took ~1.4 s of a 4.1 s 256-token GPT-2-small forward). The query heads that share a kv head (GQA) are
+ * consecutive, so they stack as rows of one product and need no repeatKv copy. Same sums, another order.
+ */
+
+/** qh [B, H, Tq, dh] · kᵀ with k [B, T, H_kv, dh] → scores [B, H, Tq, T]. */
+function attnScores2d(qh: tf.Tensor4D, k: tf.Tensor4D): tf.Tensor4D {
+  const [B, H, Tq, dh] = qh.shape;
+  const [, T, Hkv] = k.shape;
+  const rows = (H / Hkv) * Tq;
+  const qs = matrices(qh.reshape([B * Hkv, rows, dh]));
+  // Kᵀ laid out once for every head ([B, H_kv, dh, T]): a transpose flag would leave XNNPACK too.
+  const kts = matrices(k.transpose([0, 2, 3, 1]).reshape([B * Hkv, dh, T]));
+  return tf.stack(qs.map((q, i) => tf.matMul(q, kts[i]))).reshape([B, H, Tq, T]);
+}
+
+/** pattern [B, H, Tq, T] · v with v [B, T, H_kv, dv] → z [B, H, Tq, dv]. */
+function patternTimesV2d(pattern: tf.Tensor4D, v: tf.Tensor4D): tf.Tensor4D {
+  const [B, H, Tq, T] = pattern.shape;
+  const [, , Hkv, dv] = v.shape;
+  const ps = matrices(pattern.reshape([B * Hkv, (H / Hkv) * Tq, T]));
+  const vs = matrices(headsFirst(v).reshape([B * Hkv, T, dv]));
+  return tf.stack(ps.map((p, i) => tf.matMul(p, vs[i]))).reshape([B, H, Tq, dv]);
+}
+
+/**
+ * The matrices of x [n, r, c], each its own [r, c] tensor. By row gather, not tf.unstack: the wasm
+ * Slice behind unstack copies the whole input out of the heap for every slice, n copies of it (3.5 ms
+ * to split GPT-2 small's 12 query heads at 256 tokens); our GatherV2 copies just the rows it takes (0.3 ms).
+ */
+function matrices(x: tf.Tensor3D): tf.Tensor2D[] {
+  const [n, r, c] = x.shape;
+  return Array.from({ length: n }, (_, i) => tf.gather(x, [i]).reshape([r, c]));
 }
 
 /** Grouped-query attention: [B, H_kv, T, k] → [B, H_kv·group, T, k], query head h reading kv head ⌊h / group⌋. */
@@ -346,10 +395,10 @@ function softcap<R extends tf.Tensor>(x: R, cap: number): R {
   return x.div(cap).tanh().mul(cap) as R;
 }
 
-function activation(act: Architecture['act'], x: tf.Tensor3D): tf.Tensor3D {
+function activation(act: Architecture['act'], x: tf.Tensor3D, large: boolean): tf.Tensor3D {
   switch (act) {
     case 'gelu_new':
-      return gelu(x);
+      return large ? geluSigmoid(x) : gelu(x);
     case 'gelu':
       return x.mul(0.5).mul(x.mul(Math.SQRT1_2).erf().add(1));
     case 'silu':
@@ -363,6 +412,16 @@ function activation(act: Architecture['act'], x: tf.Tensor3D): tf.Tensor3D {
 function gelu(x: tf.Tensor3D): tf.Tensor3D {
   const inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
   return x.mul(0.5).mul(inner.tanh().add(1));
+}
+
+/**
+ * The same GELU for real models: 0.5·(1 + tanh(u)) = sigmoid(2u), and x³ as x·x². The wasm Pow and Tanh
+ * are scalar libm loops (~15 ns an element each); Sigmoid and Multiply are XNNPACK's: 30 → 5 ms on
+ * GPT-2 small's [256, 3072] MLP activation, ~0.3 s of a 256-token forward. Differs by float rounding
+ * (≤ 5e-8 relative); the toy presets keep gelu's exact numbers.
+ */
+function geluSigmoid(x: tf.Tensor3D): tf.Tensor3D {
+  return x.mul(x.square().mul(0.044715).add(1).mul(x).mul(2 * Math.sqrt(2 / Math.PI)).sigmoid());
 }
 
 function range(n: number): number[] {
