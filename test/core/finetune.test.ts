@@ -214,11 +214,11 @@ describe('runFinetune: bases it refuses', () => {
 });
 
 /**
- * BUG (minor, src/core/finetune/runFinetune.ts): each logged evaluation draws its sets from
- * `root.fork(2)`, but Rng.fork advances `root`, so every log step measures a *different* random sample
- * of held-out / side-effect questions. trainRun fixes its eval sets once ("so points along a run are
- * comparable"); in a fine-tune the curve mixes model change with sampling noise (±0.1 at evalSamples 20).
- * Shown with a learning rate so small that the model does not change: the logged metrics should not move.
+ * Regression test (fixed): each logged evaluation of a fine-tune once drew its sets anew from
+ * `root.fork(2)`, and Rng.fork advances `root`, so every log step measured a different random sample and
+ * the curve mixed model change with sampling noise (±0.1 at evalSamples 20). The eval sets are now fixed
+ * once per run, as in training. With a learning rate so small that the model does not change, the logged
+ * metrics must not move.
  */
 describe('runFinetune metrics curve', () => {
   it('measures every logged step on the same eval sequences', async () => {

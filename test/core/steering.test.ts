@@ -184,9 +184,9 @@ describe('steerHook', () => {
     expect(() => steeringIntervention(C, { layer: 5, positions: [0] }, tf.zeros([1]))).toThrow(/outside 0..1/);
   });
 
-  // BUG (src/core/finetune/steering.ts, steerHook): only `spec.layer` is range-checked; an explicit
-  // `spec.hook` naming a block the model does not have passes, and forward() then never reaches that hook,
-  // so the "steering" silently does nothing (training such a vector leaves the model exactly the base).
+  // Regression test (fixed): steerHook once range-checked only `spec.layer`; an explicit `spec.hook` naming
+  // a block the model does not have passed, forward() never reached that hook, and the "steering" silently
+  // did nothing (training such a vector left the model exactly the base).
   it('rejects an explicit hook in a layer outside the model', () => {
     const spec: SteerSpec = { layer: 0, hook: 'blocks.5.hook_resid_post', positions: 'all' };
     expect(() => steerHook(C, spec)).toThrow(/outside/);
@@ -194,13 +194,11 @@ describe('steerHook', () => {
 });
 
 /**
- * BUG (src/core/model/forward.ts, readout 'last', used by lastTokenLoss / evaluateSets and so by every
- * steer fine-tune and finetuneMetrics): the last block runs on the last query position only, but an
- * intervention's `positions` are applied to that 1-long axis unchanged. Steering the last layer at
- * position 0 therefore lands on the *last* token (wrong answer, no error), and at any position ≥ 1 the
- * forward pass throws "position p outside 0..0" — e.g. runFinetune({ method: 'steer', steer: { layer: 1,
- * positions: [2] } }) on the 2-layer world-base model fails at step 1. Expected: positions index the full
- * sequence, so readout 'last' equals the last position of the full forward pass for any intervention.
+ * Regression test (fixed; src/core/model/forward.ts, readout 'last', used by lastTokenLoss / evaluateSets
+ * and so by every steer fine-tune and finetuneMetrics): the last block runs on the last query position
+ * only, and an intervention's `positions` were once applied to that 1-long axis unchanged, so steering the
+ * last layer at position 0 landed on the last token and any position ≥ 1 threw. Positions index the full
+ * sequence: readout 'last' equals the last position of the full forward pass for any intervention.
  */
 describe('steering the last block under readout "last"', () => {
   const lastLayer: SteerSpec = { layer: C.nLayers - 1, positions: [0] };
