@@ -17,7 +17,7 @@ import { forward } from '../src/core/model/forward';
 import { tidyHost } from '../src/core/util/tidyHost';
 import { analyzeRequest } from '../src/core/runs/analyzeRequest';
 import { openRun } from '../src/core/runs/openRun';
-import { liveParams } from '../src/core/analyses/runModel';
+import { liveParams } from '../src/core/model/params';
 import { createWorkbench } from '../src/core/workbench';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

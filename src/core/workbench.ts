@@ -7,11 +7,11 @@ import type { BackendName } from '../shared/backend';
 import { ApiArgumentError } from './apiErrors';
 import { initBackend } from './backend/initBackend';
 import { createAnalysisClient } from './jobs/analysisClient';
-import { CONFIG_FILE, type LoadProgress } from './hf/loadHfModel';
+import type { LoadProgress } from './hf/loadHfModel';
 import { ADAPTER_CONFIG } from './hf/peftAdapter';
 import type { LoraVsSteeringAnalysis } from '../shared/analysis';
-import { ANALYSES_DIR, listCheckpoints, listRuns, readManifest, readMetrics } from './io/runStore';
-import { listedAdapterDir, listModels, registeredModelDir, registerModel } from './io/modelStore';
+import { ANALYSES_DIR, isRunFolder, listCheckpoints, listRuns, readManifest, readMetrics } from './io/runStore';
+import { isAdapterFolder, isModelFolder, listedAdapterDir, listModels, registeredModelDir, registerModel } from './io/modelStore';
 import { runTask } from './runs/openRun';
 import { Rng } from './util/rng';
 import { startJob } from './jobs/jobRunner';
@@ -95,8 +95,8 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
     const registered = o.models ? registeredModelDir(root, id) : null;
     if (registered) return registered;
     const dir = runDir(id);
-    if (fs.existsSync(path.join(dir, 'run.json'))) return dir;
-    const model = fs.existsSync(path.join(dir, CONFIG_FILE));
+    if (isRunFolder(dir)) return dir;
+    const model = isModelFolder(dir);
     if (model && o.models) return dir;
     if (model) throw new ApiArgumentError(`'${id}' is a model folder, not a run`);
     throw new ApiArgumentError(`no run '${id}' in the workspace${o.models ? ' (nor a model folder with config.json)' : ''}`);
@@ -106,7 +106,7 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
     const listed = model ? listedAdapterDir(root, model.dir, model.id, id) : null;
     if (listed) return listed;
     const dir = runDir(id);
-    if (!fs.existsSync(path.join(dir, ADAPTER_CONFIG))) throw new ApiArgumentError(`no adapter '${id}' in the workspace (an adapter folder holds ${ADAPTER_CONFIG})`);
+    if (!isAdapterFolder(dir)) throw new ApiArgumentError(`no adapter '${id}' in the workspace (an adapter folder holds ${ADAPTER_CONFIG})`);
     return dir;
   };
 
@@ -214,7 +214,7 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
     startTraining: async ({ preset, name, overrides }) => {
       if (!PRESETS[preset]) throw new ApiArgumentError(`unknown preset '${preset}'`);
       const dir = runDir(name);
-      if (fs.existsSync(path.join(dir, 'run.json'))) throw new ApiArgumentError(`a run named '${name}' already exists`);
+      if (isRunFolder(dir)) throw new ApiArgumentError(`a run named '${name}' already exists`);
       const config = presetConfig(preset);
       if (overrides?.steps !== undefined) config.steps = overrides.steps;
       if (overrides?.seed !== undefined) config.seed = overrides.seed;

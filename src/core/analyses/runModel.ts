@@ -24,4 +24,3 @@ export function tokenNames(m: AnalysisModel, ids: readonly number[]): string[] {
   return ids.map((t) => vocab[t]);
 }
 
-export { liveParams } from './target';

@@ -1,13 +1,11 @@
-import * as tf from '@tensorflow/tfjs';
-import fs from 'node:fs';
-import path from 'node:path';
 import { ApiArgumentError } from '../../shared/errors';
 import type { ModelConfig, RunManifest } from '../../shared/modelConfig';
-import { CONFIG_FILE, type LoadOptions } from '../hf/loadHfModel';
+import type { LoadOptions } from '../hf/loadHfModel';
 import { ADAPTER_CONFIG } from '../hf/peftAdapter';
-import { listCheckpoints, readManifest } from '../io/runStore';
+import { isAdapterFolder, isModelFolder } from '../io/modelStore';
+import { isRunFolder, listCheckpoints, readManifest } from '../io/runStore';
 import type { Params } from '../model/forward';
-import type { HostTensor } from '../model/params';
+import { liveParams, type HostTensor } from '../model/params';
 import { openRun, openRunCheckpoints, parsePrompt, type OpenedRun } from '../runs/openRun';
 import type { Task } from '../tasks/taskTypes';
 import { Rng } from '../util/rng';
@@ -66,12 +64,6 @@ function taskPrompt(task: Task | undefined): number[] {
   const sets = task.evalSets(new Rng(0), 1);
   const set = sets[sets.length - 1];
   return Array.from(set.tokens.subarray(0, set.seqLen));
-}
-
-export function liveParams(host: Record<string, HostTensor>): Params {
-  const p: Params = {};
-  for (const [k, h] of Object.entries(host)) p[k] = tf.tensor(h.data, h.shape);
-  return p;
 }
 
 export function runModel(run: OpenedRun): AnalysisModel {
@@ -184,10 +176,6 @@ export function modelTarget(dir: string, id: string, adapterDir?: string, load: 
     },
   };
 }
-
-export const isRunFolder = (dir: string): boolean => fs.existsSync(path.join(dir, 'run.json'));
-export const isModelFolder = (dir: string): boolean => !isRunFolder(dir) && fs.existsSync(path.join(dir, CONFIG_FILE));
-export const isAdapterFolder = (dir: string): boolean => fs.existsSync(path.join(dir, ADAPTER_CONFIG));
 
 /**
  * A run folder or a model folder (with an optional adapter folder), as its caller named it. `load`

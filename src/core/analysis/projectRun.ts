@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { parseHookName, type HookName } from '../../shared/hooks';
 import type { ModelConfig } from '../../shared/modelConfig';
-import { forward, type Intervention, type Params } from '../model/forward';
-import type { HostTensor } from '../model/params';
+import { forward, type Intervention } from '../model/forward';
+import { liveParams, type HostTensor } from '../model/params';
 import type { Task } from '../tasks/taskTypes';
 import { Rng } from '../util/rng';
 import type { Rows } from './linalg';
@@ -46,8 +46,7 @@ export function projectionRows(c: ModelConfig, host: Record<string, HostTensor>,
   let d = 0;
   let prompt = 0;
   tf.tidy(() => {
-    const params: Params = {};
-    for (const [k, h] of Object.entries(host)) params[k] = tf.tensor(h.data, h.shape);
+    const params = liveParams(host);
     for (const set of sets) {
       const tokens = tf.tensor2d(set.tokens, [set.batch, set.seqLen], 'int32');
       const act = forward(c, params, tokens, { cache: [o.source as HookName], interventions: o.interventions }).cache[o.source];

@@ -12,7 +12,7 @@ import { cosine, pairwiseAbsCos, singularValues } from '../analysis/linalg';
 import { writeFileAtomicSync } from '../io/atomicWrite';
 import { ANALYSES_DIR } from '../io/runStore';
 import { writeSafetensorsFileSync } from '../io/safetensors';
-import type { Params } from '../model/forward';
+import { liveParams } from '../model/params';
 import { World } from '../tasks/world';
 import { Rng } from '../util/rng';
 import { loraDeltaMatrix } from './lora';
@@ -112,8 +112,7 @@ export async function runLoraVsSteering(o: LoraVsSteeringOptions): Promise<Study
 
   const baseA = buildAdaptation(config, base.checkpoint.params, 'lora', { lora, seed: 0, trained: loraTrained });
   try {
-    const baseParams: Params = {};
-    for (const [k, h] of Object.entries(base.checkpoint.params)) baseParams[k] = tf.tensor(h.data, h.shape);
+    const baseParams = liveParams(base.checkpoint.params);
     const rng = new Rng(o.seed).fork(7);
     const nPrompts = o.deltaPrompts ?? 64;
     const trainDeltas = activationDeltas(config, baseParams, baseA.params(), task.trainPrompts(rng, nPrompts), hook);

@@ -8,6 +8,7 @@ import { ADAPTER_CONFIG, checkPeftAdapter } from '../hf/peftAdapter';
 import { hasTokenizer } from '../hf/tokenizer';
 import { INDEX_FILE, openWeightSource, SINGLE_FILE } from '../hf/weightSource';
 import { writeFileAtomicSync } from './atomicWrite';
+import { isDirectory, isRunFolder, subdirectories } from './runStore';
 import { CheckpointError } from './safetensors';
 
 /**
@@ -19,7 +20,6 @@ import { CheckpointError } from './safetensors';
  */
 
 export const MODELS_FILE = 'models.json';
-const RUN_FILE = 'run.json';
 
 const RegistrySchema = z.object({
   version: z.literal(1),
@@ -28,29 +28,13 @@ const RegistrySchema = z.object({
 });
 export type ModelRegistry = z.infer<typeof RegistrySchema>;
 
-const isDir = (p: string): boolean => {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-};
 
-function subdirectories(dir: string): string[] {
-  try {
-    return fs
-      .readdirSync(dir, { withFileTypes: true })
-      .filter((d) => !d.name.startsWith('.') && (d.isDirectory() || (d.isSymbolicLink() && isDir(path.join(dir, d.name)))))
-      .map((d) => path.join(dir, d.name))
-      .sort();
-  } catch {
-    return [];
-  }
-}
+/** A folder with a Hugging Face config.json that is not a run (its weights are checked when it loads). */
+export const isModelFolder = (dir: string): boolean => !isRunFolder(dir) && fs.existsSync(path.join(dir, CONFIG_FILE));
 
-/** A folder with config.json and safetensors weights (single file, index or shards), that is not a run. */
+/** A model folder with safetensors weights (single file, index or shards): what listing shows. */
 export function looksLikeModelFolder(dir: string): boolean {
-  if (fs.existsSync(path.join(dir, RUN_FILE)) || !fs.existsSync(path.join(dir, CONFIG_FILE))) return false;
+  if (!isModelFolder(dir)) return false;
   if (fs.existsSync(path.join(dir, SINGLE_FILE)) || fs.existsSync(path.join(dir, INDEX_FILE))) return true;
   try {
     return fs.readdirSync(dir).some((f) => f.endsWith('.safetensors'));
@@ -59,6 +43,7 @@ export function looksLikeModelFolder(dir: string): boolean {
   }
 }
 
+/** A PEFT adapter folder (adapter_config.json). */
 export const isAdapterFolder = (dir: string): boolean => fs.existsSync(path.join(dir, ADAPTER_CONFIG));
 
 export function readRegistry(root: string): ModelRegistry {
@@ -90,7 +75,7 @@ export function workspaceModelDirs(root: string): string[] {
   const out: string[] = [];
   for (const dir of subdirectories(root)) {
     if (looksLikeModelFolder(dir)) out.push(dir);
-    else if (!fs.existsSync(path.join(dir, RUN_FILE))) out.push(...subdirectories(dir).filter(looksLikeModelFolder));
+    else if (!isRunFolder(dir)) out.push(...subdirectories(dir).filter(looksLikeModelFolder));
   }
   return out;
 }
@@ -172,7 +157,7 @@ function summarise(root: string, reg: ModelRegistry, id: string, dir: string, so
   let fields: Partial<ModelSummary> = {};
   let error: string | undefined;
   try {
-    if (!isDir(dir)) throw new Error(`${dir}: folder not found`);
+    if (isDirectory(dir) !== true) throw new Error(`${dir}: folder not found`);
     const d = describe(dir);
     cfg = d.cfg;
     fields = d.fields;
@@ -224,8 +209,8 @@ export function listedAdapterDir(root: string, modelDir: string, modelId: string
 
 /** Checks that `dir` is a supported Hugging Face model folder, as the caller's mistake when it is not. */
 function checkModel(dir: string): HfModelConfig {
-  if (!isDir(dir)) throw new ApiArgumentError(`${dir}: no such folder`);
-  if (fs.existsSync(path.join(dir, RUN_FILE))) throw new ApiArgumentError(`${dir} is a workbench run (run.json), not a Hugging Face model folder: open its workspace instead`);
+  if (isDirectory(dir) !== true) throw new ApiArgumentError(`${dir}: no such folder`);
+  if (isRunFolder(dir)) throw new ApiArgumentError(`${dir} is a workbench run (run.json), not a Hugging Face model folder: open its workspace instead`);
   if (isAdapterFolder(dir) && !fs.existsSync(path.join(dir, CONFIG_FILE))) throw new ApiArgumentError(`${dir} is a PEFT adapter, not a model: open its base model and give this folder as the adapter`);
   try {
     const { cfg } = describe(dir);
@@ -264,7 +249,7 @@ export function registerModel(root: string, modelPath: string, adapterPath?: str
   }
   if (adapterPath !== undefined) {
     const a = path.resolve(adapterPath);
-    if (!isDir(a)) throw new ApiArgumentError(`adapter ${a}: no such folder`);
+    if (isDirectory(a) !== true) throw new ApiArgumentError(`adapter ${a}: no such folder`);
     if (!isAdapterFolder(a)) throw new ApiArgumentError(`adapter ${a}: no ${ADAPTER_CONFIG} (not a PEFT adapter folder)`);
     try {
       checkPeftAdapter(a, cfg);

@@ -226,7 +226,8 @@ export interface RunListing {
   error?: string;
 }
 
-function subdirectories(dir: string): string[] {
+/** Visible subfolders of `dir` (a symlinked folder counts); none when `dir` does not exist. */
+export function subdirectories(dir: string): string[] {
   try {
     return readdirSync(dir, { withFileTypes: true })
       .filter((d) => !d.name.startsWith('.'))
@@ -239,7 +240,8 @@ function subdirectories(dir: string): string[] {
   }
 }
 
-function hasRunFile(dir: string): boolean {
+/** A folder holding a workbench run (run.json). */
+export function isRunFolder(dir: string): boolean {
   return existsSync(join(dir, RUN_FILE));
 }
 
@@ -258,8 +260,8 @@ function listing(dir: string): RunListing {
 export function listRuns(workspaceDir: string): RunListing[] {
   const found: string[] = [];
   for (const dir of subdirectories(workspaceDir)) {
-    if (hasRunFile(dir)) found.push(dir);
-    else found.push(...subdirectories(dir).filter(hasRunFile));
+    if (isRunFolder(dir)) found.push(dir);
+    else found.push(...subdirectories(dir).filter(isRunFolder));
   }
   return found.sort().map(listing);
 }
@@ -302,7 +304,7 @@ export interface ResolvedCheckpoint {
   runDir: string | null;
 }
 
-function isDirectory(path: string): boolean | undefined {
+export function isDirectory(path: string): boolean | undefined {
   try {
     return statSync(path).isDirectory();
   } catch {
@@ -321,7 +323,7 @@ function resolveFile(file: string, step: number | undefined): ResolvedCheckpoint
   }
   const parent = dirname(file);
   const runDir =
-    basename(parent) === CHECKPOINTS_DIR && hasRunFile(dirname(parent)) ? dirname(parent) : null;
+    basename(parent) === CHECKPOINTS_DIR && isRunFolder(dirname(parent)) ? dirname(parent) : null;
   return { file, step: step ?? named ?? -1, runDir };
 }
 
@@ -338,7 +340,7 @@ export function resolveCheckpoint(runOrFile: string, step?: number): ResolvedChe
   const isDir = isDirectory(runDir);
   if (isDir === undefined) throw new RunFileError(runDir, 'run folder not found');
   if (!isDir) throw new RunFileError(runDir, 'not a run folder or a .safetensors file');
-  if (!hasRunFile(runDir) && isDirectory(join(runDir, CHECKPOINTS_DIR)) !== true) {
+  if (!isRunFolder(runDir) && isDirectory(join(runDir, CHECKPOINTS_DIR)) !== true) {
     throw new RunFileError(runDir, `not a run folder (no ${RUN_FILE} and no ${CHECKPOINTS_DIR}/ folder)`);
   }
   const checkpoints = listCheckpoints(runDir);

@@ -1,5 +1,7 @@
+import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../../shared/modelConfig';
 import { Rng } from '../util/rng';
+import type { Params } from './forward';
 import { archOf, dV } from './resolveConfig';
 
 export interface ParamSpec {
@@ -132,4 +134,11 @@ function hashName(name: string): number {
   let h = 2166136261;
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
   return h >>> 0;
+}
+
+/** Host weights as tensors on the backend (frozen; the caller disposes them, or creates them inside tf.tidy). */
+export function liveParams(host: Record<string, HostTensor>): Params {
+  const p: Params = {};
+  for (const [k, h] of Object.entries(host)) p[k] = tf.tensor(h.data, h.shape);
+  return p;
 }
