@@ -14,6 +14,7 @@ import { registerServeCommand } from './commands/serve';
 import { formatRunInfo, runInfo } from './commands/runInfo';
 import { applyTrainFlags, parseInteger, type TrainFlags } from './overrides';
 import { runJobCommand } from './runJob';
+import { fail } from './fail';
 
 const require = createRequire(import.meta.url);
 const pkg = require('../../package.json') as { version: string };
@@ -26,11 +27,6 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 /** Prints the one-line JSON result last on stdout, so scripts can take `tail -n 1`. */
 function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
-}
-
-function fail(err: unknown): never {
-  process.stderr.write(`oocr: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
 }
 
 export function buildProgram(): Command {

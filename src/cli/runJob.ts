@@ -1,5 +1,6 @@
 import { JobError } from '../core/jobs/jobError';
 import { startJob, type JobOutcome, type JobRequest } from '../core/jobs/jobRunner';
+import { fail } from './fail';
 import { createProgressReporter } from './progressBar';
 
 type Reporter = ReturnType<typeof createProgressReporter>;
@@ -42,8 +43,7 @@ export async function runJobCommand<R extends JobRequest>(
   } catch (err) {
     reporter?.stop();
     if (err instanceof JobError && err.lastGoodCheckpoint) process.stderr.write(`oocr: last good checkpoint: ${err.lastGoodCheckpoint}\n`);
-    process.stderr.write(`oocr: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
+    fail(err);
   } finally {
     process.off('SIGINT', onSigint);
   }

@@ -8,11 +8,7 @@ import { writeFileAtomicSync } from '../../core/io/atomicWrite';
 import { createAnalysisClient } from '../../core/jobs/analysisClient';
 import { createLoadReporter } from '../progressBar';
 import { argsFromFlags, flagsOf } from '../zodFlags';
-
-function fail(err: unknown): never {
-  process.stderr.write(`oocr: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-}
+import { fail } from '../fail';
 
 /**
  * `oocr analyze KIND`: one subcommand per entry of the analysis registry (src/shared/analyses), whose

@@ -8,14 +8,10 @@ import { reportOf } from '../../core/finetune/loraVsSteering';
 import { DEFAULT_LORA } from '../../core/finetune/runFinetune';
 import { parseInteger, parseNumber } from '../overrides';
 import { runJobCommand } from '../runJob';
+import { fail } from '../fail';
 
 /** The pretrained world model shipped with the app, so LoRA/steering runs start in seconds. */
 export const SHIPPED_WORLD_BASE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../resources/workspace/world-base');
-
-function fail(err: unknown): never {
-  process.stderr.write(`oocr: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-}
 
 function parseList(flag: string, text: string): number[] {
   return text.split(',').map((s) => parseInteger(flag, s.trim()));

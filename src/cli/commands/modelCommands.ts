@@ -9,6 +9,7 @@ import { forwardOutputs } from '../../core/hf/runForward';
 import { hasTokenizer, loadTokenizer, type TextTokenizer } from '../../core/hf/tokenizer';
 import { openWeightSource } from '../../core/hf/weightSource';
 import { writeSafetensorsFile, type NamedTensor } from '../../core/io/safetensors';
+import { fail } from '../fail';
 
 /** Prints the one-line JSON result last on stdout, so scripts can take `tail -n 1`. */
 function printJson(value: unknown): void {
@@ -16,10 +17,6 @@ function printJson(value: unknown): void {
 }
 
 /** A message, never a stack trace: loaders name the file and tensor themselves. */
-function fail(err: unknown): never {
-  process.stderr.write(`oocr: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-}
 
 function parseIds(text: string): number[] {
   const ids = text.split(',').map((s) => s.trim());

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BACKEND_ORDER, type BackendName } from '../../shared/backend';
 import { ApiArgumentError, createWorkbench, type Workbench } from '../../core/workbench';
+import { fail } from '../fail';
 import { parseInteger } from '../overrides';
 
 /** The example workspace shipped with the sources. */
@@ -146,8 +147,7 @@ export function registerServeCommand(program: Command): void {
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
       } catch (err) {
-        process.stderr.write(`oocr: ${err instanceof Error ? err.message : String(err)}\n`);
-        process.exit(1);
+        fail(err);
       }
     });
 }
