@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs as parseCliArgs } from 'node:util';
 import { readManifest, writeManifest } from '../src/core/io/runStore';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -153,23 +154,17 @@ function replaceDir(tmp: string, target: string, old: string): void {
   }
 }
 
+/** `--out DIR`, `--only a,b`, `--help`, through node:util's parser (unknown flags are refused). */
 function parseArgs(argv: string[]): RegenerateOptions {
-  const o: RegenerateOptions = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--out') o.out = value();
-    else if (a === '--only') o.only = value().split(',').map((s) => s.trim()).filter(Boolean);
-    else if (a === '--help' || a === '-h') {
-      process.stdout.write(`usage: npm run example-workspace -- [--out DIR] [--only NAME,...]\n  DIR default: resources/workspace\n  runs: ${EXAMPLE_RUNS.map((r) => r.name).join(', ')}\n`);
-      process.exit(0);
-    } else throw new Error(`unknown argument '${a}' (try --help)`);
+  const { values } = parseCliArgs({ args: argv, options: { out: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  if (values.help) {
+    process.stdout.write(`usage: npm run example-workspace -- [--out DIR] [--only NAME,...]\n  DIR default: resources/workspace\n  runs: ${EXAMPLE_RUNS.map((r) => r.name).join(', ')}\n`);
+    process.exit(0);
   }
-  return o;
+  return {
+    ...(values.out !== undefined ? { out: values.out } : {}),
+    ...(values.only !== undefined ? { only: values.only.split(',').map((t) => t.trim()).filter(Boolean) } : {}),
+  };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
