@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { AdapterSummary, ModelSummary } from '../../shared/api';
 import { ApiArgumentError } from '../../shared/errors';
+import { RunId } from '../../shared/runId';
 import { CONFIG_FILE, readHfModelConfig, type HfModelConfig } from '../hf/loadHfModel';
 import { ADAPTER_CONFIG, checkPeftAdapter } from '../hf/peftAdapter';
 import { hasTokenizer } from '../hf/tokenizer';
@@ -115,7 +116,13 @@ function adapterSummary(id: string, dir: string, cfg: HfModelConfig): AdapterSum
 }
 
 /** An id of the API's run-id form (`name` or `group/name`), which the analyses' `id` and `adapter` take. */
-const fitsRunId = (id: string): boolean => /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)?$/.test(id) && !id.split('/').some((p) => p === '.' || p === '..');
+const fitsRunId = (id: string): boolean => RunId.safeParse(id).success;
+
+/** An adapter's id: its path in the workspace, or `adapters/<folder>` outside it. */
+const adapterIdFor = (root: string, adapterDir: string): string => {
+  const rel = insideWorkspace(root, adapterDir) ? relId(root, adapterDir) : '';
+  return fitsRunId(rel) ? rel : `adapters/${idSegment(path.basename(adapterDir))}`;
+};
 
 /**
  * The adapters of one model: folders inside it, folders beside it that fit it, and those registered
@@ -124,10 +131,7 @@ const fitsRunId = (id: string): boolean => /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)?
 function adaptersOf(root: string, reg: ModelRegistry, dir: string, modelId: string, cfg: HfModelConfig | null): AdapterSummary[] {
   const out: AdapterSummary[] = [];
   const seen = new Set<string>();
-  const idFor = (adapterDir: string): string => {
-    const rel = insideWorkspace(root, adapterDir) ? relId(root, adapterDir) : '';
-    return fitsRunId(rel) ? rel : `adapters/${idSegment(path.basename(adapterDir))}`;
-  };
+  const idFor = (adapterDir: string): string => adapterIdFor(root, adapterDir);
   const add = (adapterDir: string, id: string, mustFit: boolean): void => {
     if (seen.has(adapterDir)) return;
     if (!cfg) {
@@ -211,7 +215,7 @@ export function listedAdapterDir(root: string, modelDir: string, modelId: string
 function checkModel(dir: string): HfModelConfig {
   if (isDirectory(dir) !== true) throw new ApiArgumentError(`${dir}: no such folder`);
   if (isRunFolder(dir)) throw new ApiArgumentError(`${dir} is a workbench run (run.json), not a Hugging Face model folder: open its workspace instead`);
-  if (isAdapterFolder(dir) && !fs.existsSync(path.join(dir, CONFIG_FILE))) throw new ApiArgumentError(`${dir} is a PEFT adapter, not a model: open its base model and give this folder as the adapter`);
+  if (isAdapterFolder(dir) && !isModelFolder(dir)) throw new ApiArgumentError(`${dir} is a PEFT adapter, not a model: open its base model and give this folder as the adapter`);
   try {
     const { cfg } = describe(dir);
     return cfg;
@@ -230,16 +234,16 @@ export function registerModel(root: string, modelPath: string, adapterPath?: str
   const dir = path.resolve(modelPath);
   const cfg = checkModel(dir);
   const reg = readRegistry(root);
-  const known = (): Set<string> => new Set([...reg.models.map((m) => m.id), ...workspaceModelDirs(root).map((d) => relId(root, d))]);
+  const own = workspaceModelDirs(root);
   let id: string;
   let changed = false;
-  if (insideWorkspace(root, dir) && workspaceModelDirs(root).includes(dir)) {
+  if (insideWorkspace(root, dir) && own.includes(dir)) {
     id = relId(root, dir);
   } else {
     const existing = reg.models.find((m) => path.resolve(m.path) === dir);
     if (existing) id = existing.id;
     else {
-      const ids = known();
+      const ids = new Set([...reg.models.map((m) => m.id), ...own.map((d) => relId(root, d))]);
       const base = `models/${idSegment(path.basename(dir))}`;
       id = base;
       for (let i = 2; ids.has(id) || fs.existsSync(path.join(root, id)); i++) id = `${base}-${i}`;
@@ -256,11 +260,10 @@ export function registerModel(root: string, modelPath: string, adapterPath?: str
     } catch (err) {
       throw new ApiArgumentError(`adapter ${a} is not a PEFT LoRA adapter for ${dir}: ${message(err)}`);
     }
-    const listed = adaptersOf(root, reg, dir, id, cfg).some((x) => path.resolve(x.path) === a && !x.error);
-    if (!listed) {
-      const rel = insideWorkspace(root, a) ? relId(root, a) : '';
-      const base = fitsRunId(rel) ? rel : `adapters/${idSegment(path.basename(a))}`;
-      const taken = new Set([...reg.adapters.map((x) => x.id), ...adaptersOf(root, reg, dir, id, cfg).map((x) => x.id)]);
+    const listed = adaptersOf(root, reg, dir, id, cfg);
+    if (!listed.some((x) => path.resolve(x.path) === a && !x.error)) {
+      const base = adapterIdFor(root, a);
+      const taken = new Set([...reg.adapters.map((x) => x.id), ...listed.map((x) => x.id)]);
       let aid = base;
       for (let i = 2; taken.has(aid); i++) aid = `${base}-${i}`;
       reg.adapters.push({ id: aid, path: a, model: id });
