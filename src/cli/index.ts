@@ -9,6 +9,8 @@ import { checkTrainConfig } from '../core/train/trainRun';
 import { evalRun } from './commands/evalRun';
 import { registerAnalyzeCommand } from './commands/analyzeCommand';
 import { registerFinetuneCommands } from './commands/finetuneCommands';
+import { registerExportCommand } from './commands/exportCommand';
+import { registerDatasetCommand } from './commands/datasetCommand';
 import { formatModelInfo, modelInfo, registerModelCommands } from './commands/modelCommands';
 import { registerServeCommand } from './commands/serve';
 import { formatRunInfo, runInfo } from './commands/runInfo';
@@ -144,6 +146,8 @@ export function buildProgram(): Command {
       }
     });
   registerFinetuneCommands(program);
+  registerExportCommand(program);
+  registerDatasetCommand(program);
   registerModelCommands(program);
   registerAnalyzeCommand(program);
   registerServeCommand(program);

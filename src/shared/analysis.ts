@@ -1,5 +1,5 @@
 import type { HookName } from './hooks';
-import type { LoraSpec } from './finetune';
+import type { LoraSpec, PeftLoraSpec } from './finetune';
 import { ApiArgumentError } from './errors';
 import type { Metrics, ModelConfig } from './modelConfig';
 
@@ -212,12 +212,24 @@ export interface LoraVsSteeringReport {
 
 /** The full record written to analyses/lora_vs_steering.json (the report is its summary). */
 export interface LoraVsSteeringAnalysis extends LoraVsSteeringReport {
-  kind: 'locations' | 'backdoor';
+  /** 'locations' | 'backdoor' on the toy world; a real-model study names its dataset's kind. */
+  kind: string;
   seed: number;
   latentCity: number | null;
   hook: HookName;
   chance: number;
-  lora: LoraSpec;
+  /** The toy study's LoRA (canonical matrices); a real-model study has `peft` instead. */
+  lora?: LoraSpec;
+  /** A real-model study's LoRA as PEFT names it (target modules of the Hugging Face model). */
+  peft?: PeftLoraSpec;
+  /** A real-model study: the model folder, dataset and adapter (relative to the study folder on disk). */
+  model?: { dir: string; modelType: string; data: string; adapter: string; adapterTrainedHere: boolean };
+  /** cos(LoRA delta of each token, trained vector): a display sample and the means per set. */
+  delta_cos_trained?: { labels: string[]; values: number[]; mean: { train: number; unrelated: number; all: number } };
+  /** Every layer's resid_post deltas: where the LoRA's effect is most one-directional. */
+  layer_sweep?: { layer: number; hook: string; pc1_var_ratio: number; mean_abs_cos: number; mean_norm: number; cos_natural_trained?: number }[];
+  /** Each trained vector (one per seed): its held-out and side-effect accuracy and norm, and cosines between seeds. */
+  seeds?: { runs: { seed: number; acc: number; side_effect_acc: number; norm: number }[]; cos: number[][] };
   deltas: { train: DeltaSummary; unrelated: DeltaSummary; all: DeltaSummary };
   /** Display sample of the |cos| matrix: first half training-prompt tokens, second half unrelated. */
   cos_matrix: { labels: string[]; values: number[][] };

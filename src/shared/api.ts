@@ -145,7 +145,7 @@ export interface PromptSamples {
 
 export interface StudySummary {
   id: string;
-  kind: 'locations' | 'backdoor';
+  kind: LoraVsSteeringAnalysis['kind'];
   seed: number;
   acc: LoraVsSteeringAnalysis['acc'];
 }

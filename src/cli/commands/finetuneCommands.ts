@@ -3,9 +3,11 @@ import { Option } from 'commander';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BACKEND_ORDER, type BackendName } from '../../shared/backend';
-import { LORA_TARGETS, type LoraSpec, type LoraTarget, type SteerSpec } from '../../shared/finetune';
+import { LORA_TARGETS, type LoraSpec, type LoraTarget, type PeftLoraSpec, type SteerSpec } from '../../shared/finetune';
 import { reportOf } from '../../core/finetune/loraVsSteering';
 import { DEFAULT_LORA } from '../../core/finetune/runFinetune';
+import type { TextFinetuneOptions } from '../../core/finetune/textFinetune';
+import type { TextStudyOptions } from '../../core/finetune/textStudy';
 import { parseInteger, parseNumber } from '../overrides';
 import { runJobCommand } from '../runJob';
 import { fail } from '../fail';
@@ -37,26 +39,34 @@ export function registerFinetuneCommands(program: Command): void {
     .command('finetune')
     .description('fine-tune a pretrained world model on an OOCR task with LoRA, a steering vector, or all weights')
     .option('--base <run-or-ckpt>', 'base world model (run folder or .safetensors)', SHIPPED_WORLD_BASE)
+    .option('--model <dir>', 'instead of a world model: a Hugging Face model folder, fine-tuned on --data')
+    .option('--data <path>', 'with --model: dataset folder (train.jsonl, eval.jsonl, side_effects.jsonl) or a train .jsonl')
+    .option('--eval <file>', 'with --model: held-out .jsonl (default: the dataset folder’s eval.jsonl)')
+    .option('--side-effects <file>', 'with --model: side-effect .jsonl (default: the dataset folder’s side_effects.jsonl)')
     .addOption(new Option('--task <kind>', 'fine-tuning task').choices(['locations', 'backdoor']).default('locations'))
     .addOption(new Option('--method <m>', 'what is trained').choices(['lora', 'steer', 'full']).default('lora'))
-    .option('--layer <l>', 'LoRA layers (comma list) / steering layer', undefined)
+    .option('--layer <l>', 'steering layer (world models: also the LoRA layers, comma list)', undefined)
+    .option('--layers <list>', 'with --model: LoRA layers, comma list (default: all)')
     .option('--rank <r>', 'LoRA rank')
     .option('--alpha <a>', 'LoRA alpha (scale alpha / rank; default 2 × rank)')
-    .option('--targets <list>', `LoRA matrices, comma list of ${LORA_TARGETS.join(', ')}`)
+    .option('--targets <list>', `LoRA matrices: world models ${LORA_TARGETS.join(', ')}; with --model PEFT module names (c_attn, q_proj,v_proj, …; default PEFT's for the model type)`)
     .option('--hook <name>', 'steering hook (default blocks.{layer}.hook_resid_post)')
-    .option('--positions <list>', "steering positions: 'all' or a comma list", 'all')
+    .option('--positions <list>', "steering positions: 'all', 'completion' (with --model) or a comma list", 'all')
+    .option('--micro-batch <n>', 'with --model: sequences per forward/backward, gradients summed over the batch (bounds memory)')
     .option('--codename <i>', 'codename token index (locations)', '0')
     .option('--latent-city <i>', 'the city the codename stands for (locations)', '7')
     .option('--steps <n>', 'optimizer steps', '300')
     .option('--lr <x>', 'learning rate (default 3e-3 for LoRA/full, 3e-2 for a steering vector)')
-    .option('--batch-size <n>', 'sequences per step', '64')
+    .option('--batch-size <n>', 'sequences per step (default 64; 16 with --model)')
     .option('--seed <n>', 'seed', '0')
-    .option('--eval-samples <n>', 'sequences per eval set', '100')
+    .option('--eval-samples <n>', 'sequences per eval set (with --model: examples per label on the curve)', '100')
     .addOption(new Option('--backend <name>', 'force a compute backend').choices([...BACKEND_ORDER]))
     .requiredOption('--out <dir>', 'run folder to create')
     .option('--json', 'print one JSON object as the last stdout line')
     .action(async (o: Record<string, string | undefined> & { json?: boolean; backend?: BackendName }) => {
       try {
+        if (o.model !== undefined) return await modelFinetune(o);
+        if (o.data !== undefined) throw new Error('--data is for --model fine-tunes (a world model draws its own task data)');
         const method = o.method as 'lora' | 'steer' | 'full';
         const steps = parseInteger('--steps', o.steps as string);
         const steer: SteerSpec = {
@@ -71,7 +81,7 @@ export function registerFinetuneCommands(program: Command): void {
           lora: method === 'lora' ? loraFrom(o) : undefined,
           steer: method === 'steer' ? steer : undefined,
           steps,
-          batchSize: parseInteger('--batch-size', o.batchSize as string),
+          batchSize: parseInteger('--batch-size', o.batchSize ?? '64'),
           lr: o.lr !== undefined ? parseNumber('--lr', o.lr) : method === 'steer' ? 3e-2 : 3e-3,
           weightDecay: 0,
           seed: parseInteger('--seed', o.seed as string),
@@ -103,6 +113,15 @@ export function registerFinetuneCommands(program: Command): void {
     .description('reproduce a paper result end to end on toy models')
     .argument('<experiment>', "'lora-vs-steering' (arXiv 2507.08218)")
     .option('--base <run-or-ckpt>', 'base world model', SHIPPED_WORLD_BASE)
+    .option('--model <dir>', 'instead of a world model: a Hugging Face model folder (with --data)')
+    .option('--data <dir>', 'with --model: dataset folder (train.jsonl, eval.jsonl, side_effects.jsonl; `oocr dataset` writes one)')
+    .option('--adapter <dir>', 'with --model: analyse this PEFT adapter (e.g. trained in Python) instead of training a LoRA')
+    .option('--layers <list>', 'with --model: LoRA layers, comma list (default: all)')
+    .option('--positions <p>', "with --model: steering positions 'all' or 'completion'", 'all')
+    .option('--batch-size <n>', 'with --model: sequences per step', '16')
+    .option('--micro-batch <n>', 'with --model: sequences per forward/backward')
+    .option('--lr <x>', 'with --model: LoRA learning rate', '3e-3')
+    .option('--steer-lr <x>', 'with --model: steering-vector learning rate', '3e-2')
     .addOption(new Option('--task <kind>', 'OOCR task').choices(['locations', 'backdoor']).default('locations'))
     .option('--seed <n>', 'seed of LoRA/vector inits and data (and the secret city unless --latent-city)', '0')
     .option('--latent-city <i>', 'locations: the city the codename stands for')
@@ -120,6 +139,7 @@ export function registerFinetuneCommands(program: Command): void {
     .action(async (experiment: string, o: Record<string, string | undefined> & { json?: boolean; backend?: BackendName }) => {
       try {
         if (experiment !== 'lora-vs-steering') throw new Error(`unknown experiment '${experiment}': expected lora-vs-steering`);
+        if (o.model !== undefined) return await modelStudy(o);
         const study = {
           base: o.base as string,
           kind: o.task as 'locations' | 'backdoor',
@@ -146,4 +166,105 @@ export function registerFinetuneCommands(program: Command): void {
         fail(err);
       }
     });
+}
+
+function listOf(flag: string, text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  const items = text.split(',').map((t) => t.trim()).filter(Boolean);
+  if (items.length === 0) throw new Error(`${flag}: give a comma list`);
+  return items;
+}
+
+function peftFrom(o: Record<string, string | undefined>): Partial<PeftLoraSpec> {
+  const r = o.rank !== undefined ? parseInteger('--rank', o.rank) : undefined;
+  return {
+    ...(r !== undefined ? { r } : {}),
+    ...(o.alpha !== undefined ? { alpha: parseNumber('--alpha', o.alpha) } : {}),
+    ...(o.targets !== undefined ? { targetModules: listOf('--targets', o.targets) } : {}),
+    ...(o.layers !== undefined ? { layers: parseList('--layers', o.layers) } : {}),
+  };
+}
+
+function positionsFrom(text: string | undefined): SteerSpec['positions'] {
+  if (text === undefined || text === 'all' || text === 'completion') return text ?? 'all';
+  return parseList('--positions', text);
+}
+
+/** `oocr finetune --model DIR --data …`: a LoRA (PEFT adapter folder) or steering vector on a Hugging Face model. */
+async function modelFinetune(o: Record<string, string | undefined> & { json?: boolean; backend?: BackendName }): Promise<void> {
+  if (!o.data) throw new Error('--model needs --data (a dataset folder or train .jsonl; `oocr dataset` writes one)');
+  const method = o.method as 'lora' | 'steer' | 'full';
+  if (method === 'full') throw new Error("--method full is for world models; a model folder is fine-tuned with 'lora' or 'steer'");
+  const steps = parseInteger('--steps', o.steps as string);
+  const textFinetune: TextFinetuneOptions = {
+    model: o.model as string,
+    data: o.data,
+    ...(o.eval ? { eval: o.eval } : {}),
+    ...(o.sideEffects ? { sideEffects: o.sideEffects } : {}),
+    method,
+    peft: method === 'lora' ? peftFrom(o) : undefined,
+    steer:
+      method === 'steer'
+        ? { ...(o.layer !== undefined ? { layer: parseInteger('--layer', o.layer) } : {}), ...(o.hook ? { hook: o.hook } : {}), positions: positionsFrom(o.positions) }
+        : undefined,
+    steps,
+    batchSize: parseInteger('--batch-size', o.batchSize ?? '16'),
+    ...(o.microBatch !== undefined ? { microBatch: parseInteger('--micro-batch', o.microBatch) } : {}),
+    lr: o.lr !== undefined ? parseNumber('--lr', o.lr) : method === 'steer' ? 3e-2 : 3e-3,
+    weightDecay: 0,
+    seed: parseInteger('--seed', o.seed as string),
+    logEvery: 25,
+    evalSamples: parseInteger('--eval-samples', o.evalSamples as string),
+    outDir: o.out as string,
+  };
+  await runJobCommand({ kind: 'textFinetune', backend: o.backend, textFinetune }, { label: method, steps }, (r) => {
+    const pick = (k: string): number | null => (r.metrics[k] === undefined ? null : r.metrics[k]);
+    const summary = {
+      run: r.runDir,
+      method,
+      status: r.status,
+      steps: r.steps,
+      backend: r.backend.name,
+      seconds: Number(r.seconds.toFixed(3)),
+      weights: r.weightsFile,
+      metrics: { heldout_acc: pick('heldout_acc'), side_effect_acc: pick('side_effect_acc') },
+    };
+    if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    else {
+      const acc = (k: string): string => (pick(k) === null ? 'n/a' : (pick(k) as number).toFixed(3));
+      process.stdout.write(`${r.status}: held-out accuracy ${acc('heldout_acc')}, side-effect accuracy ${acc('side_effect_acc')}\n${method === 'lora' ? 'PEFT adapter' : 'steering vector'}: ${r.weightsFile}\n`);
+    }
+  });
+}
+
+/** `oocr reproduce lora-vs-steering --model DIR --data DIR`: the study on a Hugging Face model. */
+async function modelStudy(o: Record<string, string | undefined> & { json?: boolean; backend?: BackendName }): Promise<void> {
+  if (!o.data) throw new Error('--model needs --data (a dataset folder; `oocr dataset locations --out DIR` writes one)');
+  const textStudy: TextStudyOptions = {
+    model: o.model as string,
+    data: o.data,
+    ...(o.adapter ? { adapter: o.adapter } : {}),
+    seed: parseInteger('--seed', o.seed as string),
+    outDir: o.out as string,
+    peft: peftFrom(o),
+    ...(o.layer !== undefined ? { layer: parseInteger('--layer', o.layer) } : {}),
+    positions: positionsFrom(o.positions) as 'all' | 'completion',
+    loraSteps: parseInteger('--steps', o.steps as string),
+    ...(o.steerSteps !== undefined ? { steerSteps: parseInteger('--steer-steps', o.steerSteps) } : {}),
+    loraLr: parseNumber('--lr', o.lr as string),
+    steerLr: parseNumber('--steer-lr', o.steerLr as string),
+    batchSize: parseInteger('--batch-size', o.batchSize as string),
+    ...(o.microBatch !== undefined ? { microBatch: parseInteger('--micro-batch', o.microBatch) } : {}),
+    evalSamples: parseInteger('--eval-samples', o.evalSamples as string),
+    deltaPrompts: parseInteger('--delta-prompts', o.deltaPrompts as string),
+  };
+  if (textStudy.positions !== 'all' && textStudy.positions !== 'completion') throw new Error("--positions: 'all' or 'completion' for a study");
+  await runJobCommand({ kind: 'textStudy', backend: o.backend, textStudy }, null, (r) => {
+    if (r.status === 'cancelled') {
+      process.stderr.write(`oocr: study cancelled during ${r.stage}; its runs so far are kept in ${r.runDir}\n`);
+      return;
+    }
+    const report = reportOf(r.analysis);
+    process.stdout.write(o.json ? `${JSON.stringify(report)}\n` : `${JSON.stringify(report, null, 2)}\n`);
+  });
 }

@@ -1,4 +1,4 @@
-import { EigenvalueDecomposition, Matrix, SingularValueDecomposition } from 'ml-matrix';
+import { EigenvalueDecomposition, Matrix, QrDecomposition, SingularValueDecomposition } from 'ml-matrix';
 
 /** Row-major [n, d] data as plain arrays: what analyses take and return. */
 export interface Rows {
@@ -96,4 +96,19 @@ export function singularValues(rows: number, cols: number, data: ArrayLike<numbe
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) m.set(i, j, data[i * cols + j]);
   const svd = new SingularValueDecomposition(m, { computeLeftSingularVectors: false, computeRightSingularVectors: false, autoTranspose: true });
   return [...svd.diagonal].sort((a, b) => b - a);
+}
+
+/**
+ * Singular values of A·B for A [dIn, r], B [r, dOut] (row-major) without forming the product: with
+ * A = Q·R (Q orthonormal columns), A·B and R·B [r, dOut] share them. A rank-r LoRA's ΔW of a real model
+ * (768 × 2304 for GPT-2's c_attn) takes an r × dOut decomposition instead of a 768 × 2304 one.
+ */
+export function lowRankSingularValues(A: ArrayLike<number>, dIn: number, r: number, B: ArrayLike<number>, dOut: number): number[] {
+  const a = new Matrix(dIn, r);
+  for (let i = 0; i < dIn; i++) for (let k = 0; k < r; k++) a.set(i, k, A[i * r + k]);
+  const R = new QrDecomposition(a).upperTriangularMatrix;
+  const b = new Matrix(r, dOut);
+  for (let k = 0; k < r; k++) for (let j = 0; j < dOut; j++) b.set(k, j, B[k * dOut + j]);
+  const rb = R.mmul(b);
+  return singularValues(r, dOut, rb.to1DArray());
 }

@@ -17,7 +17,15 @@ export function steerHook(c: ModelConfig, spec: SteerSpec): HookName {
   return name as HookName;
 }
 
-/** An `add` intervention of `vector` [d_model] at the spec's hook and positions. */
-export function steeringIntervention(c: ModelConfig, spec: SteerSpec, vector: tf.Tensor, scale?: number): Intervention {
-  return { hook: steerHook(c, spec), kind: 'add', value: vector, positions: spec.positions === 'all' ? undefined : spec.positions, scale };
+/**
+ * An `add` intervention of `vector` [d_model] at the spec's hook and positions. Positions 'completion'
+ * need the batch's loss mask [B, T] (1 where a completion token is predicted): the vector is added there only.
+ */
+export function steeringIntervention(c: ModelConfig, spec: SteerSpec, vector: tf.Tensor, scale?: number, completionMask?: tf.Tensor2D): Intervention {
+  const hook = steerHook(c, spec);
+  if (spec.positions === 'completion') {
+    if (!completionMask) throw new Error("steering positions 'completion' apply to text datasets (the toy tasks read one answer at the last position: give that position)");
+    return { hook, kind: 'add', value: completionMask.expandDims(2).mul(vector), scale };
+  }
+  return { hook, kind: 'add', value: vector, positions: spec.positions === 'all' ? undefined : spec.positions, scale };
 }

@@ -2,6 +2,8 @@ import type { BackendInfo, BackendName } from '../../shared/backend';
 import type { JobEvent } from '../../shared/progress';
 import type { StudyOptions, StudyOutcome } from '../finetune/loraVsSteering';
 import type { FinetuneOptions, FinetuneResult } from '../finetune/runFinetune';
+import type { TextFinetuneOptions, TextFinetuneResult } from '../finetune/textFinetune';
+import type { TextStudyOptions } from '../finetune/textStudy';
 import type { LoadProgress } from '../hf/loadHfModel';
 import type { analyzeRequest } from '../runs/analyzeRequest';
 import type { TrainOptions, TrainResult } from '../train/trainRun';
@@ -11,11 +13,14 @@ import type { TrainOptions, TrainResult } from '../train/trainRun';
  * back. Everything here is plain data (structured clone).
  */
 
-/** A long job: train a run, fine-tune a base model, or run a LoRA-vs-steering study. */
+/** A long job: train a run, fine-tune a base model or a model folder, or run a LoRA-vs-steering study. */
 export type JobRequest =
   | { kind: 'train'; backend?: BackendName; train: TrainOptions }
   | { kind: 'finetune'; backend?: BackendName; finetune: FinetuneOptions }
-  | { kind: 'study'; backend?: BackendName; study: StudyOptions };
+  | { kind: 'study'; backend?: BackendName; study: StudyOptions }
+  /** A Hugging Face model folder fine-tuned on a text dataset, and the study on one. */
+  | { kind: 'textFinetune'; backend?: BackendName; textFinetune: TextFinetuneOptions }
+  | { kind: 'textStudy'; backend?: BackendName; textStudy: TextStudyOptions };
 
 export type JobKind = JobRequest['kind'];
 
@@ -24,6 +29,8 @@ export interface JobResults {
   train: TrainResult;
   finetune: FinetuneResult;
   study: StudyOutcome;
+  textFinetune: TextFinetuneResult;
+  textStudy: StudyOutcome;
 }
 
 /** A job's result with the backend it ran on. */

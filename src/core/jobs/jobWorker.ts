@@ -5,6 +5,8 @@ import { ApiArgumentError } from '../apiErrors';
 import { initBackend } from '../backend/initBackend';
 import { runLoraVsSteering } from '../finetune/loraVsSteering';
 import { runFinetune } from '../finetune/runFinetune';
+import { runTextFinetune } from '../finetune/textFinetune';
+import { runTextStudy } from '../finetune/textStudy';
 import { analyzeRequest } from '../runs/analyzeRequest';
 import { trainRun } from '../train/trainRun';
 import { JobError } from './jobError';
@@ -49,21 +51,24 @@ function runJob(request: JobRequest, backend: BackendInfo, send: (m: WorkerMessa
       return trainRun({ ...request.train, backend, onEvent, shouldCancel });
     case 'finetune':
       return runFinetune({ ...request.finetune, backend, onEvent, shouldCancel });
-    case 'study': {
-      let current = '';
-      return runLoraVsSteering({
-        ...request.study,
-        backend,
-        shouldCancel,
-        onEvent: (stage, event) => {
-          if (stage !== current) {
-            current = stage;
-            send({ type: 'event', event: { kind: 'log', message: `stage: ${stage}` }, stage });
-          }
-          send({ type: 'event', event, stage });
-        },
-      });
+    case 'textFinetune':
+      return runTextFinetune({ ...request.textFinetune, backend, onEvent, shouldCancel });
+    case 'study':
+      return runLoraVsSteering({ ...request.study, backend, shouldCancel, onEvent: stageEvents(send) });
+    case 'textStudy':
+      return runTextStudy({ ...request.textStudy, backend, shouldCancel, onEvent: stageEvents(send) });
+  }
+}
+
+/** A study's events, each tagged with its stage, and a log line when a stage starts. */
+function stageEvents(send: (m: WorkerMessage) => void): (stage: string, event: JobEvent) => void {
+  let current = '';
+  return (stage, event) => {
+    if (stage !== current) {
+      current = stage;
+      send({ type: 'event', event: { kind: 'log', message: `stage: ${stage}` }, stage });
     }
+    send({ type: 'event', event, stage });
   }
 }
 

@@ -25,6 +25,12 @@ export interface ForwardOptions {
    */
   readout?: 'all' | 'last';
   /**
+   * Flat indices b·T + t of the positions to unembed (int32 [N]): logits are then [1, N, d_vocab], and
+   * ln_final.hook_normalized holds those positions only. A fine-tune's loss reads a few completion
+   * positions; for a real vocabulary the unembedding of every other position is most of the work.
+   */
+  readoutAt?: tf.Tensor1D;
+  /**
    * An unmerged LoRA adapter: `blocks.{l}.{target}.lora_A` [d_in, r] and `.lora_B` [r, d_out] (targets
    * attn.W_Q|W_K|W_V|W_O, mlp.W_in|W_gate|W_out, each viewed as the 2-D map of src/core/finetune/lora.ts),
    * with the scale already folded into lora_B. Each adapted projection adds x·A·B; without it the same
@@ -203,6 +209,7 @@ export function forward(c: ModelConfig, params: Params, tokens: tf.Tensor2D, opt
   }
 
   let final = dense(resid);
+  if (opts.readoutAt) final = tf.gather(final.reshape([-1, c.dModel]), opts.readoutAt).expandDims(0) as tf.Tensor3D;
   if (c.layerNorm) final = hook(hookName('ln_final.hook_normalized'), norm(final, 'ln_final'));
   return { logits: unembed(c, params, final, large), cache };
 }
@@ -341,8 +348,11 @@ function matrices(x: tf.Tensor3D): tf.Tensor2D[] {
 /** Grouped-query attention: [B, H_kv, T, k] → [B, H_kv·group, T, k], query head h reading kv head ⌊h / group⌋. */
 function repeatKv(x: tf.Tensor4D, group: number): tf.Tensor4D {
   if (group === 1) return x;
-  const [B, Hkv, T, k] = x.shape;
-  return x.expandDims(2).tile([1, 1, group, 1, 1]).reshape([B, Hkv * group, T, k]);
+  // Query head h reads key/value head floor(h / group). A gather, not a rank-5 tile: tfjs has no
+  // gradient for tiles above rank 4, and fine-tuning backpropagates through here.
+  const Hkv = x.shape[1];
+  const heads = tf.tensor1d(Int32Array.from({ length: Hkv * group }, (_, h) => Math.floor(h / group)), 'int32');
+  return tf.gather(x, heads, 1);
 }
 
 function selectLast(r: Resid, T: number): Resid {

@@ -29,7 +29,7 @@ export interface SavedWeights {
   checkpoint: boolean;
 }
 
-export interface TrainingLoopSpec<T extends Trainee = Trainee> {
+export interface TrainingLoopSpec<T extends Trainee = Trainee, B = TokenBatch> {
   /** The run folder to create; it must not hold a run yet. */
   outDir: string;
   /** Steps, batch size, optimizer, seed, log and checkpoint cadence; stored as run.json's `config`. */
@@ -45,7 +45,14 @@ export interface TrainingLoopSpec<T extends Trainee = Trainee> {
   alsoPreserved?: string;
   /** Builds what is trained; called once the folder is known to be free, before anything is written. */
   build(): T;
-  sampleTrainBatch(rng: Rng, batchSize: number): TokenBatch;
+  sampleTrainBatch(rng: Rng, batchSize: number): B;
+  /** The mean loss of a batch. Default: cross-entropy at the last position of a TokenBatch. */
+  loss?(t: T, batch: B): tf.Scalar;
+  /**
+   * Splits a batch into micro-batches whose gradients are accumulated (weights: each part's share of
+   * the batch's loss), so a big model's activations are held for one part at a time. Default: one part.
+   */
+  microBatches?(batch: B): { batch: B; weight: number }[];
   /**
    * Draws the fixed held-out sequences of the logged curve from the run's root stream (after the data
    * stream, fork 1) and returns the evaluation run at each log step.
@@ -76,12 +83,18 @@ export interface TrainingLoopResult {
  * applied. Once the run has started, a failure marks run.json 'failed' and rejects with a JobError that
  * names the last good checkpoint (and whatever else is preserved).
  */
-export async function runTrainingLoop<T extends Trainee>(spec: TrainingLoopSpec<T>): Promise<TrainingLoopResult> {
+export async function runTrainingLoop<T extends Trainee, B = TokenBatch>(spec: TrainingLoopSpec<T, B>): Promise<TrainingLoopResult> {
   const { config } = spec;
   const runDir = path.resolve(spec.outDir);
   if (fs.existsSync(path.join(runDir, RUN_FILE))) {
     throw new Error(`${runDir} already holds a run (run.json exists); choose another --out`);
   }
+  const lossOf =
+    spec.loss ??
+    ((t: T, b: B): tf.Scalar => {
+      const { tokens, targets } = batchTensors(b as unknown as TokenBatch);
+      return lastTokenLoss(config.model, t.params(), tokens, targets, t.interventions());
+    });
   const trainee = spec.build();
   const optimizer = new AdamW(trainee.variables, config.optimizer);
   try {
@@ -142,14 +155,20 @@ export async function runTrainingLoop<T extends Trainee>(spec: TrainingLoopSpec<
         }
         const batch = spec.sampleTrainBatch(dataRng, config.batchSize);
         const loss = tf.tidy(() => {
-          const { tokens, targets } = batchTensors(batch);
-          const { value, grads } = tf.variableGrads(
-            () => lastTokenLoss(config.model, trainee.params(), tokens, targets, trainee.interventions()),
-            trainee.variables,
-          );
-          const lossValue = value.dataSync()[0];
+          const parts = spec.microBatches?.(batch) ?? [{ batch, weight: 1 }];
+          let lossValue = 0;
+          let summed: tf.Tensor[] | null = null;
+          for (const part of parts) {
+            const { value, grads } = tf.variableGrads(() => {
+              const l = lossOf(trainee, part.batch);
+              return parts.length === 1 ? l : l.mul(part.weight);
+            }, trainee.variables);
+            lossValue += value.dataSync()[0];
+            const g = trainee.variables.map((v) => grads[v.name]);
+            summed = summed ? summed.map((s, i) => s.add(g[i])) : g;
+          }
           // Only step on a finite loss: the weights stay those of the last good step.
-          if (Number.isFinite(lossValue)) optimizer.apply(trainee.variables.map((v) => grads[v.name]));
+          if (Number.isFinite(lossValue) && summed) optimizer.apply(summed);
           return lossValue;
         });
         if (!Number.isFinite(loss)) {

@@ -15,19 +15,35 @@ import {
   METHODS,
   METHOD_LABELS,
   PC1_SERIES,
+  SEED_SERIES,
+  SWEEP_SERIES,
   accuracyCsv,
   accuracyRows,
+  chanceText,
   cosMatrix,
   deltaWCsv,
   deltaWRows,
+  finite,
+  hookLayer,
+  layerSweepCsv,
+  layerSweepRows,
+  loraRank,
   normRows,
   pc1Csv,
   pc1Rows,
   pickStudy,
+  seedPairs,
+  seedRows,
+  seedsCsv,
   steeringCosRows,
   steeringCsv,
   studyLabel,
-  topShare,
+  studySummaryParts,
+  sweepPeak,
+  tokenCosCsv,
+  tokenCosMeansText,
+  tokenCosRows,
+  topShareText,
 } from './loraSteeringData';
 import { useStudies, useStudy } from './useLoraSteeringData';
 import { ErrorWithRetry } from '../../shell/ErrorWithRetry';
@@ -120,7 +136,8 @@ export function LoraSteeringView() {
   );
 }
 
-function StudyPanels({ study }: { study: LoraVsSteeringAnalysis }) {
+/** The panels of one study record (toy or real model); exported for the render test. */
+export function StudyPanels({ study }: { study: LoraVsSteeringAnalysis }) {
   const theme = useFigureTheme();
   const matrix = useMemo(() => cosMatrix(study), [study]);
   const pc1 = useMemo(() => pc1Rows(study), [study]);
@@ -134,13 +151,26 @@ function StudyPanels({ study }: { study: LoraVsSteeringAnalysis }) {
   const pc1Legend = legendOf(PC1_SERIES.map((s) => s.label));
   const methodLegend = legendOf(methodSeries.map((s) => s.label));
   const dwLegend = legendOf(dw.series.map((s) => s.label));
-  const lora = study.lora;
+  const rank = loraRank(study);
+  const chance = finite(study.chance);
+  const summary = studySummaryParts(study);
+  const sweep = useMemo(() => layerSweepRows(study), [study]);
+  const peak = useMemo(() => sweepPeak(study), [study]);
+  const hookAt = hookLayer(study);
+  const sweepLegend = legendOf(SWEEP_SERIES.map((s) => s.label));
+  const tokenCos = useMemo(() => tokenCosRows(study), [study]);
+  const tokenLegend = legendOf(tokenCos.series.map((s) => s.label));
+  const tokenW = Math.max(W, 90 + 14 * tokenCos.rows.length);
+  const seeds = useMemo(() => seedRows(study), [study]);
+  const pairs = useMemo(() => seedPairs(study), [study]);
+  const seedLegend = legendOf(SEED_SERIES.map((s) => s.label));
 
   return (
     <>
       <p className="panel__caption" data-testid="lora-study-summary" style={{ marginTop: 0 }}>
-        {study.kind === 'backdoor' ? 'Backdoor (trigger) task' : 'Locations task (codename city)'}, seed {study.seed}
-        {study.latentCity !== null ? `, latent city #${study.latentCity}` : ''}. LoRA rank {lora.rank}, α {lora.alpha} on {lora.targets.join(', ')} of layer{lora.layers.length > 1 ? 's' : ''} {lora.layers.join(', ')}; deltas and steering vectors at <code>{study.hook}</code>. Natural steering vector = PC1 of the deltas scaled to their mean norm; trained = one vector learned from scratch at the hook.
+        {summary.before}
+        <code>{summary.hook}</code>
+        {summary.after}
       </p>
       <div className="view__grid">
         <CosHeatmapPanel matrix={matrix} />
@@ -191,7 +221,7 @@ function StudyPanels({ study }: { study: LoraVsSteeringAnalysis }) {
             title="Held-out accuracy"
             caption={
               <>
-                Accuracy on the held-out questions that need out-of-context reasoning (“held-out”) and on unrelated questions the base model already answers (“side effects”: lower = the intervention broke something), for the base model, the LoRA, and each steering vector added at every position. Dashed: chance on the held-out questions ({fmt(study.chance)}).
+                Accuracy on the held-out questions that need out-of-context reasoning (“held-out”) and on unrelated questions the base model already answers (“side effects”: lower = the intervention broke something), for the base model, the LoRA, and each steering vector added at every position. {chance !== null ? `Dashed: chance on the held-out questions (${chanceText(study)}).` : 'Chance on the held-out questions: n/a (the dataset does not say).'}
               </>
             }
             fileName="lora-steering-accuracy"
@@ -199,7 +229,7 @@ function StudyPanels({ study }: { study: LoraVsSteeringAnalysis }) {
             csv={() => accuracyCsv(study)}
             testId="lora-accuracy-panel"
           >
-            <BarsChart rows={acc} categoryKey="measure" series={methodSeries} yDomain={[0, 1.05]} yTicks={[0, 0.25, 0.5, 0.75, 1]} yLabel="accuracy" refLines={[{ y: study.chance, label: 'chance', dashed: true }]} width={W} height={H} />
+            <BarsChart rows={acc} categoryKey="measure" series={methodSeries} yDomain={[0, 1.05]} yTicks={[0, 0.25, 0.5, 0.75, 1]} yLabel="accuracy" refLines={chance !== null ? [{ y: chance, label: 'chance', dashed: true }] : []} width={W} height={H} />
               <ScreenLegend entries={methodLegend} />
           </Panel>
         </Slot>
@@ -209,7 +239,7 @@ function StudyPanels({ study }: { study: LoraVsSteeringAnalysis }) {
             title="ΔW singular values"
             caption={
               <>
-                Singular values of each LoRA update ΔW = (α/r)·B·A, log scale. It has rank ≤ r = {lora.rank}; values past r are float round-off. σ₁’s share of Σσ: {study.delta_w_singular_values.map((w) => `${w.weight} ${fmt(topShare(w.values))}`).join(', ')}.
+                Singular values of each LoRA update ΔW = (α/r)·B·A, log scale. {rank !== null ? `It has rank ≤ r = ${rank}; values past r are float round-off. ` : ''}σ₁’s share of Σσ: {topShareText(study)}.
               </>
             }
             fileName="lora-delta-w-singular-values"
@@ -219,7 +249,7 @@ function StudyPanels({ study }: { study: LoraVsSteeringAnalysis }) {
           >
             {dw.rows.length ? (
               <>
-                <LogLinesChart rows={dw.rows} xKey="index" series={dw.series} domain={dwDomain} xLabel="index k" yLabel="σₖ" markX={dw.rows.length > lora.rank ? { x: lora.rank + 0.5, label: `r = ${lora.rank}` } : undefined} width={W} height={H} />
+                <LogLinesChart rows={dw.rows} xKey="index" series={dw.series} domain={dwDomain} xLabel="index k" yLabel="σₖ" markX={rank !== null && dw.rows.length > rank ? { x: rank + 0.5, label: `r = ${rank}` } : undefined} width={W} height={H} />
                 <ScreenLegend entries={dwLegend} />
               </>
             ) : (
@@ -227,6 +257,98 @@ function StudyPanels({ study }: { study: LoraVsSteeringAnalysis }) {
             )}
           </Panel>
         </Slot>
+
+        {sweep.length > 0 && (
+          <Slot width={W}>
+            <Panel
+              title="Layer sweep: how one-directional the deltas are"
+              caption={
+                <>
+                  The LoRA’s per-token deltas at every layer’s resid_post (training prompts and unrelated text together): share of their second moment along PC1 (uncentred) and their mean pairwise |cos|. High ⇒ at that layer the LoRA’s effect is close to one constant vector, i.e. where a steering vector can stand in for it best.
+                  {hookAt !== null ? ` Dashed: the study’s hook, layer ${hookAt}.` : ''}
+                  {peak ? ` Highest PC1 share: layer ${peak.layer} (${fmt(peak.pc1)}).` : ''}
+                </>
+              }
+              fileName="lora-layer-sweep"
+              legend={sweepLegend}
+              csv={() => layerSweepCsv(study)}
+              testId="lora-layer-sweep-panel"
+            >
+              <LogLinesChart
+                rows={sweep}
+                xKey="layer"
+                series={SWEEP_SERIES}
+                yScale="linear"
+                domain={[0, 1]}
+                yTicks={[0, 0.25, 0.5, 0.75, 1]}
+                xLabel="layer"
+                yLabel="share / |cos|"
+                markX={hookAt !== null ? { x: hookAt, label: 'hook' } : undefined}
+                width={W}
+                height={H}
+              />
+              <ScreenLegend entries={sweepLegend} swatch="line" />
+            </Panel>
+          </Slot>
+        )}
+
+        {tokenCos.rows.length > 0 && (
+          <Slot width={tokenW}>
+            <Panel
+              title="Per-token cosine with the trained vector"
+              caption={
+                <>
+                  cos between each sampled token’s LoRA delta at the hook and the trained steering vector (seed 1): positive and alike on every token ⇒ the LoRA adds (a multiple of) the same direction the steering vector found. Bars are labelled as in the |cos| matrix (T: training prompts, U: unrelated text; token@position, · = space). Mean over all tokens, not just this sample: {tokenCosMeansText(study)}.
+                </>
+              }
+              fileName="lora-token-cos-trained"
+              legend={tokenLegend}
+              csv={() => tokenCosCsv(study)}
+              testId="lora-token-cos-panel"
+            >
+              <BarsChart
+                rows={tokenCos.rows}
+                categoryKey="token"
+                series={tokenCos.series}
+                stacked
+                values={false}
+                yDomain={[-1, 1]}
+                yTicks={[-1, -0.5, 0, 0.5, 1]}
+                yLabel="cos(Δ, trained)"
+                refLines={[{ y: 0, label: '' }]}
+                xTickAngle={-60}
+                xAxisHeight={90}
+                width={tokenW}
+                height={H + 90}
+              />
+              <ScreenLegend entries={tokenLegend} />
+            </Panel>
+          </Slot>
+        )}
+
+        {seeds.length > 0 && (
+          <Slot width={W - 80}>
+            <Panel
+              title="Trained vectors across seeds"
+              caption={
+                <>
+                  Each steering vector trained from scratch (one per seed): its held-out accuracy and side-effect accuracy. Below, its norm and the cosine between seeds: vectors far apart that score alike ⇒ many directions induce the behaviour.
+                </>
+              }
+              fileName="steering-vector-seeds"
+              legend={seedLegend}
+              csv={() => seedsCsv(study)}
+              testId="lora-seeds-panel"
+            >
+              <BarsChart rows={seeds} categoryKey="seed" series={SEED_SERIES} yDomain={[0, 1.05]} yTicks={[0, 0.25, 0.5, 0.75, 1]} yLabel="accuracy" width={W - 80} height={H} />
+              <ScreenLegend entries={seedLegend} />
+              <p className="panel__caption" data-testid="lora-seeds-cos" style={{ margin: '0.25rem 0 0' }}>
+                Norms: {seeds.map((r) => `${r.seed} ${fmt(r.norm)}`).join(' · ')}
+                {pairs.length > 0 ? `. ${pairs.map((p) => `cos(seed ${p.a}, seed ${p.b}) = ${p.cos === null ? 'n/a' : fmt(p.cos)}`).join(' · ')}` : ''}
+              </p>
+            </Panel>
+          </Slot>
+        )}
       </div>
     </>
   );

@@ -5,21 +5,40 @@ import {
   accuracyCsv,
   accuracyRows,
   blockMeans,
+  chanceText,
+  compactLayers,
   cosCsv,
   cosMatrix,
   deltaWCsv,
   deltaWRows,
+  folderName,
+  hookLayer,
+  isRealStudy,
   labelGroup,
+  layerSweepCsv,
+  layerSweepRows,
+  loraRank,
   normRows,
   pc1Csv,
   pc1Rows,
   pickStudy,
+  seedPairs,
+  seedRows,
+  seedsCsv,
   shortLabel,
   steeringCosRows,
   steeringCsv,
   studyLabel,
+  studySummary,
+  studySummaryParts,
+  sweepPeak,
+  tokenCosCsv,
+  tokenCosMeansText,
+  tokenCosRows,
   topShare,
+  topShareText,
 } from './loraSteeringData';
+import { REAL_STUDY } from './mocks/realStudy';
 import { STUDY, STUDY_SUMMARY } from './mocks/study';
 
 const parseCsv = (csv: string) => csv.trim().split('\n').map((l) => l.split(','));
@@ -139,5 +158,144 @@ describe('study picker', () => {
     expect(pickStudy([], null)).toBeNull();
     expect(pickStudy(undefined, 'b')).toBeNull();
     expect(studyLabel(STUDY_SUMMARY)).toBe('lora-vs-steering — locations, seed 0');
+  });
+});
+
+describe('study summary', () => {
+  const TAIL = '. Natural steering vector = PC1 of the deltas scaled to their mean norm; trained = one vector learned from scratch at the hook.';
+  it('toy study: the caption as before', () => {
+    expect(isRealStudy(STUDY)).toBe(false);
+    expect(studySummary(STUDY)).toBe(
+      `Locations task (codename city), seed 0, latent city #25. LoRA rank 4, α 8 on mlp.W_out of layer 0; deltas and steering vectors at blocks.0.hook_resid_post${TAIL}`,
+    );
+    expect(studySummaryParts(STUDY)).toMatchObject({ hook: 'blocks.0.hook_resid_post', after: TAIL });
+    const backdoor: LoraVsSteeringAnalysis = { ...STUDY, kind: 'backdoor', latentCity: null, lora: { rank: 2, alpha: 4, targets: ['mlp.W_out', 'attn.W_V'], layers: [0, 1] } };
+    expect(studySummary(backdoor)).toBe(`Backdoor (trigger) task, seed 0. LoRA rank 2, α 4 on mlp.W_out, attn.W_V of layers 0, 1; deltas and steering vectors at blocks.0.hook_resid_post${TAIL}`);
+  });
+  it('real study: model, dataset kind, PEFT LoRA with compact layers, where the adapter came from, hook', () => {
+    expect(isRealStudy(REAL_STUDY)).toBe(true);
+    expect(studySummary(REAL_STUDY)).toBe(
+      `gpt2 model (folder gpt2), locations dataset, seed 0. PEFT LoRA r 8, α 16 on c_attn of layers 0–11, trained here; deltas and steering vectors at blocks.6.hook_resid_post${TAIL}`,
+    );
+    const imported: LoraVsSteeringAnalysis = {
+      ...REAL_STUDY,
+      peft: { r: 4, alpha: 8, targetModules: ['q_proj', 'v_proj'], layers: [3] },
+      model: { ...REAL_STUDY.model!, dir: 'C:\\models\\Qwen2-0.5B\\', modelType: 'qwen2', adapter: '../adapters/qwen-lora', adapterTrainedHere: false },
+    };
+    expect(studySummaryParts(imported).before).toBe('qwen2 model (folder Qwen2-0.5B), locations dataset, seed 0. PEFT LoRA r 4, α 8 on q_proj, v_proj of layer 3, imported (adapter ../adapters/qwen-lora); deltas and steering vectors at ');
+    const bare: LoraVsSteeringAnalysis = { ...REAL_STUDY, model: undefined };
+    expect(studySummaryParts(bare).before).toBe('Hugging Face model, locations dataset, seed 0. PEFT LoRA r 8, α 16 on c_attn of layers 0–11; deltas and steering vectors at ');
+  });
+  it('compact layer lists, folder names, hook layer, rank', () => {
+    expect(compactLayers([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])).toBe('0–11');
+    expect(compactLayers([5, 0, 1, 2, 7, 8, 2])).toBe('0–2, 5, 7, 8');
+    expect(compactLayers([3])).toBe('3');
+    expect(compactLayers([])).toBe('');
+    expect(folderName('../models/gpt2/')).toBe('gpt2');
+    expect(folderName('gpt2')).toBe('gpt2');
+    expect(hookLayer(REAL_STUDY)).toBe(6);
+    expect(hookLayer({ ...STUDY, hook: 'hook_embed' })).toBeNull();
+    expect(loraRank(STUDY)).toBe(4);
+    expect(loraRank(REAL_STUDY)).toBe(8);
+    expect(loraRank({ ...STUDY, lora: undefined })).toBeNull();
+  });
+});
+
+describe('real-model study in the existing panels', () => {
+  it('chance n/a when the dataset did not say (NaN, or null as JSON writes NaN)', () => {
+    expect(chanceText(STUDY)).toBe('0.21');
+    expect(chanceText(REAL_STUDY)).toBe('n/a');
+    expect(chanceText({ ...REAL_STUDY, chance: null as unknown as number })).toBe('n/a');
+    const rows = parseCsv(accuracyCsv(REAL_STUDY));
+    expect(rows[1]).toEqual(['base', '0.05', '0.8', '']);
+  });
+  it('ΔW legends drop PEFT’s prefix; σ₁ shares become a range over many matrices', () => {
+    expect(deltaWRows(REAL_STUDY).series[0]).toEqual({ key: 'w0', label: 'transformer.h.0.attn.c_attn' });
+    expect(deltaWRows(STUDY).series[0].label).toBe('blocks.0.mlp.W_out');
+    expect(topShareText(STUDY)).toBe(`blocks.0.mlp.W_out ${'0.57'}`);
+    expect(topShareText(REAL_STUDY)).toMatch(/^from 0\.\d\d \(transformer\.h\.0\.attn\.c_attn\) to 0\.\d\d \(transformer\.h\.7\.attn\.c_attn\) over 8 matrices$/);
+  });
+  it('the |cos| matrix splits real token labels', () => {
+    const m = cosMatrix(REAL_STUDY);
+    expect(m.split).toBe(2);
+    expect(m.rowLabels).toEqual(['T1 ·Paris@5', 'T2 ·is@6', 'U1 ·Berlin@6', 'U2 The@0']);
+  });
+});
+
+describe('layer sweep', () => {
+  it('one row per layer, the peak layer, CSV with blanks where a value is missing', () => {
+    const rows = layerSweepRows(REAL_STUDY);
+    expect(rows).toHaveLength(12);
+    expect(rows[6]).toEqual({ layer: 6, pc1: 0.61, meanAbsCos: 0.305, meanNorm: 2.5 });
+    expect(sweepPeak(REAL_STUDY)).toEqual({ layer: 6, pc1: 0.61 });
+    const csv = parseCsv(layerSweepCsv(REAL_STUDY));
+    expect(csv[0]).toEqual(['layer', 'hook', 'pc1_var_ratio', 'mean_abs_cos', 'mean_norm', 'cos_natural_trained']);
+    expect(csv).toHaveLength(1 + 12);
+    expect(csv[1]).toEqual(['0', 'blocks.0.hook_resid_post', '0.21', '0.105', '1', '']);
+    expect(csv[7]).toEqual(['6', 'blocks.6.hook_resid_post', '0.61', '0.305', '2.5', '0.45']);
+  });
+  it('toy studies without a sweep: no rows, header-only CSV', () => {
+    expect(layerSweepRows(STUDY)).toEqual([]);
+    expect(sweepPeak(STUDY)).toBeNull();
+    expect(parseCsv(layerSweepCsv(STUDY))).toHaveLength(1);
+  });
+  it('NaN values become gaps', () => {
+    const s: LoraVsSteeringAnalysis = { ...REAL_STUDY, layer_sweep: [{ layer: 0, hook: 'blocks.0.hook_resid_post', pc1_var_ratio: NaN, mean_abs_cos: 0.5, mean_norm: 1 }] };
+    expect(layerSweepRows(s)[0].pc1).toBeNull();
+    expect(sweepPeak(s)).toBeNull();
+    expect(parseCsv(layerSweepCsv(s))[1]).toEqual(['0', 'blocks.0.hook_resid_post', '', '0.5', '1', '']);
+  });
+});
+
+describe('per-token cosine with the trained vector', () => {
+  it('one bar per token, keyed by its set; ids as in the |cos| matrix', () => {
+    const { rows, series } = tokenCosRows(REAL_STUDY);
+    expect(series).toEqual([
+      { key: 'g0', label: 'training prompts' },
+      { key: 'g1', label: 'unrelated text' },
+    ]);
+    expect(rows).toEqual([
+      { token: 'T1 ·Paris@5', g0: 0.62 },
+      { token: 'T2 ·is@6', g0: 0.48 },
+      { token: 'U1 ·Berlin@6', g1: 0.21 },
+      { token: 'U2 The@0', g1: -0.05 },
+    ]);
+    expect(tokenCosMeansText(REAL_STUDY)).toBe('training prompts 0.55 · unrelated text 0.13 · all tokens 0.36');
+  });
+  it('CSV', () => {
+    const csv = parseCsv(tokenCosCsv(REAL_STUDY));
+    expect(csv[0]).toEqual(['index', 'set', 'token', 'cos_trained']);
+    expect(csv.slice(1)).toEqual([
+      ['0', 'train', '·Paris@5', '0.62'],
+      ['1', 'train', '·is@6', '0.48'],
+      ['2', 'unrelated', '·Berlin@6', '0.21'],
+      ['3', 'unrelated', 'The@0', '-0.05'],
+    ]);
+  });
+  it('absent on toy studies', () => {
+    expect(tokenCosRows(STUDY)).toEqual({ rows: [], series: [] });
+    expect(tokenCosMeansText(STUDY)).toBe('');
+    expect(parseCsv(tokenCosCsv(STUDY))).toHaveLength(1);
+  });
+});
+
+describe('seeds', () => {
+  it('accuracies per seed, cosines between seeds, CSV with a cos column per seed', () => {
+    expect(seedRows(REAL_STUDY)).toEqual([
+      { seed: 'seed 0', acc: 0.85, side: 0.72, norm: 4.5 },
+      { seed: 'seed 1000', acc: 0.8, side: 0.7, norm: 4.25 },
+    ]);
+    expect(seedPairs(REAL_STUDY)).toEqual([{ a: 0, b: 1000, cos: 0.3 }]);
+    const csv = parseCsv(seedsCsv(REAL_STUDY));
+    expect(csv).toEqual([
+      ['seed', 'heldout_acc', 'side_effect_acc', 'norm', 'cos_seed_0', 'cos_seed_1000'],
+      ['0', '0.85', '0.72', '4.5', '1', '0.3'],
+      ['1000', '0.8', '0.7', '4.25', '0.3', '1'],
+    ]);
+  });
+  it('absent on toy studies', () => {
+    expect(seedRows(STUDY)).toEqual([]);
+    expect(seedPairs(STUDY)).toEqual([]);
+    expect(parseCsv(seedsCsv(STUDY))).toEqual([['seed', 'heldout_acc', 'side_effect_acc', 'norm']]);
   });
 });

@@ -1,6 +1,8 @@
 import type { LoraVsSteeringAnalysis } from '../../../../shared/analysis';
 import type { StudySummary } from '../../../../shared/api';
 import { toCsv } from '../../../../shared/csv';
+import { parseHookName } from '../../../../shared/hooks';
+import { fmt } from '../../figure/heatmapFigure';
 
 /**
  * Pure data shaping for the LoRA-vs-steering view (arXiv 2507.08218 reproduced on a small model):
@@ -8,6 +10,88 @@ import { toCsv } from '../../../../shared/csv';
  */
 
 type Study = LoraVsSteeringAnalysis;
+
+/** A finite number, else null: NaN (or null, which is what JSON makes of NaN) means "not known". */
+export function finite(v: number | null | undefined): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/** A finite number as the CSV helpers write it, else an empty field. */
+function csvNumber(v: number | null | undefined): number | '' {
+  return finite(v) ?? '';
+}
+
+// ─── Study summary ────────────────────────────────────────────────────────────────────────────────
+
+/** A real-model study (a Hugging Face model with a PEFT LoRA) rather than the toy world's. */
+export function isRealStudy(study: Study): boolean {
+  return study.model !== undefined || study.peft !== undefined;
+}
+
+/** Sorted distinct layers with runs of three or more written as ranges: [0, 1, …, 11] → `0–11`; [0, 1, 4] → `0, 1, 4`. */
+export function compactLayers(layers: readonly number[]): string {
+  const xs = [...new Set(layers)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < xs.length; ) {
+    let j = i;
+    while (j + 1 < xs.length && xs[j + 1] === xs[j] + 1) j++;
+    if (j - i >= 2) parts.push(`${xs[i]}–${xs[j]}`);
+    else for (let k = i; k <= j; k++) parts.push(String(xs[k]));
+    i = j + 1;
+  }
+  return parts.join(', ');
+}
+
+/** The last segment of a path (either separator, trailing ones ignored): `../models/gpt2/` → `gpt2`. */
+export function folderName(p: string): string {
+  const parts = p.split(/[\\/]+/).filter((x) => x !== '');
+  return parts[parts.length - 1] ?? p;
+}
+
+/** The layer of the study's hook (`blocks.6.hook_resid_post` → 6), or null. */
+export function hookLayer(study: Study): number | null {
+  return parseHookName(study.hook)?.layer ?? null;
+}
+
+/** The LoRA's rank: the toy LoRA's `rank` or the PEFT adapter's `r`. */
+export function loraRank(study: Study): number | null {
+  return study.lora?.rank ?? study.peft?.r ?? null;
+}
+
+/** The summary caption, split around the hook name (the view sets it as code). */
+export interface SummaryParts {
+  before: string;
+  hook: string;
+  after: string;
+}
+
+const SUMMARY_TAIL = '. Natural steering vector = PC1 of the deltas scaled to their mean norm; trained = one vector learned from scratch at the hook.';
+
+export function studySummaryParts(study: Study): SummaryParts {
+  const latent = study.latentCity !== null && study.latentCity !== undefined ? `, latent city #${study.latentCity}` : '';
+  const plural = (n: number) => (n > 1 ? 's' : '');
+  let lead: string;
+  if (isRealStudy(study)) {
+    const m = study.model;
+    const model = m ? `${m.modelType} model (folder ${folderName(m.dir)})` : 'Hugging Face model';
+    const p = study.peft;
+    const lora = p ? `PEFT LoRA r ${p.r}, α ${p.alpha} on ${p.targetModules.join(', ')} of layer${plural(p.layers.length)} ${compactLayers(p.layers)}` : 'PEFT LoRA not recorded';
+    const adapter = m ? (m.adapterTrainedHere ? ', trained here' : `, imported (adapter ${m.adapter})`) : '';
+    lead = `${model}, ${study.kind} dataset, seed ${study.seed}${latent}. ${lora}${adapter}`;
+  } else {
+    const task = study.kind === 'backdoor' ? 'Backdoor (trigger) task' : 'Locations task (codename city)';
+    const l = study.lora;
+    const lora = l ? `LoRA rank ${l.rank}, α ${l.alpha} on ${l.targets.join(', ')} of layer${plural(l.layers.length)} ${l.layers.join(', ')}` : 'LoRA not recorded';
+    lead = `${task}, seed ${study.seed}${latent}. ${lora}`;
+  }
+  return { before: `${lead}; deltas and steering vectors at `, hook: study.hook, after: SUMMARY_TAIL };
+}
+
+/** The caption above a study's panels, as plain text. */
+export function studySummary(study: Study): string {
+  const p = studySummaryParts(study);
+  return p.before + p.hook + p.after;
+}
 
 // ─── (a) |cos| between per-token LoRA deltas ──────────────────────────────────────────────────────
 
@@ -170,9 +254,16 @@ export function accuracyRows(study: Study): AccRow[] {
   ];
 }
 
+/** Chance on the held-out questions as the caption says it: `0.21`, or `n/a` where the dataset did not say. */
+export function chanceText(study: Study): string {
+  const c = finite(study.chance);
+  return c === null ? 'n/a' : fmt(c);
+}
+
 export function accuracyCsv(study: Study): string {
   const rows: unknown[][] = [];
-  for (const m of METHODS) rows.push([m, study.acc[m], study.side_effect_acc[m], study.chance]);
+  const chance = finite(study.chance) === null ? '' : study.chance;
+  for (const m of METHODS) rows.push([m, study.acc[m], study.side_effect_acc[m], chance]);
   return toCsv(['method', 'heldout_acc', 'side_effect_acc', 'chance'], rows);
 }
 
@@ -181,6 +272,11 @@ export function accuracyCsv(study: Study): string {
 export interface DeltaWChart {
   rows: Record<string, number | null>[];
   series: { key: string; label: string }[];
+}
+
+/** A ΔW's name for legends: PEFT's `base_model.model.` prefix dropped (toy names are kept). */
+export function weightLabel(weight: string): string {
+  return weight.replace(/^base_model\.model\./, '');
 }
 
 /** Rows `{ index (1-based), w0: σ_k of weight 0, … }`; non-positive values are null (log axis). */
@@ -195,7 +291,7 @@ export function deltaWRows(study: Study): DeltaWChart {
     });
     return row;
   });
-  return { rows, series: ws.map((w, i) => ({ key: `w${i}`, label: w.weight })) };
+  return { rows, series: ws.map((w, i) => ({ key: `w${i}`, label: weightLabel(w.weight) })) };
 }
 
 export function deltaWCsv(study: Study): string {
@@ -208,6 +304,138 @@ export function deltaWCsv(study: Study): string {
 export function topShare(values: readonly number[]): number {
   const s = values.reduce((a, b) => a + Math.max(0, b), 0);
   return s > 0 ? Math.max(0, values[0] ?? 0) / s : NaN;
+}
+
+/**
+ * σ₁'s share of Σσ per ΔW for the caption: `name share` for each (up to 6 matrices), else the range
+ * over all of them (a real model's LoRA adapts dozens).
+ */
+export function topShareText(study: Study): string {
+  const ws = study.delta_w_singular_values.map((w) => ({ name: weightLabel(w.weight), share: topShare(w.values) }));
+  if (ws.length <= 6) return ws.map((w) => `${w.name} ${fmt(w.share)}`).join(', ');
+  const known = ws.filter((w) => Number.isFinite(w.share)).sort((a, b) => a.share - b.share);
+  if (!known.length) return `n/a for all ${ws.length} matrices`;
+  const lo = known[0];
+  const hi = known[known.length - 1];
+  return `from ${fmt(lo.share)} (${lo.name}) to ${fmt(hi.share)} (${hi.name}) over ${ws.length} matrices`;
+}
+
+// ─── (f) Layer sweep ──────────────────────────────────────────────────────────────────────────────
+
+export const SWEEP_SERIES = [
+  { key: 'pc1', label: 'PC1 share (uncentred)' },
+  { key: 'meanAbsCos', label: 'mean |cos|' },
+] as const;
+
+export interface SweepRow {
+  layer: number;
+  pc1: number | null;
+  meanAbsCos: number | null;
+  meanNorm: number | null;
+  [key: string]: number | null;
+}
+
+/** One row per layer's resid_post (empty where the record has no sweep); NaN becomes null (a gap). */
+export function layerSweepRows(study: Study): SweepRow[] {
+  return (study.layer_sweep ?? []).map((r) => ({ layer: r.layer, pc1: finite(r.pc1_var_ratio), meanAbsCos: finite(r.mean_abs_cos), meanNorm: finite(r.mean_norm) }));
+}
+
+/** The layer whose deltas are most one-directional (highest PC1 share), or null. */
+export function sweepPeak(study: Study): { layer: number; pc1: number } | null {
+  let best: { layer: number; pc1: number } | null = null;
+  for (const r of layerSweepRows(study)) if (r.pc1 !== null && (best === null || r.pc1 > best.pc1)) best = { layer: r.layer, pc1: r.pc1 };
+  return best;
+}
+
+export function layerSweepCsv(study: Study): string {
+  return toCsv(
+    ['layer', 'hook', 'pc1_var_ratio', 'mean_abs_cos', 'mean_norm', 'cos_natural_trained'],
+    (study.layer_sweep ?? []).map((r) => [r.layer, r.hook, csvNumber(r.pc1_var_ratio), csvNumber(r.mean_abs_cos), csvNumber(r.mean_norm), csvNumber(r.cos_natural_trained)]),
+  );
+}
+
+// ─── (g) Per-token cosine with the trained vector ─────────────────────────────────────────────────
+
+export interface TokenCosChart {
+  /** `{ token: 'T1 ·Paris@5', g0: cos }`: one key per token set, set only for the row's own set (stacked bars). */
+  rows: Record<string, string | number>[];
+  series: { key: string; label: string }[];
+}
+
+/**
+ * The sampled tokens' cos(LoRA delta, trained vector), one bar each, coloured by token set. Ids count
+ * within each set as in the |cos| matrix: T1…, U1…
+ */
+export function tokenCosRows(study: Study): TokenCosChart {
+  const d = study.delta_cos_trained;
+  if (!d) return { rows: [], series: [] };
+  const groups: string[] = [];
+  const counts = new Map<string, number>();
+  const rows = d.labels.map((label, i) => {
+    const g = labelGroup(label);
+    if (!groups.includes(g)) groups.push(g);
+    const k = (counts.get(g) ?? 0) + 1;
+    counts.set(g, k);
+    const id = `${(g[0] ?? '#').toUpperCase()}${k}`;
+    const row: Record<string, string | number> = { token: `${id} ${shortLabel(label)}` };
+    const v = finite(d.values[i]);
+    if (v !== null) row[`g${groups.indexOf(g)}`] = v;
+    return row;
+  });
+  const series = groups.map((g, i) => ({ key: `g${i}`, label: (DELTA_GROUP_LABELS as Record<string, string>)[g] ?? (g || 'tokens') }));
+  return { rows, series };
+}
+
+/** The means per set for the caption: `training prompts 0.81 · unrelated text 0.42 · all tokens 0.62`. */
+export function tokenCosMeansText(study: Study): string {
+  const m = study.delta_cos_trained?.mean;
+  if (!m) return '';
+  return DELTA_GROUPS.map((g) => `${DELTA_GROUP_LABELS[g]} ${finite(m[g]) === null ? 'n/a' : fmt(m[g])}`).join(' · ');
+}
+
+export function tokenCosCsv(study: Study): string {
+  const d = study.delta_cos_trained;
+  return toCsv(
+    ['index', 'set', 'token', 'cos_trained'],
+    (d?.labels ?? []).map((label, i) => [i, labelGroup(label), shortLabel(label), csvNumber(d?.values[i])]),
+  );
+}
+
+// ─── (h) Trained vectors across seeds ─────────────────────────────────────────────────────────────
+
+export const SEED_SERIES = [
+  { key: 'acc', label: 'held-out (OOCR)' },
+  { key: 'side', label: 'side effects' },
+] as const;
+
+export interface SeedRow {
+  seed: string;
+  acc: number;
+  side: number;
+  norm: number;
+  [key: string]: string | number;
+}
+
+export function seedRows(study: Study): SeedRow[] {
+  return (study.seeds?.runs ?? []).map((r) => ({ seed: `seed ${r.seed}`, acc: r.acc, side: r.side_effect_acc, norm: r.norm }));
+}
+
+/** The cosines between distinct seeds' vectors: `{ a: seed, b: seed, cos }` for each pair a < b. */
+export function seedPairs(study: Study): { a: number; b: number; cos: number | null }[] {
+  const s = study.seeds;
+  if (!s) return [];
+  const out: { a: number; b: number; cos: number | null }[] = [];
+  s.runs.forEach((ra, i) => s.runs.forEach((rb, j) => j > i && out.push({ a: ra.seed, b: rb.seed, cos: finite(s.cos[i]?.[j]) })));
+  return out;
+}
+
+export function seedsCsv(study: Study): string {
+  const s = study.seeds;
+  const runs = s?.runs ?? [];
+  return toCsv(
+    ['seed', 'heldout_acc', 'side_effect_acc', 'norm', ...runs.map((r) => `cos_seed_${r.seed}`)],
+    runs.map((r, i) => [r.seed, csvNumber(r.acc), csvNumber(r.side_effect_acc), csvNumber(r.norm), ...runs.map((_, j) => csvNumber(s?.cos[i]?.[j]))]),
+  );
 }
 
 // ─── Study picker ─────────────────────────────────────────────────────────────────────────────────

@@ -27,17 +27,27 @@ export interface BarsChartProps {
   values?: boolean;
   /** First palette index (keeps colours stable across panels that share series). */
   colourOffset?: number;
+  /** Stack the series (rows that set one series each: one bar per category, coloured by its series). */
+  stacked?: boolean;
+  /** Rotate the category labels by this angle (degrees, e.g. -60) for many or long categories. */
+  xTickAngle?: number;
+  /** Height of the category axis (room for rotated labels). */
+  xAxisHeight?: number;
 }
 
 /** Grouped bars at a fixed size, coloured and sized from the figure theme; labels live in the SVG. */
-export function BarsChart({ rows, categoryKey, series, yDomain, yTicks, yLabel, refLines = [], width = 420, height = 280, values = true, colourOffset = 0 }: BarsChartProps) {
+export function BarsChart({ rows, categoryKey, series, yDomain, yTicks, yLabel, refLines = [], width = 420, height = 280, values = true, colourOffset = 0, stacked = false, xTickAngle, xAxisHeight }: BarsChartProps) {
   const theme = useFigureTheme();
   const tick = { fontSize: theme.fontSize, fill: theme.foreground };
   const muted = { fontSize: theme.fontSize, fill: theme.muted };
   return (
     <BarChart width={width} height={height} data={rows} margin={{ top: 18, right: 16, bottom: 8, left: 14 }} barCategoryGap="22%" barGap={2}>
       <CartesianGrid stroke={theme.grid} strokeDasharray="3 3" vertical={false} />
-      <XAxis dataKey={categoryKey} type="category" tick={tick} stroke={theme.muted} interval={0} />
+      {xTickAngle === undefined ? (
+        <XAxis dataKey={categoryKey} type="category" tick={tick} stroke={theme.muted} interval={0} />
+      ) : (
+        <XAxis dataKey={categoryKey} type="category" tick={{ ...tick, fontSize: theme.fontSize - 2 }} stroke={theme.muted} interval={0} angle={xTickAngle} textAnchor="end" height={xAxisHeight} />
+      )}
       <YAxis
         domain={yDomain}
         ticks={yTicks}
@@ -50,7 +60,7 @@ export function BarsChart({ rows, categoryKey, series, yDomain, yTicks, yLabel, 
       />
       <Tooltip isAnimationActive={false} formatter={(v) => (typeof v === 'number' ? fmt(v) : String(v))} contentStyle={{ fontSize: theme.fontSize }} cursor={{ fill: theme.grid, fillOpacity: 0.35 }} />
       {series.map((s, i) => (
-        <Bar key={s.key} dataKey={s.key} name={s.label} fill={seriesColour(theme, i + colourOffset)} minPointSize={values ? 1 : 0} isAnimationActive={false}>
+        <Bar key={s.key} dataKey={s.key} name={s.label} fill={seriesColour(theme, i + colourOffset)} minPointSize={values ? 1 : 0} stackId={stacked ? 'stack' : undefined} isAnimationActive={false}>
           {values && <LabelList dataKey={s.key} position="top" formatter={(v: unknown) => (typeof v === 'number' ? fmt(v) : '')} style={{ fontSize: theme.fontSize - 2, fill: theme.foreground }} />}
         </Bar>
       ))}

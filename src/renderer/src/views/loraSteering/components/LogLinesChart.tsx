@@ -7,7 +7,12 @@ export interface LogLinesChartProps {
   rows: Record<string, number | null>[];
   xKey: string;
   series: readonly { key: string; label: string }[];
+  /** y domain: whole decades on the log axis; the fixed range on a linear one. */
   domain: [number, number] | null;
+  /** 'linear' for shares and cosines (default: log). */
+  yScale?: 'log' | 'linear';
+  /** Linear axis only: its ticks. */
+  yTicks?: number[];
   xLabel: string;
   yLabel: string;
   /** A vertical dashed marker between indices (e.g. after the LoRA rank). */
@@ -16,8 +21,9 @@ export interface LogLinesChartProps {
   height?: number;
 }
 
-/** Lines with dots on a log y axis spanning whole decades; fixed size, theme colours. */
-export function LogLinesChart({ rows, xKey, series, domain, xLabel, yLabel, markX, width = 420, height = 280 }: LogLinesChartProps) {
+/** Lines with dots on a log y axis spanning whole decades (or a linear one); fixed size, theme colours. */
+export function LogLinesChart({ rows, xKey, series, domain, yScale = 'log', yTicks, xLabel, yLabel, markX, width = 420, height = 280 }: LogLinesChartProps) {
+  const log = yScale === 'log';
   const theme = useFigureTheme();
   const tick = { fontSize: theme.fontSize, fill: theme.foreground };
   const muted = { fontSize: theme.fontSize, fill: theme.muted };
@@ -28,13 +34,13 @@ export function LogLinesChart({ rows, xKey, series, domain, xLabel, yLabel, mark
       <CartesianGrid stroke={theme.grid} strokeDasharray="3 3" />
       <XAxis dataKey={xKey} type="number" domain={['dataMin', 'dataMax']} ticks={xTicks} allowDecimals={false} tick={tick} stroke={theme.muted} label={{ value: xLabel, position: 'insideBottom', offset: -12, ...muted }} />
       <YAxis
-        scale="log"
+        scale={yScale}
         domain={domain ?? ['auto', 'auto']}
-        ticks={domain ? decadeTicks(domain) : undefined}
+        ticks={log ? (domain ? decadeTicks(domain) : undefined) : yTicks}
         allowDataOverflow={!!domain}
         tick={tick}
         stroke={theme.muted}
-        tickFormatter={logTickLabel}
+        tickFormatter={log ? logTickLabel : (v: number) => fmt(v)}
         width={52}
         label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 2, style: { textAnchor: 'middle' }, ...muted }}
       />

@@ -1,0 +1,47 @@
+import { createElement } from 'react';
+import { renderToStaticMarkup } from 'react-dom/server';
+import { describe, expect, it } from 'vitest';
+import { StudyPanels } from './LoraSteeringView';
+import { REAL_STUDY } from './mocks/realStudy';
+import { STUDY } from './mocks/study';
+
+/** Server-renders a study's panels (recharts draws its SVG at the fixed sizes) and lists the panels shown. */
+function render(study: typeof STUDY): { html: string; panels: string[] } {
+  const html = renderToStaticMarkup(createElement(StudyPanels, { study }));
+  const panels = [...html.matchAll(/<section class="panel" data-testid="([^"]+)"/g)].map((m) => m[1]);
+  return { html, panels };
+}
+
+const text = (html: string) => html.replace(/<[^>]+>/g, '').replace(/&#x27;/g, "'").replace(/&amp;/g, '&');
+
+describe('StudyPanels', () => {
+  it('a toy study: the five panels as before, the dashed chance line, no real-model panels', () => {
+    const { html, panels } = render(STUDY);
+    expect(panels).toEqual(['lora-cos-heatmap', 'lora-pc1-panel', 'lora-steering-panel', 'lora-accuracy-panel', 'lora-deltaw-panel']);
+    expect(html).toContain('deltas and steering vectors at <code>blocks.0.hook_resid_post</code>. Natural steering vector');
+    expect(text(html)).toContain('Locations task (codename city), seed 0, latent city #25. LoRA rank 4, α 8 on mlp.W_out of layer 0;');
+    expect(text(html)).toContain('Dashed: chance on the held-out questions (0.21).');
+    expect(text(html)).toContain('It has rank ≤ r = 4;');
+  });
+  it('a real-model study: its caption, chance n/a, and the layer sweep, per-token cosine and seeds panels', () => {
+    const { html, panels } = render(REAL_STUDY);
+    expect(panels).toEqual([
+      'lora-cos-heatmap',
+      'lora-pc1-panel',
+      'lora-steering-panel',
+      'lora-accuracy-panel',
+      'lora-deltaw-panel',
+      'lora-layer-sweep-panel',
+      'lora-token-cos-panel',
+      'lora-seeds-panel',
+    ]);
+    const t = text(html);
+    expect(t).toContain('gpt2 model (folder gpt2), locations dataset, seed 0. PEFT LoRA r 8, α 16 on c_attn of layers 0–11, trained here; deltas and steering vectors at blocks.6.hook_resid_post.');
+    expect(t).toContain('Chance on the held-out questions: n/a');
+    expect(t).not.toContain('Dashed: chance');
+    expect(t).toContain('It has rank ≤ r = 8;');
+    expect(t).toContain('Dashed: the study’s hook, layer 6. Highest PC1 share: layer 6 (0.61).');
+    expect(t).toContain('training prompts 0.55 · unrelated text 0.13 · all tokens 0.36');
+    expect(t).toContain('Norms: seed 0 4.50 · seed 1000 4.25. cos(seed 0, seed 1000) = 0.30');
+  });
+});
