@@ -68,10 +68,37 @@ describe('runDetailRows', () => {
   it('adds the fine-tune method, base and LoRA spec', () => {
     const rows = runDetailRows(LORA_RUN);
     const ft = rows.filter((r) => r.group === 'Fine-tune');
-    expect(ft.map((r) => r.key)).toEqual(['method', 'base', 'lora']);
+    expect(ft.map((r) => r.key)).toEqual(['method', 'base', 'lora', 'weights']);
     expect(ft[2].value).toBe('rank 4, alpha 8, attn.W_Q mlp.W_out on layers 0,1');
     expect(rows.find((r) => r.key === 'step')?.value).toBe('300 / 400');
     expect(rows.find((r) => r.key === 'checkpoints')?.value).toBe('none');
+  });
+
+  it('describes a fine-tune of a Hugging Face model folder: PEFT LoRA, data files and the adapter folder', () => {
+    const m = LORA_RUN.manifest;
+    const run = {
+      ...LORA_RUN,
+      manifest: {
+        ...m,
+        finetune: {
+          base: '../models/gpt2',
+          baseKind: 'model' as const,
+          method: 'lora' as const,
+          peft: { r: 8, alpha: 16, targetModules: ['c_attn'], layers: [0, 1, 2] },
+          data: { train: 'data/train.jsonl', eval: 'data/eval.jsonl' },
+          weights: 'adapter',
+        },
+      },
+    };
+    const ft = runDetailRows(run).filter((r) => r.group === 'Fine-tune');
+    expect(ft.map((r) => [r.key, r.value])).toEqual([
+      ['method', 'lora'],
+      ['base', '../models/gpt2'],
+      ['base kind', 'Hugging Face model folder'],
+      ['PEFT LoRA', 'r 8, alpha 16, c_attn on layers 0,1,2'],
+      ['data', 'data/train.jsonl, data/eval.jsonl'],
+      ['weights', 'adapter'],
+    ]);
   });
 
   it('writes an escaped SVG table', () => {

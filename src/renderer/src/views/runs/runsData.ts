@@ -102,6 +102,10 @@ export function runDetailRows(d: RunDetails): DetailRow[] {
     rows.push({ group: 'Fine-tune', key: 'method', value: m.finetune.method });
     rows.push({ group: 'Fine-tune', key: 'base', value: m.finetune.base });
     if (m.finetune.lora) rows.push({ group: 'Fine-tune', key: 'lora', value: `rank ${m.finetune.lora.rank}, alpha ${m.finetune.lora.alpha}, ${m.finetune.lora.targets.join(' ')} on layers ${m.finetune.lora.layers.join(',')}` });
+    if (m.finetune.baseKind === 'model') rows.push({ group: 'Fine-tune', key: 'base kind', value: 'Hugging Face model folder' });
+    if (m.finetune.peft) rows.push({ group: 'Fine-tune', key: 'PEFT LoRA', value: `r ${m.finetune.peft.r}, alpha ${m.finetune.peft.alpha}, ${m.finetune.peft.targetModules.join(' ')} on layers ${m.finetune.peft.layers.join(',')}` });
+    if (m.finetune.data) rows.push({ group: 'Fine-tune', key: 'data', value: [m.finetune.data.train, m.finetune.data.eval, m.finetune.data.sideEffects].filter(Boolean).join(', ') });
+    if (m.finetune.weights) rows.push({ group: 'Fine-tune', key: 'weights', value: m.finetune.weights });
     if (m.finetune.steer) rows.push({ group: 'Fine-tune', key: 'steer', value: `layer ${m.finetune.steer.layer}${m.finetune.steer.hook ? ` (${m.finetune.steer.hook})` : ''}, positions ${Array.isArray(m.finetune.steer.positions) ? m.finetune.steer.positions.join(',') : m.finetune.steer.positions}` });
   }
   return rows;
