@@ -3,6 +3,9 @@
 Usage:
   python3 models_numpy.py write DIR gpt2|pythia     write config.json + model.safetensors (random weights)
   python3 models_numpy.py time DIR T [T ...]        float32 forward latency per sequence length (JSON on stdout)
+  python3 models_numpy.py lora DIR B T N R STEPS     GPT-2 only: matmul GFLOP/s, then the loss and ms per step of a
+                                                    rank-R LoRA on c_attn (base frozen, AdamW) on B sequences of T
+                                                    tokens whose last N targets are the completion (JSON on stdout)
 
 Used by bench/models-bench.ts (`npm run bench:models`) as the reference on the same machine. The
 forward pass reads the Hugging Face tensor names directly (as test/hf/fixtures/make_models.py does) and
@@ -210,10 +213,117 @@ def neox_forward_pre(cfg, W, Wt, ids):
     return f @ W["embed_out.weight"].T
 
 
+def ln_bwd(g, x, w, eps=1e-5):
+    """Gradient of layer_norm(x, w, b) with respect to x, given the output's gradient g."""
+    xc = x - x.mean(-1, keepdims=True)
+    rs = 1 / np.sqrt((xc * xc).mean(-1, keepdims=True) + np.float32(eps))
+    xh, gx = xc * rs, g * w
+    return rs * (gx - gx.mean(-1, keepdims=True) - xh * (gx * xh).mean(-1, keepdims=True))
+
+
+def gelu_new_bwd(x, g):
+    c = np.float32(math.sqrt(2 / math.pi))
+    t = np.tanh(c * (x + np.float32(0.044715) * x * x * x))
+    return g * (np.float32(0.5) * (1 + t) + np.float32(0.5) * x * (1 - t * t) * c * (1 + np.float32(3 * 0.044715) * x * x))
+
+
+def lora_loss_grads(cfg, W, A, Bm, scale, tokens, targets, at):
+    """GPT-2 with x·A·B·scale added to every c_attn (PEFT's LoRA, base frozen): mean cross-entropy of the
+    positions `at` against `targets` [B, len(at)], and its gradients in A and Bm (one pair per layer).
+    The backward pass computes activation gradients and the LoRA's, never the base weights'."""
+    d, H, L = cfg["n_embd"], cfg["n_head"], cfg["n_layer"]
+    B, T = tokens.shape
+    dh, P = d // H, "transformer."
+    heads = lambda x: x.reshape(B, T, H, dh).transpose(0, 2, 1, 3)  # noqa: E731
+    merge = lambda x: x.transpose(0, 2, 1, 3).reshape(B, T, d)  # noqa: E731
+    mask = np.triu(np.full((T, T), -1e9, np.float32), 1)
+    h = W[P + "wte.weight"][tokens] + W[P + "wpe.weight"][:T]
+    saved = []
+    for l in range(L):
+        p = f"{P}h.{l}."
+        a = layer_norm(h, W[p + "ln_1.weight"], W[p + "ln_1.bias"], 1e-5)
+        xa = a @ A[l]
+        q, k, v = (heads(x) for x in np.split(a @ W[p + "attn.c_attn.weight"] + W[p + "attn.c_attn.bias"] + (xa @ Bm[l]) * scale, 3, axis=-1))
+        s = q @ k.transpose(0, 1, 3, 2) * np.float32(1 / math.sqrt(dh)) + mask
+        pat = np.exp(s - s.max(-1, keepdims=True))
+        pat /= pat.sum(-1, keepdims=True)
+        saved.append((h, a, xa, q, k, v, pat))
+        h = h + merge(pat @ v) @ W[p + "attn.c_proj.weight"] + W[p + "attn.c_proj.bias"]
+        m = layer_norm(h, W[p + "ln_2.weight"], W[p + "ln_2.bias"], 1e-5)
+        u = m @ W[p + "mlp.c_fc.weight"] + W[p + "mlp.c_fc.bias"]
+        saved[-1] += (h, m, u)
+        h = h + gelu_new(u) @ W[p + "mlp.c_proj.weight"] + W[p + "mlp.c_proj.bias"]
+    hr = h[:, at]
+    logits = layer_norm(hr, W[P + "ln_f.weight"], W[P + "ln_f.bias"], 1e-5) @ W[P + "wte.weight"].T
+    logits -= logits.max(-1, keepdims=True)
+    lse = np.log(np.exp(logits).sum(-1, keepdims=True))
+    onehot = np.zeros_like(logits)
+    np.put_along_axis(onehot, targets[..., None], 1, -1)
+    loss = float(-((logits - lse) * onehot).sum() / targets.size)
+    g = (np.exp(logits - lse) - onehot) / np.float32(targets.size)
+    dh_ = np.zeros_like(h)
+    dh_[:, at] = ln_bwd(g @ W[P + "wte.weight"], hr, W[P + "ln_f.weight"])
+    dA, dB = [None] * L, [None] * L
+    for l in reversed(range(L)):
+        p = f"{P}h.{l}."
+        h0, a, xa, q, k, v, pat, h1, m, u = saved[l]
+        du = gelu_new_bwd(u, dh_ @ W[p + "mlp.c_proj.weight"].T)
+        dh_ = dh_ + ln_bwd(du @ W[p + "mlp.c_fc.weight"].T, h1, W[p + "ln_2.weight"])
+        dz = heads(dh_ @ W[p + "attn.c_proj.weight"].T)
+        dp = dz @ v.transpose(0, 1, 3, 2)
+        dv = pat.transpose(0, 1, 3, 2) @ dz
+        ds = pat * (dp - (dp * pat).sum(-1, keepdims=True)) * np.float32(1 / math.sqrt(dh))
+        dqkv = np.concatenate([merge(ds @ k), merge(ds.transpose(0, 1, 3, 2) @ q), merge(dv)], -1)
+        dxa = (dqkv @ Bm[l].T) * scale
+        dB[l] = (xa.reshape(-1, xa.shape[-1]).T @ dqkv.reshape(-1, 3 * d)) * scale
+        dA[l] = a.reshape(-1, d).T @ dxa.reshape(-1, xa.shape[-1])
+        if l > 0:  # layer 0's input is no function of the LoRA
+            dh_ = dh_ + ln_bwd(dqkv @ W[p + "attn.c_attn.weight"].T + dxa @ A[l].T, h0, W[p + "ln_1.weight"])
+    return loss, dA, dB
+
+
+def lora_bench(folder, B, T, n_comp, r, steps):
+    """Times one fine-tuning step (forward, backward, AdamW on A and B) as bench/models-bench.ts does in tfjs."""
+    with open(os.path.join(folder, "config.json")) as f:
+        cfg = json.load(f)
+    W = read_safetensors(os.path.join(folder, "model.safetensors"))
+    d, V, L = cfg["n_embd"], cfg["vocab_size"], cfg["n_layer"]
+    x, y = np.ones((256, d), np.float32), np.ones((d, 4 * d), np.float32)
+    x @ y
+    t0, n = time.perf_counter(), 0
+    while time.perf_counter() - t0 < 1 or n < 3:
+        x @ y
+        n += 1
+    mm = 2 * 256 * d * 4 * d * n / (time.perf_counter() - t0) / 1e9
+    rng = np.random.default_rng(0)
+    A = [rng.standard_normal((d, r), dtype=np.float32) / np.float32(math.sqrt(d)) for _ in range(L)]
+    Bm = [np.zeros((r, 3 * d), np.float32) for _ in range(L)]
+    ids = (1 + 7919 * np.arange(B * (T + 1), dtype=np.int64).reshape(B, T + 1)) % V  # as the tfjs side
+    at = np.arange(T - n_comp, T)
+    params = A + Bm
+    mom = [np.zeros_like(w) for w in params] + [np.zeros_like(w) for w in params]
+    times, losses = [], []
+    for step in range(1, steps + 2):  # the first is the warm-up
+        t0 = time.perf_counter()
+        loss, dA, dB = lora_loss_grads(cfg, W, A, Bm, np.float32(2.0), ids[:, :T], ids[:, at + 1], at)
+        for i, (w, g) in enumerate(zip(params, dA + dB)):  # AdamW, lr 1e-4, no decay, in place
+            m, v = mom[i], mom[len(params) + i]
+            m *= 0.9
+            m += 0.1 * g
+            v *= 0.999
+            v += 0.001 * g * g
+            w -= np.float32(1e-4) * (m / (1 - 0.9 ** step)) / (np.sqrt(v / (1 - 0.999 ** step)) + np.float32(1e-8))
+        losses.append(loss)
+        times.append((time.perf_counter() - t0) * 1000)
+    print(json.dumps({"matmul_gflops": mm, "loss": losses[0], "ms": times[1:], "threads": os.environ.get("OPENBLAS_NUM_THREADS", "default")}))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "write":
         write(sys.argv[2], sys.argv[3])
     elif sys.argv[1] == "time":
         time_forward(sys.argv[2], [int(t) for t in sys.argv[3:]])
+    elif sys.argv[1] == "lora":
+        lora_bench(sys.argv[2], *(int(x) for x in sys.argv[3:8]))
     else:
         sys.exit(__doc__)

@@ -126,6 +126,7 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
           finalMetrics: m.finalMetrics,
           checkpoints: m.checkpoints.length,
           finetune: m.finetune?.method,
+          ...(m.finetune?.baseKind === 'model' ? { finetuneOfModel: true } : {}),
           createdAt: m.createdAt,
         };
       }),

@@ -161,6 +161,8 @@ export interface RunSummary {
   checkpoints?: number;
   /** Fine-tune runs: how the base model was adapted. */
   finetune?: 'full' | 'lora' | 'steer';
+  /** Fine-tunes of a Hugging Face model folder on text (not of a toy checkpoint). */
+  finetuneOfModel?: boolean;
   createdAt?: string;
   /** Set when run.json cannot be read; the run is listed anyway so nothing disappears silently. */
   error?: string;

@@ -17,6 +17,7 @@ import { writePeftAdapter } from '../../src/core/hf/peftWriter';
 import { loadTokenizer } from '../../src/core/hf/tokenizer';
 import { readDataset } from '../../src/core/data/datasetFolder';
 import { readManifest, readMetrics } from '../../src/core/io/runStore';
+import { analyzeRequest } from '../../src/core/runs/analyzeRequest';
 import { forward, type Params } from '../../src/core/model/forward';
 import { Rng } from '../../src/core/util/rng';
 import { HAVE_NUMPY, makeModels } from '../hf/fixtures/pythonModels';
@@ -209,6 +210,14 @@ describe('runTextFinetune', () => {
     live.dispose();
   });
 
+  it('a LoRA run of a model folder analyses as the model with its adapter', () => {
+    const out = path.join(tmp, 'runs', 'lora');
+    const lens = (dir: string, adapter?: string): { answer?: unknown; rows?: unknown } =>
+      analyzeRequest(dir, { id: 'x', kind: 'logit-lens', prompt: 'next k is', topK: 3 } as Parameters<typeof analyzeRequest>[1], adapter) as { answer?: unknown; rows?: unknown };
+    expect(lens(out)).toEqual(lens(gpt2, path.join(out, 'adapter')));
+    expect(lens(out)).not.toEqual(lens(gpt2));
+  });
+
   it('trains a steering vector at completion positions into steering.safetensors with its layer and hook', async () => {
     const out = path.join(tmp, 'runs', 'steer');
     const r = await runTextFinetune({
@@ -233,6 +242,7 @@ describe('runTextFinetune', () => {
     expect(v.vector.length).toBe(32);
     expect(Math.hypot(...v.vector)).toBeGreaterThan(0.05);
     expect(readManifest(out).finetune).toMatchObject({ method: 'steer', steer: { layer: 1, positions: 'completion' }, weights: 'steering.safetensors' });
+    expect(() => analyzeRequest(out, { id: 'x', kind: 'logit-lens', prompt: 'next k is' } as Parameters<typeof analyzeRequest>[1])).toThrow(/steering-vector fine-tune of a model folder/);
   });
 
   it('a cancelled fine-tune keeps its last save: run.json says cancelled and the adapter loads', async () => {
@@ -268,5 +278,19 @@ describe('runTextFinetune', () => {
     writeJsonlExamples(long, [{ prompt: 'x'.repeat(80), completion: ' y' }]);
     await expect(runTextFinetune({ ...base, data: long, method: 'steer', outDir: path.join(tmp, 'runs', 'bad2') })).rejects.toThrow(/long\.jsonl: example 1 is \d+ tokens/);
     expect(fs.existsSync(path.join(tmp, 'runs', 'bad2'))).toBe(false);
+  });
+});
+
+describe('autoMicroBatch', () => {
+  it('keeps the whole batch for small models and splits a GPT-2-small-sized one at long contexts', async () => {
+    const { autoMicroBatch, activationBytesPerSequence } = await import('../../src/core/finetune/textFinetune');
+    const small = readHfModelConfig(gpt2).config;
+    expect(autoMicroBatch(small, 20, 64)).toBe(64);
+    const gpt2Small = { ...small, nLayers: 12, dModel: 768, nHeads: 12, dHead: 64, dMlp: 3072, nCtx: 1024, dVocab: 50257 };
+    const perSeq = activationBytesPerSequence(gpt2Small, 256);
+    expect(perSeq / 2 ** 20).toBeGreaterThan(250);
+    expect(autoMicroBatch(gpt2Small, 256, 16, 2 ** 30)).toBe(3);
+    // Never below one sequence, however long.
+    expect(autoMicroBatch(gpt2Small, 1024, 16, 2 ** 30)).toBe(1);
   });
 });

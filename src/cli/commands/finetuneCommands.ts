@@ -37,7 +37,7 @@ function loraFrom(o: Record<string, unknown>): LoraSpec {
 export function registerFinetuneCommands(program: Command): void {
   program
     .command('finetune')
-    .description('fine-tune a pretrained world model on an OOCR task with LoRA, a steering vector, or all weights')
+    .description('fine-tune a pretrained world model on an OOCR task with LoRA, a steering vector or all weights; or, with --model and --data, a Hugging Face model folder on a JSONL dataset (LoRA saved as a PEFT adapter folder, or a steering vector)')
     .option('--base <run-or-ckpt>', 'base world model (run folder or .safetensors)', SHIPPED_WORLD_BASE)
     .option('--model <dir>', 'instead of a world model: a Hugging Face model folder, fine-tuned on --data')
     .option('--data <path>', 'with --model: dataset folder (train.jsonl, eval.jsonl, side_effects.jsonl) or a train .jsonl')
@@ -110,7 +110,7 @@ export function registerFinetuneCommands(program: Command): void {
 
   program
     .command('reproduce')
-    .description('reproduce a paper result end to end on toy models')
+    .description('reproduce a paper result end to end, on the toy world model or (--model, --data) a Hugging Face model folder')
     .argument('<experiment>', "'lora-vs-steering' (arXiv 2507.08218)")
     .option('--base <run-or-ckpt>', 'base world model', SHIPPED_WORLD_BASE)
     .option('--model <dir>', 'instead of a world model: a Hugging Face model folder (with --data)')

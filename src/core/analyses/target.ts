@@ -1,4 +1,5 @@
 import { ApiArgumentError } from '../../shared/errors';
+import path from 'node:path';
 import type { ModelConfig, RunManifest } from '../../shared/modelConfig';
 import type { LoadOptions } from '../hf/loadHfModel';
 import { ADAPTER_CONFIG } from '../hf/peftAdapter';
@@ -184,6 +185,12 @@ export function modelTarget(dir: string, id: string, adapterDir?: string, load: 
 export function targetFor(dir: string, id: string, adapterDir?: string, load: LoadOptions = {}): AnalysisTarget {
   if (isRunFolder(dir)) {
     if (adapterDir) throw new ApiArgumentError(`${id} is a run: an adapter applies to a model folder (a run's own fine-tunes are runs)`);
+    const ft = readManifest(dir).finetune;
+    // A LoRA fine-tune of a model folder is that model with the run's PEFT adapter.
+    if (ft?.baseKind === 'model') {
+      if (ft.method !== 'lora' || !ft.weights) throw new ApiArgumentError(`${id}: a steering-vector fine-tune of a model folder; analyse the model (${path.resolve(dir, ft.base)}), or the vector in its LoRA vs Steering study`);
+      return modelTarget(path.resolve(dir, ft.base), id, path.resolve(dir, ft.weights), load);
+    }
     return runTarget(dir, id);
   }
   if (isModelFolder(dir)) {

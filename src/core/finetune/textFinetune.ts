@@ -35,7 +35,7 @@ export interface TextFinetuneOptions {
   steer?: Partial<SteerSpec>;
   steps: number;
   batchSize: number;
-  /** Sequences per forward/backward; gradients of the parts are summed (default: the whole batch). */
+  /** Sequences per forward/backward; gradients of the parts are summed (default: as many as autoMicroBatch allows). */
   microBatch?: number;
   lr: number;
   weightDecay: number;
@@ -190,8 +190,8 @@ export async function runTextFinetune(req: TextFinetuneRequest): Promise<TextFin
   const data = encodeDataset(tok, c, readDataset(req.data, { eval: req.eval, sideEffects: req.sideEffects }));
   const peft = req.method === 'lora' ? resolvePeftSpec(model, req.peft) : undefined;
   const steer = req.method === 'steer' ? resolveSteerSpec(c, req.steer) : undefined;
-  const microBatch = req.microBatch ?? req.batchSize;
-  if (!Number.isInteger(microBatch) || microBatch < 1) throw new Error(`micro-batch must be a positive integer (got ${microBatch})`);
+  if (req.microBatch !== undefined && (!Number.isInteger(req.microBatch) || req.microBatch < 1)) throw new Error(`micro-batch must be a positive integer (got ${req.microBatch})`);
+  const microBatch = req.microBatch ?? autoMicroBatch(c, Math.max(...data.train.map((r) => r.ids.length - 1)), req.batchSize);
   const rel = (p: string): string => path.relative(outDir, p).split(path.sep).join('/');
   const dataFiles = { train: `data/${DATASET_FILES.train}`, ...(data.eval.length ? { eval: `data/${DATASET_FILES.eval}` } : {}), ...(data.sideEffects.length ? { sideEffects: `data/${DATASET_FILES.sideEffects}` } : {}) };
   const trainConfig: TrainConfig = {
@@ -251,6 +251,29 @@ export async function runTextFinetune(req: TextFinetuneRequest): Promise<TextFin
   } finally {
     (live as LiveModel | null)?.dispose();
   }
+}
+
+/** Bytes of activations a backward pass keeps per sequence of `seqLen` tokens (float32, an estimate). */
+export function activationBytesPerSequence(c: ModelConfig, seqLen: number): number {
+  // Per layer and token: residual, norms, Q/K/V, z, attention and MLP outputs (~12·d), the MLP's hidden
+  // pre- and post-activation (2–3·d_mlp), and each head's scores and pattern (2·H·T).
+  const perToken = c.nLayers * (12 * c.dModel + 3 * (c.mlp ? c.dMlp : 0) + 2 * c.nHeads * seqLen);
+  return 4 * seqLen * perToken;
+}
+
+/** Activation memory one micro-batch may hold: OOCR_ACTIVATION_MB, else 1 GiB. */
+export function activationBudgetBytes(): number {
+  const mb = Number(process.env.OOCR_ACTIVATION_MB);
+  return Number.isFinite(mb) && mb > 0 ? mb * 2 ** 20 : 2 ** 30;
+}
+
+/**
+ * Sequences per forward/backward so that a micro-batch's activations stay within the budget: the whole
+ * batch for the toy-sized models, fewer for a real one at long contexts (GPT-2 small keeps ~0.3 GB a
+ * sequence of 256 tokens, ~2 GB at 1024, where one sequence exceeds the default budget). Gradients are summed over the parts, so the step is the same.
+ */
+export function autoMicroBatch(c: ModelConfig, seqLen: number, batchSize: number, budget = activationBudgetBytes()): number {
+  return Math.max(1, Math.min(batchSize, Math.floor(budget / activationBytesPerSequence(c, seqLen))));
 }
 
 /** Parts of at most `size` rows, each weighted by its share of the batch's completion tokens. */

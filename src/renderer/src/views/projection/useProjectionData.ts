@@ -5,7 +5,8 @@ import { useAsync } from '../../shell/useAsync';
 import { checkProjection, sourceChoices, type ProjectionRequest, type Source } from './projectionData';
 
 /** Runs the view can project: trained runs with checkpoints, and LoRA / steering-vector fine-tunes. */
-export const canProject = (r: RunSummary): boolean => !r.error && ((r.checkpoints ?? 0) > 0 || r.finetune === 'lora' || r.finetune === 'steer');
+/** Toy runs and their fine-tunes (a fine-tune of a model folder projects through the model and its adapter instead). */
+export const canProject = (r: RunSummary): boolean => !r.error && !r.finetuneOfModel && ((r.checkpoints ?? 0) > 0 || r.finetune === 'lora' || r.finetune === 'steer');
 
 export interface RunChoices {
   details: RunDetails;
