@@ -1,16 +1,24 @@
 // `npm start`: build with electron-vite, then launch Electron on out/main. Arguments after `--` go to
 // the app, e.g. `npm start -- --backend=wasm`.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 
-/** Path of the Electron binary, or null when the electron package has none (download blocked). */
+/**
+ * Path of the Electron binary, or null when the electron package has none (download blocked). Read
+ * from the package's path.txt: since Electron 45, `require('electron')` itself tries to download a
+ * missing binary.
+ */
 function electronBinary() {
   try {
-    const path = require('electron'); // the package's main export is the binary's path
-    return typeof path === 'string' && existsSync(path) ? path : null;
+    const dir = dirname(require.resolve('electron/package.json'));
+    const pathFile = join(dir, 'path.txt');
+    if (!existsSync(pathFile)) return null;
+    const bin = join(process.env.ELECTRON_OVERRIDE_DIST_PATH ?? join(dir, 'dist'), readFileSync(pathFile, 'utf8').trim());
+    return existsSync(bin) ? bin : null;
   } catch {
     return null;
   }

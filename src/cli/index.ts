@@ -1,9 +1,11 @@
 import { Command, Option } from 'commander';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { BACKEND_ORDER, type BackendName } from '../shared/backend';
 import type { TrainConfig } from '../shared/modelConfig';
 import { initBackend, parseBackendName } from '../core/backend/initBackend';
+import { readManifest } from '../core/io/runStore';
 import { PRESETS, presetConfig } from '../core/presets';
 import { checkTrainConfig } from '../core/train/trainRun';
 import { evalRun } from './commands/evalRun';
@@ -25,6 +27,23 @@ const backendOption = (): Option =>
   new Option('--backend <name>', 'force a compute backend instead of the first that loads').choices([...BACKEND_ORDER]);
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** Flags of `oocr train` that set the config, which a resumed run takes from its run.json instead. */
+const RESUME_REFUSED_FLAGS: [key: string, flag: string][] = [
+  ['preset', '--preset'],
+  ['config', '--config'],
+  ['seed', '--seed'],
+  ['steps', '--steps'],
+  ['lr', '--lr'],
+  ['weightDecay', '--weight-decay'],
+  ['batchSize', '--batch-size'],
+  ['rank', '--rank'],
+  ['logEvery', '--log-every'],
+  ['checkpointEvery', '--checkpoint-every'],
+  ['evalSamples', '--eval-samples'],
+  ['model', '--model'],
+  ['taskOption', '--task-option'],
+];
 
 /** Prints the one-line JSON result last on stdout, so scripts can take `tail -n 1`. */
 function printJson(value: unknown): void {
@@ -49,10 +68,11 @@ export function buildProgram(): Command {
 
   program
     .command('train')
-    .description('train a model from a preset (any field can be overridden) into a run folder')
+    .description('train a model from a preset (any field can be overridden) into a run folder, or continue a stopped run (--resume)')
     .addOption(new Option('--preset <name>', 'starting configuration').choices(Object.keys(PRESETS)).default('ocr-factorized'))
     .option('--config <file>', 'JSON file with a full or partial train config, merged over the preset')
-    .requiredOption('--out <dir>', 'run folder to create (must not hold a run already)')
+    .option('--out <dir>', 'run folder to create (must not hold a run already)')
+    .option('--resume <run>', 'continue a cancelled, failed or interrupted run folder from its latest checkpoint, bit for bit, with the config in its run.json (no other config flags)')
     .option('--seed <n>', 'seed for data and initial weights')
     .option('--steps <n>', 'optimizer steps')
     .option('--lr <x>', 'AdamW learning rate')
@@ -70,24 +90,40 @@ export function buildProgram(): Command {
       'after',
       `\nPresets:\n${Object.entries(PRESETS)
         .map(([k, v]) => `  ${k.padEnd(16)} ${v.description}`)
-        .join('\n')}\n\nExample:\n  npx oocr train --preset ocr-factorized --seed 0 --out runs/f --json`,
+        .join('\n')}\n\nExamples:\n  npx oocr train --preset ocr-factorized --seed 0 --out runs/f --json\n  npx oocr train --resume runs/f    # after Ctrl-C, kill or a crash: continues where it stopped`,
     )
-    .action(async (o: TrainFlags & { preset: string; config?: string; out: string; backend?: BackendName; json?: boolean }) => {
+    .action(async (o: TrainFlags & { preset: string; config?: string; out?: string; resume?: string; backend?: BackendName; json?: boolean }, cmd: Command) => {
       let config: TrainConfig;
+      let preset: string | null;
       try {
-        config = presetConfig(o.preset);
-        if (o.config) config = mergeConfigFile(config, o.config);
-        config = checkTrainConfig(applyTrainFlags(config, o));
+        if (o.resume !== undefined) {
+          if (o.out !== undefined) throw new Error('give either --out (a new run) or --resume (an existing one), not both');
+          const changing = RESUME_REFUSED_FLAGS.filter(([key]) => cmd.getOptionValueSource(key) === 'cli').map(([, flag]) => flag);
+          if (changing.length) throw new Error(`--resume continues the run with the config in its run.json; ${changing.join(', ')} would change it`);
+          const manifest = readManifest(o.resume);
+          if (manifest.finetune) throw new Error(`${o.resume} is a fine-tune run (${manifest.finetune.method}); resuming fine-tunes is not supported yet`);
+          if (manifest.status === 'completed') throw new Error(`${o.resume} is completed (step ${manifest.step} of ${manifest.config.steps}); there is nothing to resume`);
+          config = manifest.config;
+          preset = manifest.preset;
+        } else {
+          if (o.out === undefined) throw new Error("required option '--out <dir>' not specified (or --resume <run> to continue a run)");
+          config = presetConfig(o.preset);
+          if (o.config) config = mergeConfigFile(config, o.config);
+          config = checkTrainConfig(applyTrainFlags(config, o));
+          preset = o.config ? null : o.preset;
+        }
       } catch (err) {
         fail(err);
       }
-      const train = { config, preset: o.config ? null : o.preset, outDir: o.out, versions: { workbench: pkg.version } };
-      await runJobCommand({ kind: 'train', backend: o.backend, train }, { label: o.preset, steps: config.steps }, (r) => {
+      const outDir = o.resume ?? (o.out as string);
+      const train = { config, preset, outDir, versions: { workbench: pkg.version }, ...(o.resume !== undefined ? { resume: true } : {}) };
+      const label = preset ?? path.basename(path.resolve(outDir));
+      await runJobCommand({ kind: 'train', backend: o.backend, train }, { label, steps: config.steps }, (r) => {
         // The OCR task's four accuracies are a fixed contract; other tasks report their own splits.
         const accKeys = config.task === 'ocr-recall' ? ['train_fact_acc', 'train_impl_acc', 'test_fact_acc', 'test_impl_acc'] : Object.keys(r.finalMetrics).filter((k) => k.endsWith('_acc'));
         const summary = {
           run: r.runDir,
-          preset: o.preset,
+          preset: o.resume !== undefined ? preset : o.preset,
           status: r.status,
           steps: r.steps,
           backend: r.backend.name,

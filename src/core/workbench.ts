@@ -14,7 +14,8 @@ import { ANALYSES_DIR, isRunFolder, listCheckpoints, listRuns, readManifest, rea
 import { isAdapterFolder, isModelFolder, listedAdapterDir, listModels, registeredModelDir, registerModel } from './io/modelStore';
 import { runTask } from './runs/openRun';
 import { Rng } from './util/rng';
-import { startJob } from './jobs/jobRunner';
+import { createJobQueue } from './jobs/jobQueue';
+import { startJob, type JobOutcome, type JobRequest } from './jobs/jobRunner';
 import { PRESETS, presetConfig } from './presets';
 import { checkTrainConfig } from './train/trainRun';
 
@@ -25,6 +26,10 @@ export interface WorkbenchOptions {
   exampleBase?: string;
   /** Models at least this big (bytes stored) send `model-loading` events; default modelProgressMinBytes() (256 MiB). */
   modelProgressMinBytes?: number;
+  /** Jobs that may run at once; default defaultConcurrency() (OOCR_MAX_JOBS, else from cores and memory). */
+  maxJobs?: number;
+  /** Analysis workers; default defaultAnalysisWorkers() (OOCR_ANALYSIS_WORKERS). */
+  analysisWorkers?: number;
 }
 
 const STUDY_FILE = 'lora_vs_steering.json';
@@ -61,12 +66,19 @@ function listStudies(root: string): { id: string; record: LoraVsSteeringAnalysis
 
 export { ApiArgumentError };
 
+/** What a transport knows about one call beyond its arguments. */
+interface CallOptions {
+  signal?: AbortSignal;
+}
+
 export interface Workbench {
-  /** Validates `args` against the method's schema, then runs it. */
-  call(method: string, args: unknown): Promise<unknown>;
+  /** Validates `args` against the method's schema, then runs it; `signal` abandons an analysis (the caller went away). */
+  call(method: string, args: unknown, opts?: { signal?: AbortSignal }): Promise<unknown>;
   subscribe(listener: (e: WorkbenchEvent) => void): () => void;
-  /** Cancels running jobs (e.g. on shutdown). */
+  /** Cancels running jobs without waiting (e.g. when the process is going away regardless). */
   dispose(): void;
+  /** Cancels every job, waits (at most `timeoutMs`) for the running ones to save, then stops the analysis workers. */
+  shutdown(timeoutMs?: number): Promise<void>;
 }
 
 /**
@@ -76,10 +88,31 @@ export interface Workbench {
 export function createWorkbench(opts: WorkbenchOptions): Workbench {
   const root = path.resolve(opts.workspaceDir);
   const listeners = new Set<(e: WorkbenchEvent) => void>();
-  const jobs = new Map<string, { cancel(): void }>();
   const emit = (e: WorkbenchEvent): void => listeners.forEach((l) => l(e));
+  // Training and studies go through one bounded queue: at most `concurrency` workers at once, one job
+  // per run folder (a second start of the same name is refused while the first is queued or running).
+  const queue = createJobQueue({ concurrency: opts.maxJobs });
+  /** Queues a job writing run folder `runId`; its events (queued, started, progress, the end) go to every listener. */
+  const enqueue = (runId: string, request: JobRequest): { jobId: string; runId: string } => {
+    const jobId = randomUUID();
+    const h = queue.submit({
+      jobId,
+      runId,
+      kind: request.kind,
+      start: () => startJob(request, (event) => emit({ jobId, runId, ...event })),
+      onStart: () => emit({ jobId, runId, kind: 'started' }),
+      cancelledResult: () => ({ status: 'cancelled' }) as JobOutcome,
+    });
+    const waiting = queue.list().find((j) => j.jobId === jobId);
+    if (waiting?.state === 'queued') emit({ jobId, runId, kind: 'queued', position: waiting.position ?? 1 });
+    h.done.then(
+      (r) => emit({ jobId, runId, kind: 'finished', status: r.status }),
+      (err: unknown) => emit({ jobId, runId, kind: 'failed', message: err instanceof Error ? err.message : String(err) }),
+    );
+    return { jobId, runId };
+  };
   // Analyses run in a worker thread of their own, started on first use.
-  const analyses = createAnalysisClient({ backend: opts.backend, progressMinBytes: opts.modelProgressMinBytes });
+  const analyses = createAnalysisClient({ backend: opts.backend, progressMinBytes: opts.modelProgressMinBytes, workers: opts.analysisWorkers });
 
   const runDir = (id: string): string => {
     const dir = path.resolve(root, id);
@@ -150,7 +183,7 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
         })),
       };
     },
-    analyze: async (req) => {
+    analyze: async (req, call?: CallOptions) => {
       const dir = existingRun(req.id, { models: true });
       const adapterDir = req.adapter === undefined ? undefined : existingAdapter(req.adapter, { dir, id: req.id });
       // Off this thread: the caller (Electron main, the web server) keeps answering while it runs; a
@@ -164,6 +197,7 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
           dir,
           adapterDir,
           req,
+          signal: call?.signal,
           onProgress: (p) => {
             last = p;
             loading(p, p.bytesRead >= p.totalBytes);
@@ -185,16 +219,7 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
       const own = path.join(root, 'world-base');
       const base = fs.existsSync(own) ? own : opts.exampleBase;
       if (!base || !fs.existsSync(base)) throw new ApiArgumentError(`a study fine-tunes the world model: put a trained 'world-base' run in the workspace (expected at ${own})`);
-      const jobId = randomUUID();
-      const job = startJob({ kind: 'study', backend: opts.backend, study: { base, kind, seed, outDir: dir, loraSteps, steerSteps } }, (event) => emit({ jobId, runId: name, ...event }));
-      jobs.set(jobId, job);
-      job.done
-        .then(
-          (r) => emit({ jobId, runId: name, kind: 'finished', status: r.status }),
-          (err: unknown) => emit({ jobId, runId: name, kind: 'failed', message: err instanceof Error ? err.message : String(err) }),
-        )
-        .finally(() => jobs.delete(jobId));
-      return { jobId, runId: name };
+      return enqueue(name, { kind: 'study', backend: opts.backend, study: { base, kind, seed, outDir: dir, loraSteps, steerSteps } });
     },
     listPresets: async () =>
       Object.entries(PRESETS).map(([name, p]) => {
@@ -232,14 +257,7 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
         // An override the model cannot take (e.g. a rank above d_model) is the caller's error.
         throw new ApiArgumentError(`${preset} with these overrides is not a valid configuration: ${err instanceof Error ? err.message : String(err)}`);
       }
-      const jobId = randomUUID();
-      const job = startJob({ kind: 'train', backend: opts.backend, train: { config, preset, outDir: dir } }, (event) => emit({ jobId, runId: name, ...event }));
-      jobs.set(jobId, job);
-      job.done.then(
-        (r) => emit({ jobId, runId: name, kind: 'finished', status: r.status }),
-        (err: unknown) => emit({ jobId, runId: name, kind: 'failed', message: err instanceof Error ? err.message : String(err) }),
-      ).finally(() => jobs.delete(jobId));
-      return { jobId, runId: name };
+      return enqueue(name, { kind: 'train', backend: opts.backend, train: { config, preset, outDir: dir } });
     },
     listModels: async () => listModels(root),
     openModel: async ({ path: modelPath, adapter }) => {
@@ -247,31 +265,32 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
       emit({ kind: 'models-changed', id: summary.id });
       return summary;
     },
-    cancel: async ({ jobId }) => {
-      const job = jobs.get(jobId);
-      if (!job) return { cancelled: false };
-      job.cancel();
-      return { cancelled: true };
-    },
+    cancel: async ({ jobId }) => ({ cancelled: queue.cancel(jobId) }),
+    listJobs: async () => queue.list(),
   };
 
   return {
-    async call(method, args) {
+    async call(method, args, callOpts) {
       if (!Object.hasOwn(API_ARGS, method)) throw new ApiArgumentError(`unknown method '${method}'`);
       const schema = API_ARGS[method as WorkbenchMethod];
       const parsed = schema.safeParse(args ?? undefined);
       if (!parsed.success) {
         throw new ApiArgumentError(`${method}: invalid arguments: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(args)'}: ${i.message}`).join('; ')}`);
       }
-      const fn = impl[method as WorkbenchMethod] as (a: unknown) => Promise<unknown>;
-      return fn(parsed.data);
+      const fn = impl[method as WorkbenchMethod] as (a: unknown, o?: CallOptions) => Promise<unknown>;
+      return fn(parsed.data, callOpts);
     },
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
     dispose() {
-      jobs.forEach((j) => j.cancel());
+      void queue.drain(0);
+      analyses.dispose();
+    },
+    async shutdown(timeoutMs = 10_000) {
+      // Running jobs save their weights and end 'cancelled' (resumable); waiting ones never start.
+      await queue.drain(timeoutMs);
       analyses.dispose();
     },
   };

@@ -2,9 +2,10 @@
  * Electron main process: one secure window, a strict CSP, and the IPC handlers of WorkbenchApi.
  * Everything computed here comes from src/core; the renderer only ever sees plain data over IPC.
  */
-import { dirname, join, resolve, sep } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, Menu, session, type IpcMainInvokeEvent } from 'electron';
+import { realpath, readFile, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, type IpcMainInvokeEvent } from 'electron';
+import { APP_INDEX_URL, APP_ORIGIN, APP_SCHEME, contentTypeFor, devRendererUrl, isAppUrl as isAppPageUrl, isInside, resolveAppRequest } from './appProtocol';
 import { initBackend, parseBackendName } from '../core/backend/initBackend';
 import { writeFileAtomicSync } from '../core/io/atomicWrite';
 import { seedWorkspace } from '../core/io/seedWorkspace';
@@ -25,26 +26,57 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** Set by `electron-vite dev` to the renderer dev server; absent in a built app. */
-const DEV_URL = !app.isPackaged ? process.env['ELECTRON_RENDERER_URL'] : undefined;
+/**
+ * The electron-vite dev server (ELECTRON_RENDERER_URL), honoured only in development: not packaged,
+ * started by `electron-vite dev`, and a loopback http URL (appProtocol.ts). Otherwise undefined, and
+ * the window loads the built renderer from app://workbench/.
+ */
+const DEV_URL = devRendererUrl({ isPackaged: app.isPackaged, env: process.env });
+if (DEV_URL === undefined && process.env['ELECTRON_RENDERER_URL']) {
+  console.warn('OOCR Workbench: ignoring ELECTRON_RENDERER_URL (honoured only under `electron-vite dev`, unpackaged, for an http://localhost or 127.0.0.1 URL)');
+}
 const RENDERER_DIR = resolve(import.meta.dirname, '../renderer');
-const RENDERER_INDEX = join(RENDERER_DIR, 'index.html');
 const PRELOAD = join(import.meta.dirname, '../preload/index.cjs');
+
+// Before `ready`: app:// is a standard, secure scheme (relative URLs, a real origin for CSP 'self' and
+// same-origin checks) that may use fetch. Not corsEnabled (that would let other origins read it) and
+// not bypassCSP: the policy below applies to it like to any page.
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } }]);
 
 let mainWindow: BrowserWindow | null = null;
 
-/** True for URLs of our own renderer: the dev server's origin, or files under out/renderer. */
+/** True for URLs of our own renderer: the dev server's origin in development, else app://workbench/. */
 function isAppUrl(url: string): boolean {
-  let parsed: URL;
+  return isAppPageUrl(url, DEV_URL);
+}
+
+const RESPONSE_HEADERS = { 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'Cross-Origin-Resource-Policy': 'same-origin' };
+
+function refusal(status: number, text: string): Response {
+  return new Response(text, { status, headers: { ...RESPONSE_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' } });
+}
+
+/**
+ * app://workbench/<path>: a file of out/renderer and nothing else. The path is resolved by
+ * resolveAppRequest (dot segments, encoded separators, backslashes, NULs, drives refused), then its
+ * real path must still lie inside the renderer folder's (no symlink out of it); GET and HEAD only;
+ * requests that other origins start are refused. Every response carries the CSP.
+ */
+async function serveAppRequest(request: Request): Promise<Response> {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return refusal(405, 'method not allowed');
+  // Set by Electron for requests web content makes (absent for the window's own navigation).
+  const initiator = (request as Request & { initiatorOrigin?: string }).initiatorOrigin;
+  if (initiator !== undefined && initiator !== APP_ORIGIN) return refusal(403, 'forbidden');
+  const file = resolveAppRequest(RENDERER_DIR, request.url);
+  if (file === null) return refusal(404, 'not found');
   try {
-    parsed = new URL(url);
+    const [root, real] = await Promise.all([realpath(RENDERER_DIR), realpath(file)]);
+    if (!isInside(root, real) || !(await stat(real)).isFile()) return refusal(404, 'not found');
+    const body = request.method === 'HEAD' ? null : await readFile(real);
+    return new Response(body, { status: 200, headers: { ...RESPONSE_HEADERS, 'Content-Type': contentTypeFor(real), 'Cache-Control': 'no-cache' } });
   } catch {
-    return false;
+    return refusal(404, 'not found');
   }
-  if (DEV_URL !== undefined) return parsed.origin === new URL(DEV_URL).origin;
-  if (parsed.protocol !== 'file:') return false;
-  const path = resolve(fileURLToPath(parsed));
-  return path === RENDERER_DIR || path.startsWith(RENDERER_DIR + sep);
 }
 
 /** Only the main frame of our own window, showing our own page, may call the API. */
@@ -86,8 +118,10 @@ function getBackend(): Promise<BackendInfo> {
 
 function hardenSession(): void {
   const ses = session.defaultSession;
+  protocol.handle(APP_SCHEME, serveAppRequest);
   // In dev the dev server's index.html carries its own <meta> CSP (with hashes for Vite's inline
-  // scripts, see electron.vite.config.ts); the header is set for the built app.
+  // scripts, see electron.vite.config.ts). In the built app serveAppRequest sends the header, and
+  // this adds it to any other response the session sees.
   if (DEV_URL === undefined) {
     ses.webRequest.onHeadersReceived((details, callback) => {
       callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
@@ -119,8 +153,7 @@ function createWindow(): BrowserWindow {
   win.on('closed', () => {
     if (mainWindow === win) mainWindow = null;
   });
-  if (DEV_URL !== undefined) void win.loadURL(DEV_URL);
-  else void win.loadURL(pathToFileURL(RENDERER_INDEX).href);
+  void win.loadURL(DEV_URL ?? APP_INDEX_URL);
   return win;
 }
 
@@ -244,7 +277,16 @@ for (const method of Object.keys(IPC_CHANNELS) as WorkbenchMethod[]) {
   if (method === 'getBackendInfo') continue;
   handle(IPC_CHANNELS[method], (args?: unknown) => getWorkbench().call(method, args));
 }
-app.on('before-quit', () => workbench?.dispose());
+// Quitting waits (at most 10 s) for running jobs to save their weights: they end 'cancelled' and can
+// be resumed, instead of being cut off mid-step.
+let quitting = false;
+app.on('before-quit', (event) => {
+  const wb = workbench;
+  if (quitting || !wb) return;
+  event.preventDefault();
+  quitting = true;
+  void wb.shutdown(10_000).finally(() => app.quit());
+});
 
 // Training, studies and analyses run in worker_threads workers (the jobWorker entry of
 // electron.vite.config.ts); main only wires IPC to them.

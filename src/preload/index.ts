@@ -19,6 +19,7 @@ const api: WorkbenchApi = {
   listPresets: () => invoke(IPC_CHANNELS.listPresets),
   startTraining: (args) => invoke(IPC_CHANNELS.startTraining, args),
   cancel: (args) => invoke(IPC_CHANNELS.cancel, args),
+  listJobs: () => invoke(IPC_CHANNELS.listJobs),
   samplePrompts: (args) => invoke(IPC_CHANNELS.samplePrompts, args),
   analyze: (args) => invoke(IPC_CHANNELS.analyze, args),
   listStudies: () => invoke(IPC_CHANNELS.listStudies),

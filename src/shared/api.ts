@@ -53,6 +53,8 @@ export interface WorkbenchApi {
   startTraining(args: ApiArgs<'startTraining'>): Promise<{ jobId: string; runId: string }>;
   /** Asks a job to stop after its current step (its weights are saved). */
   cancel(args: ApiArgs<'cancel'>): Promise<{ cancelled: boolean }>;
+  /** Jobs running and waiting, in order (at most the scheduler's concurrency run at once). */
+  listJobs(): Promise<JobInfo[]>;
   /**
    * Hugging Face model folders: those in the workspace (config.json + safetensors, one level of
    * nesting) and those registered by path (openModel), each with the PEFT adapters found inside or
@@ -169,8 +171,25 @@ export interface RunSummary {
 }
 
 /** Events pushed to the renderer. */
+/** A job in the scheduler: running, or waiting for a free slot (`position` 1 = next). */
+export interface JobInfo {
+  jobId: string;
+  runId: string;
+  kind: string;
+  state: 'queued' | 'running';
+  queuedAt: string;
+  startedAt?: string;
+  position?: number;
+}
+
 export type WorkbenchEvent =
-  | ({ jobId: string; runId: string } & (JobEvent | { kind: 'finished'; status: string } | { kind: 'failed'; message: string }))
+  | ({ jobId: string; runId: string } & (
+      | JobEvent
+      | { kind: 'queued'; position: number }
+      | { kind: 'started' }
+      | { kind: 'finished'; status: string }
+      | { kind: 'failed'; message: string }
+    ))
   | { kind: 'menu'; command: MenuCommand }
   | { kind: 'workspace-changed'; dir: string }
   /** A model (or adapter) was added to the workspace (openModel): lists reload. */
@@ -216,6 +235,7 @@ export const IPC_CHANNELS = {
   listPresets: 'workbench:listPresets',
   startTraining: 'workbench:startTraining',
   cancel: 'workbench:cancel',
+  listJobs: 'workbench:listJobs',
   listModels: 'workbench:listModels',
   openModel: 'workbench:openModel',
 } as const satisfies { [M in WorkbenchMethod]: IpcChannel };

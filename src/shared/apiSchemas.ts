@@ -33,6 +33,7 @@ export const API_ARGS = {
     })
     .strict(),
   listPresets: z.undefined(),
+  listJobs: z.undefined(),
   startTraining: z
     .object({
       preset: z.string().min(1).max(100),

@@ -152,7 +152,11 @@ export interface MetricsLine {
   metrics: Metrics;
 }
 
-export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed';
+/**
+ * 'interrupted' is never written: it is derived when a run is listed (core's runStore effectiveStatus)
+ * for a run.json still saying 'running' whose job is gone (killed), which can be resumed.
+ */
+export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
 
 export interface RunManifest {
   format: 'oocr-run/1';

@@ -16,10 +16,18 @@ import { describe, expect, it } from 'vitest';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const require = createRequire(import.meta.url);
 
+/**
+ * The downloaded Electron binary, or null. Read from the package's path.txt rather than through
+ * `require('electron')`: Electron 45's index.js downloads the binary when it is missing,
+ * which a test must not do.
+ */
 function electronBinary(): string | null {
   try {
-    const p = require('electron') as unknown;
-    return typeof p === 'string' && fs.existsSync(p) ? p : null;
+    const dir = path.dirname(require.resolve('electron/package.json'));
+    const pathFile = path.join(dir, 'path.txt');
+    if (!fs.existsSync(pathFile)) return null;
+    const p = path.join(process.env.ELECTRON_OVERRIDE_DIST_PATH ?? path.join(dir, 'dist'), fs.readFileSync(pathFile, 'utf8').trim());
+    return fs.existsSync(p) ? p : null;
   } catch {
     return null;
   }
@@ -45,6 +53,15 @@ describe('Electron entry', () => {
     try {
       const win = await app.firstWindow();
       await win.getByRole('link', { name: 'Runs' }).waitFor();
+      // Served from the app's own scheme, never file://, with the CSP header on it.
+      expect(win.url()).toMatch(/^app:\/\/workbench\//);
+      const page = await win.evaluate(async () => {
+        const r = await fetch('app://workbench/index.html');
+        return { status: r.status, csp: r.headers.get('content-security-policy') };
+      });
+      expect(page.status).toBe(200);
+      expect(page.csp).toContain("default-src 'self'");
+      expect(await win.evaluate(() => fetch('app://workbench/%2e%2e/%2e%2e/package.json').then((r) => r.status, () => 0))).not.toBe(200);
       await win.locator('[data-testid="run-row"]').first().waitFor({ timeout: 30_000 });
       expect(await win.evaluate(() => typeof (window as unknown as { require?: unknown }).require)).toBe('undefined');
       expect(await win.evaluate(() => typeof (window as unknown as { workbench?: { analyze?: unknown } }).workbench?.analyze)).toBe('function');

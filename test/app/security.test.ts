@@ -39,10 +39,44 @@ describe('main process window', () => {
     expect(main).not.toMatch(/contextIsolation:\s*false|nodeIntegration:\s*true|sandbox:\s*false|webSecurity:\s*false/);
   });
 
-  it('denies new windows and validates IPC senders', () => {
+  it('turns off every way into Node or insecure content', () => {
+    expect(main).toMatch(/nodeIntegrationInWorker:\s*false/);
+    expect(main).toMatch(/allowRunningInsecureContent:\s*false/);
+    expect(main).toMatch(/webviewTag:\s*false/);
+    expect(main).not.toMatch(/nodeIntegrationInSubFrames:\s*true|experimentalFeatures:\s*true|enableBlinkFeatures/);
+  });
+
+  it('denies new windows, webviews, navigation away and permissions; validates IPC senders', () => {
     expect(main).toMatch(/setWindowOpenHandler\(\(\) => \(\{ action: 'deny' \}\)\)/);
     expect(main).toContain("'will-navigate'");
+    expect(main).toContain("'will-redirect'");
+    expect(main).toMatch(/'will-attach-webview', \(event\) => event\.preventDefault\(\)/);
+    expect(main).toMatch(/setPermissionRequestHandler\(\(_wc, _permission, callback\) => callback\(false\)\)/);
+    expect(main).toMatch(/setPermissionCheckHandler\(\(\) => false\)/);
     expect(main).toContain('isTrustedSender(event)');
+    expect(main).toMatch(/isAppUrl\(frame\.url\)/);
+  });
+
+  it('serves the renderer from the privileged app:// scheme, never from file://', () => {
+    // Registered at module load, i.e. before `ready`, as standard + secure; never CORS-readable or CSP-exempt.
+    const reg = /protocol\.registerSchemesAsPrivileged\(\[([^\n]*)\]\);/.exec(main);
+    expect(reg).not.toBeNull();
+    expect(main.indexOf('protocol.registerSchemesAsPrivileged')).toBeLessThan(main.indexOf('app.whenReady()'));
+    expect(reg![1]).toMatch(/scheme: APP_SCHEME/);
+    expect(reg![1]).toMatch(/standard: true/);
+    expect(reg![1]).toMatch(/secure: true/);
+    expect(reg![1]).not.toMatch(/corsEnabled|bypassCSP|allowServiceWorkers/);
+    expect(main).toContain('protocol.handle(APP_SCHEME, serveAppRequest)');
+    expect(main).toContain('resolveAppRequest(RENDERER_DIR, request.url)');
+    expect(main).toMatch(/loadURL\(DEV_URL \?\? APP_INDEX_URL\)/);
+    expect(main).not.toMatch(/loadFile\(|pathToFileURL|file:\/\//);
+  });
+
+  it('honours ELECTRON_RENDERER_URL only through devRendererUrl (unpackaged electron-vite dev, loopback)', () => {
+    expect(main).toContain('const DEV_URL = devRendererUrl({ isPackaged: app.isPackaged, env: process.env });');
+    // The only direct read is the warning that it is being ignored.
+    const reads = main.split('\n').filter((l) => /process\.env(\.|\[')ELECTRON_RENDERER_URL/.test(l));
+    expect(reads).toEqual([expect.stringContaining("if (DEV_URL === undefined && process.env['ELECTRON_RENDERER_URL'])")]);
   });
 
   it('sets a strict CSP header', () => {
@@ -51,6 +85,9 @@ describe('main process window', () => {
     const csp = [...m![1].matchAll(/"([^"]*)"/g)].map((x) => x[1]).join('; ');
     checkCsp(csp);
     expect(main).toContain("'Content-Security-Policy': [CSP]");
+    // and on every app:// response, from the protocol handler itself
+    expect(main).toMatch(/RESPONSE_HEADERS = \{ 'Content-Security-Policy': CSP,/);
+    expect(main).toMatch(/new Response\(body, \{ status: 200, headers: \{ \.\.\.RESPONSE_HEADERS,/);
   });
 });
 
@@ -77,6 +114,30 @@ it('main and index.html use the same CSP', () => {
   expect(fromMain).toContain("frame-ancestors 'none'");
   expect(meta).not.toContain('frame-ancestors');
   expect(fromMain.replace("; frame-ancestors 'none'", '')).toBe(meta);
+});
+
+describe('preload', () => {
+  const preload = read('src/preload/index.ts');
+
+  it('exposes exactly one object, never ipcRenderer itself', () => {
+    expect(preload.match(/contextBridge\.exposeInMainWorld\(/g)?.length).toBe(1);
+    expect(preload).toContain("contextBridge.exposeInMainWorld('workbench', api);");
+    expect(preload).not.toMatch(/exposeInMainWorld\([^)]*ipcRenderer/);
+    expect(preload).toMatch(/assertWorkbenchChannel\(channel\)/);
+  });
+});
+
+describe('Electron version and install', () => {
+  const pkg = JSON.parse(read('package.json')) as { devDependencies: Record<string, string>; allowScripts: Record<string, boolean> };
+
+  it('pins a supported Electron (45.x) exactly, with @electron/fuses for packaging', () => {
+    expect(pkg.devDependencies.electron).toMatch(/^45\.\d+\.\d+$/);
+    expect(pkg.devDependencies['@electron/fuses']).toBeDefined();
+  });
+
+  it('keeps npm from running the download script of electron at install time', () => {
+    expect(pkg.allowScripts.electron).toBe(false);
+  });
 });
 
 describe('preload channel guard', () => {

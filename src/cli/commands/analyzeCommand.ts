@@ -101,7 +101,7 @@ function registerKind(analyze: Command, kind: AnalysisKind): void {
         const named = (d: string): string => d.replace(/[/\\]+$/, '') || d;
         const dir = (o.run ?? o.model) as string;
         const req = { kind, id: named(dir), ...(o.adapter !== undefined ? { adapter: named(o.adapter) } : {}), ...args } as AnalysisRequest;
-        client = createAnalysisClient({ backend: o.backend });
+        client = createAnalysisClient({ backend: o.backend, workers: 1, timeoutMs: Infinity });
         // A big model folder reports its loading (the worker's threshold, OOCR_MODEL_PROGRESS_MB).
         const bar = (loadBar = createLoadReporter(req.id));
         const result = await client.run({

@@ -15,8 +15,9 @@ import {
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { TrainConfigSchema } from '../../shared/modelConfig';
-import type { MetricsLine, RunManifest } from '../../shared/modelConfig';
+import type { MetricsLine, RunManifest, RunStatus } from '../../shared/modelConfig';
 import { writeFileAtomicSync } from './atomicWrite';
+import { hasLiveOwner } from './runLock';
 
 /**
  * A run folder: run.json (RunManifest), metrics.jsonl (one MetricsLine per line),
@@ -55,7 +56,8 @@ export const RunManifestSchema = z.object({
   preset: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
-  status: z.enum(['running', 'completed', 'cancelled', 'failed']),
+  // 'interrupted' is derived when reading (effectiveStatus), never written; accepted so the type matches.
+  status: z.enum(['running', 'completed', 'cancelled', 'failed', 'interrupted']),
   error: z.string().optional(),
   config: TrainConfigSchema,
   backend: z.string(),
@@ -192,6 +194,38 @@ export function appendMetrics(runDir: string, line: MetricsLine): void {
   appendFileSync(file, `${JSON.stringify(line)}\n`);
 }
 
+/**
+ * Keeps the lines of metrics.jsonl with step ≤ `maxStep` (byte for byte, in order) and drops the rest,
+ * a damaged tail included; the file is replaced atomically. For a run resumed from the checkpoint at
+ * `maxStep`. Returns the number of lines kept.
+ */
+export function truncateMetrics(runDir: string, maxStep: number): number {
+  const file = join(runDir, METRICS_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return 0;
+    throw new RunFileError(file, readProblem(err));
+  }
+  const kept: string[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i];
+    if (raw.trim() === '') continue;
+    // The last line may be a partial record written when the process died: dropped with the rest.
+    const terminated = i < lines.length - 1;
+    const { line, problem } = parseMetricsLine(raw.trim());
+    if (line === undefined) {
+      if (!terminated) break;
+      throw new RunFileError(file, `line ${i + 1}: ${problem ?? 'unreadable'}`);
+    }
+    if (line.step <= maxStep) kept.push(raw);
+  }
+  writeFileAtomicSync(file, kept.map((l) => `${l}\n`).join(''));
+  return kept.length;
+}
+
 export function readMetrics(runDir: string): MetricsLine[] {
   const file = join(runDir, METRICS_FILE);
   let text: string;
@@ -245,9 +279,20 @@ export function isRunFolder(dir: string): boolean {
   return existsSync(join(dir, RUN_FILE));
 }
 
+/**
+ * The status to show for a run: run.json's, except that a run marked `running` whose job is gone (no
+ * `.lock`, or one whose pid is dead on this host: the process was killed) is `interrupted`, and can be
+ * resumed. Never written to run.json.
+ */
+export function effectiveStatus(runDir: string, manifest: Pick<RunManifest, 'status'>): RunStatus {
+  if (manifest.status !== 'running') return manifest.status;
+  return hasLiveOwner(runDir) ? 'running' : 'interrupted';
+}
+
 function listing(dir: string): RunListing {
   try {
-    return { dir, manifest: readManifest(dir) };
+    const manifest = readManifest(dir);
+    return { dir, manifest: { ...manifest, status: effectiveStatus(dir, manifest) } };
   } catch (err) {
     return { dir, error: err instanceof Error ? err.message : String(err) };
   }

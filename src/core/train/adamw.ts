@@ -1,5 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import type { OptimizerConfig } from '../../shared/modelConfig';
+import type { HostTensor } from '../model/params';
+
+/** AdamW's whole state on the host: the step count and both moments, one per variable in order. */
+export interface AdamWState {
+  step: number;
+  /** First moments (torch's exp_avg). */
+  m: HostTensor[];
+  /** Second moments (torch's exp_avg_sq). */
+  v: HostTensor[];
+}
 
 /**
  * AdamW with decoupled weight decay, as torch.optim.AdamW (the authors' optimizer): tfjs ships Adam
@@ -26,6 +36,32 @@ export class AdamW {
 
   get step(): number {
     return this.t;
+  }
+
+  /** Host copies of the step count and moments, as saved beside a checkpoint (./optimizerState.ts). */
+  exportState(): AdamWState {
+    const host = (x: tf.Variable): HostTensor => ({ shape: x.shape.slice(), data: x.dataSync() as Float32Array });
+    return { step: this.t, m: this.m.map(host), v: this.v.map(host) };
+  }
+
+  /** Continues from a saved state: the next `apply` is the one the saved optimizer would have made. */
+  restoreState(s: AdamWState): void {
+    if (!Number.isSafeInteger(s.step) || s.step < 0) throw new Error(`AdamW state: step must be a non-negative integer, got ${s.step}`);
+    if (s.m.length !== this.vars.length || s.v.length !== this.vars.length) {
+      throw new Error(`AdamW state holds moments for ${s.m.length}/${s.v.length} tensors but ${this.vars.length} are trained`);
+    }
+    this.vars.forEach((p, i) => {
+      for (const [what, h] of [['m', s.m[i]], ['v', s.v[i]]] as const) {
+        if (h.shape.join(',') !== p.shape.join(',')) throw new Error(`AdamW state: ${what}[${i}] has shape [${h.shape}] but the variable is [${p.shape}]`);
+      }
+    });
+    this.vars.forEach((_, i) => {
+      tf.tidy(() => {
+        this.m[i].assign(tf.tensor(s.m[i].data, s.m[i].shape, 'float32'));
+        this.v[i].assign(tf.tensor(s.v[i].data, s.v[i].shape, 'float32'));
+      });
+    });
+    this.t = s.step;
   }
 
   apply(grads: tf.Tensor[], lr = this.cfg.lr): void {

@@ -1,8 +1,9 @@
+import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo } from '../../shared/backend';
 import { TrainConfigSchema, type Metrics, type TrainConfig } from '../../shared/modelConfig';
 import type { JobEvent } from '../../shared/progress';
 import { checkpointPath } from '../io/runStore';
-import { saveCheckpoint } from '../model/checkpoint';
+import { loadCheckpoint, saveCheckpoint } from '../model/checkpoint';
 import { toHost, toLiveModel } from '../model/liveModel';
 import { initParams } from '../model/params';
 import { resolveConfig } from '../model/resolveConfig';
@@ -21,6 +22,12 @@ export interface TrainRunOptions {
   shouldCancel?: () => boolean;
   /** Fresh sequences per split for the final metrics (default: 4× evalSamples). */
   finalEvalSamples?: number;
+  /**
+   * Continue the run in `outDir` (cancelled, failed, or interrupted) from its latest checkpoint to
+   * `config.steps`, bit for bit as an uninterrupted run; `config` must be run.json's (the preset stays
+   * run.json's too). A completed run, or one whose job is alive, is refused.
+   */
+  resume?: boolean;
 }
 
 /** A training run as plain data (what a job request carries); the backend and callbacks come from where it runs. */
@@ -66,10 +73,21 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainResult> {
     backend: opts.backend.name,
     versions: opts.versions,
     noun: 'training',
+    resume: opts.resume,
     build: () => {
       const model = toLiveModel(config.model, initParams(config.model, config.seed));
-      return { variables: model.trainable, params: () => model.params, interventions: () => [], export: () => toHost(model), dispose: () => model.dispose() };
+      return {
+        variables: model.trainable,
+        params: () => model.params,
+        interventions: () => [],
+        export: () => toHost(model),
+        dispose: () => model.dispose(),
+        /** The trained tensors as a checkpoint holds them (frozen ones follow from the config and seed). */
+        load: (params: Record<string, { shape: number[]; data: Float32Array }>) =>
+          model.trainable.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(params[model.trainableNames[i]].data, v.shape, 'float32')))),
+      };
     },
+    restore: (t, runDir, step) => t.load(loadCheckpoint(checkpointPath(runDir, step), config.model).params),
     sampleTrainBatch: (rng, n) => task.sampleTrainBatch(rng, n),
     curve: (root) => {
       const sets = task.evalSets(root.fork(2), config.evalSamples);

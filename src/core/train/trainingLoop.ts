@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { FinetuneInfo } from '../../shared/finetune';
 import type { Metrics, RunManifest, TrainConfig } from '../../shared/modelConfig';
 import type { JobEvent } from '../../shared/progress';
-import { appendMetrics, RUN_FILE, writeManifest } from '../io/runStore';
+import { acquireRunLock, readRunLock, hasLiveOwner, RunLockedError, type RunLock } from '../io/runLock';
+import { appendMetrics, isRunFolder, listCheckpoints, readManifest, RUN_FILE, truncateMetrics, writeManifest } from '../io/runStore';
 import { JobError } from '../jobs/jobError';
 import type { Intervention, Params } from '../model/forward';
 import type { HostTensor } from '../model/params';
@@ -12,6 +13,7 @@ import type { TokenBatch } from '../tasks/taskTypes';
 import { Rng } from '../util/rng';
 import { AdamW } from './adamw';
 import { batchTensors, lastTokenLoss } from './evaluate';
+import { listOptimizerStates, optimizerStatePath, readTrainingState, writeTrainingState, type TrainingState } from './optimizerState';
 
 /** What a run trains: the variables the optimizer steps, and how they enter the forward pass. */
 export interface Trainee {
@@ -30,7 +32,7 @@ export interface SavedWeights {
 }
 
 export interface TrainingLoopSpec<T extends Trainee = Trainee, B = TokenBatch> {
-  /** The run folder to create; it must not hold a run yet. */
+  /** The run folder to create; it must not hold a run yet (with `resume`: the run to continue). */
   outDir: string;
   /** Steps, batch size, optimizer, seed, log and checkpoint cadence; stored as run.json's `config`. */
   config: TrainConfig;
@@ -65,6 +67,18 @@ export interface TrainingLoopSpec<T extends Trainee = Trainee, B = TokenBatch> {
   onEvent?: (e: JobEvent) => void;
   /** Polled between steps; true stops the run after the current step, saving its weights. */
   shouldCancel?: () => boolean;
+  /**
+   * Loads the model checkpoint saved at `step` into a freshly built trainee. A spec that has it saves the
+   * optimizer and data-stream state beside every checkpoint while the run is resumable, and can resume.
+   */
+  restore?(t: T, runDir: string, step: number): void;
+  /**
+   * Continue the run already in `outDir` (cancelled, failed, or interrupted: marked running but its job
+   * gone) from its latest checkpoint with optimizer state, to `config.steps`, bit for bit as if it had
+   * never stopped; a run with no checkpoint yet starts again from step 0. `config` must equal run.json's.
+   * A completed run, or one whose job still runs, is refused.
+   */
+  resume?: boolean;
 }
 
 export interface TrainingLoopResult {
@@ -81,40 +95,186 @@ export interface TrainingLoopResult {
  * trainee's variables, a curve on fixed sequences, periodic checkpoints, progress events. Cancelling
  * saves the current weights and ends 'cancelled'; a non-finite loss stops the run before its step is
  * applied. Once the run has started, a failure marks run.json 'failed' and rejects with a JobError that
- * names the last good checkpoint (and whatever else is preserved).
+ * names the last good checkpoint (and whatever else is preserved). The job holds `RUN/.lock` from
+ * before it writes anything until it ends, so a second start of the folder is refused naming its pid.
+ * With `spec.resume` it continues a stopped run instead (see `TrainingLoopSpec.resume`).
  */
 export async function runTrainingLoop<T extends Trainee, B = TokenBatch>(spec: TrainingLoopSpec<T, B>): Promise<TrainingLoopResult> {
-  const { config } = spec;
   const runDir = path.resolve(spec.outDir);
+  if (spec.resume) return trainOwned(spec, runDir, prepareResume(spec, runDir));
+  // While another job trains into this folder, say whose it is (rather than only that a run exists).
+  refuseIfOwned(runDir);
   if (fs.existsSync(path.join(runDir, RUN_FILE))) {
     throw new Error(`${runDir} already holds a run (run.json exists); choose another --out`);
   }
+  // The folder is ours from here to the end: a second start (another process, or a racing call in this
+  // one) is refused by the lock, naming its owner, and writes nothing.
+  const createdDir = !fs.existsSync(runDir);
+  const lock = acquireRunLock(runDir);
+  if (fs.existsSync(path.join(runDir, RUN_FILE))) {
+    // A start that held the lock before us finished meanwhile.
+    lock.release();
+    throw new Error(`${runDir} already holds a run (run.json exists); choose another --out`);
+  }
+  return trainOwned(spec, runDir, { lock, createdDir, resume: null });
+}
+
+/** Throws a RunLockedError naming the owner when a live job holds `runDir`; writes nothing. */
+function refuseIfOwned(runDir: string): void {
+  if (hasLiveOwner(runDir)) throw new RunLockedError(runDir, readRunLock(runDir));
+}
+
+/** Where a resumed run continues: the checkpoint and optimizer state of `step`, or step 0 when it has none. */
+interface ResumePoint {
+  manifest: RunManifest;
+  step: number;
+  checkpoint: string | null;
+  state: TrainingState | null;
+}
+
+interface Ownership {
+  lock: RunLock;
+  /** This start made the folder: removed again (if still empty) when the run fails before writing anything. */
+  createdDir: boolean;
+  resume: ResumePoint | null;
+}
+
+/** Dotted paths where two configs differ (`optimizer.lr`, `steps`, `model.ovRank`). */
+export function configDifferences(a: unknown, b: unknown, prefix = ''): string[] {
+  const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+  if (isObj(a) && isObj(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    return keys.flatMap((k) => configDifferences(a[k], b[k], prefix ? `${prefix}.${k}` : k));
+  }
+  return JSON.stringify(a) === JSON.stringify(b) ? [] : [prefix || '(config)'];
+}
+
+/** Why a run cannot be resumed, for a completed one. */
+function completedMessage(runDir: string, m: RunManifest): string {
+  return `${runDir} is completed (step ${m.step} of ${m.config.steps}); there is nothing to resume`;
+}
+
+/** Names for a trainee's variables in the optimizer-state file: the parameter names before any `#suffix`. */
+function variableNames(vars: readonly tf.Variable[]): string[] {
+  const names = vars.map((v) => v.name.replace(/#[^#]*$/, ''));
+  return names.every((n) => n !== '') && new Set(names).size === names.length ? names : vars.map((_, i) => `var${i}`);
+}
+
+/**
+ * Checks that the run in `runDir` can be resumed, takes its lock (over a stale one) and finds where it
+ * continues: the latest step with both a model checkpoint and its optimizer state.
+ */
+function prepareResume<T extends Trainee, B>(spec: TrainingLoopSpec<T, B>, runDir: string): Ownership {
+  if (!spec.restore) throw new Error(`resuming ${spec.noun} runs is not supported yet; start a new run instead`);
+  if (!isRunFolder(runDir)) throw new Error(`${runDir}: no run to resume (no ${RUN_FILE})`);
+  const before = readManifest(runDir);
+  if (before.status === 'completed') throw new Error(completedMessage(runDir, before));
+  const lock = acquireRunLock(runDir);
+  try {
+    // Read again under the lock: the run may have moved on before we held it.
+    const manifest = readManifest(runDir);
+    if (manifest.status === 'completed') throw new Error(completedMessage(runDir, manifest));
+    if (Boolean(manifest.finetune) !== Boolean(spec.finetune)) {
+      throw new Error(manifest.finetune ? `${runDir} is a fine-tune run (${manifest.finetune.method}); resuming fine-tunes is not supported yet` : `${runDir} is not a fine-tune run`);
+    }
+    const differ = configDifferences(manifest.config, spec.config);
+    if (differ.length) throw new Error(`${runDir}: cannot resume with a different config (${differ.join(', ')} differ from run.json); a resumed run continues its own config`);
+    const states = new Map(listOptimizerStates(runDir).map((o) => [o.step, o.file]));
+    const checkpoints = listCheckpoints(runDir);
+    const paired = checkpoints.filter((c) => states.has(c.step) && c.step <= manifest.config.steps);
+    const latest = paired[paired.length - 1];
+    if (!latest) {
+      if (checkpoints.length) {
+        throw new Error(
+          `${runDir}: its checkpoints have no optimizer state beside them (saved by an older version, or killed while saving), so it cannot continue bit for bit; start a new run instead`,
+        );
+      }
+      return { lock, createdDir: false, resume: { manifest, step: 0, checkpoint: null, state: null } };
+    }
+    const stateFile = states.get(latest.step) as string;
+    const state = readTrainingState(stateFile);
+    if (state.step !== latest.step) throw new Error(`${stateFile}: holds the state of step ${state.step}, not ${latest.step}`);
+    if (!state.rngs.data) throw new Error(`${stateFile}: no state of the data stream ('data' in rngs)`);
+    return { lock, createdDir: false, resume: { manifest, step: latest.step, checkpoint: latest.file, state } };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+/**
+ * Removes what a run wrote after its resume point (written again as the run continues) and every
+ * optimizer state but the one it resumes from.
+ */
+function rewindFolder(runDir: string, point: ResumePoint): void {
+  for (const c of listCheckpoints(runDir)) if (c.step > point.step) fs.rmSync(c.file, { force: true });
+  for (const o of listOptimizerStates(runDir)) if (!point.state || o.step !== point.step) fs.rmSync(o.file, { force: true });
+  truncateMetrics(runDir, point.step);
+}
+
+/** The loop proper, in a folder this job owns (its lock held): released whatever the outcome. */
+async function trainOwned<T extends Trainee, B>(spec: TrainingLoopSpec<T, B>, runDir: string, own: Ownership): Promise<TrainingLoopResult> {
+  const { config } = spec;
+  const { resume } = own;
+  let wrote = false;
   const lossOf =
     spec.loss ??
     ((t: T, b: B): tf.Scalar => {
       const { tokens, targets } = batchTensors(b as unknown as TokenBatch);
       return lastTokenLoss(config.model, t.params(), tokens, targets, t.interventions());
     });
-  const trainee = spec.build();
-  const optimizer = new AdamW(trainee.variables, config.optimizer);
+  let trainee: T | null = null;
+  let optimizer: AdamW | null = null;
   try {
+    trainee = spec.build();
+    optimizer = new AdamW(trainee.variables, config.optimizer);
+    const names = variableNames(trainee.variables);
+    if (resume?.state) {
+      const { state } = resume;
+      (spec.restore as NonNullable<typeof spec.restore>)(trainee, runDir, resume.step);
+      if (configDifferences(state.names, names).length) {
+        throw new Error(`${optimizerStatePath(runDir, resume.step)}: holds the state of tensors ${state.names.join(', ')} but this run trains ${names.join(', ')}`);
+      }
+      optimizer.restoreState(state.optimizer);
+    }
+    const versions = { tfjs: tf.version.tfjs, node: process.versions.node, ...(spec.versions ?? {}) };
+    wrote = true;
     fs.mkdirSync(path.join(runDir, 'checkpoints'), { recursive: true });
     const now = new Date().toISOString();
-    const manifest: RunManifest = {
-      format: 'oocr-run/1',
-      id: path.basename(runDir),
-      preset: spec.preset,
-      createdAt: now,
-      updatedAt: now,
-      status: 'running',
-      config,
-      backend: spec.backend,
-      versions: { tfjs: tf.version.tfjs, node: process.versions.node, ...(spec.versions ?? {}) },
-      step: 0,
-      seconds: 0,
-      checkpoints: [],
-      ...(spec.finetune ? { finetune: spec.finetune } : {}),
-    };
+    let manifest: RunManifest;
+    if (resume) {
+      rewindFolder(runDir, resume);
+      const { error: _error, finalMetrics: _final, ...kept } = resume.manifest;
+      void _error;
+      void _final;
+      const saved = new Set(listCheckpoints(runDir).map((c) => c.step));
+      manifest = {
+        ...kept,
+        updatedAt: now,
+        status: 'running',
+        backend: spec.backend,
+        versions,
+        step: resume.step,
+        seconds: resume.state?.seconds ?? 0,
+        checkpoints: kept.checkpoints.filter((c) => c.step <= resume.step && saved.has(c.step)),
+      };
+    } else {
+      manifest = {
+        format: 'oocr-run/1',
+        id: path.basename(runDir),
+        preset: spec.preset,
+        createdAt: now,
+        updatedAt: now,
+        status: 'running',
+        config,
+        backend: spec.backend,
+        versions,
+        step: 0,
+        seconds: 0,
+        checkpoints: [],
+        ...(spec.finetune ? { finetune: spec.finetune } : {}),
+      };
+    }
     writeManifest(runDir, manifest);
     const emit = spec.onEvent ?? (() => {});
     const update = (patch: Partial<RunManifest>): void => {
@@ -122,18 +282,30 @@ export async function runTrainingLoop<T extends Trainee, B = TokenBatch>(spec: T
       writeManifest(runDir, manifest);
     };
 
+    // The same forks in the same order on a resumed run: the curve's fixed sequences and the final
+    // numbers' fresh ones are those of the uninterrupted run; the data stream continues from its state.
     const root = new Rng(config.seed);
     const dataRng = root.fork(1);
+    if (resume?.state) dataRng.restore(resume.state.rngs.data);
     // Fixed held-out sequences for the curve, so points along a run are comparable.
     const evaluate = spec.curve(root);
-    const t0 = performance.now();
+    const t0 = performance.now() - (resume?.state?.seconds ?? 0) * 1000;
     const seconds = (): number => (performance.now() - t0) / 1000;
-    let lastGood: string | null = null;
+    let lastGood: string | null = resume?.checkpoint ?? null;
     let lastEmit = 0;
+    const live = trainee;
+    const adam = optimizer;
+    if (resume) emit({ kind: 'log', message: resume.checkpoint ? `resuming from step ${resume.step} (${path.relative(runDir, resume.checkpoint)})` : 'resuming from step 0 (no checkpoint had been saved)' });
 
-    const saveAt = (step: number): SavedWeights => {
-      const saved = spec.save(trainee, runDir, step);
+    /** Saves the weights; with `resumable`, the optimizer and data-stream state beside a checkpoint too. */
+    const saveAt = (step: number, resumable: boolean): SavedWeights => {
+      const saved = spec.save(live, runDir, step);
       if (saved.checkpoint) {
+        if (resumable && spec.restore) {
+          writeTrainingState(optimizerStatePath(runDir, step), { step, seconds: seconds(), names, optimizer: adam.exportState(), rngs: { data: dataRng.state() } });
+          // Only the latest state is needed to resume; older ones go once the new one is complete.
+          for (const o of listOptimizerStates(runDir)) if (o.step < step) fs.rmSync(o.file, { force: true });
+        }
         lastGood = saved.file;
         manifest.checkpoints = [...manifest.checkpoints.filter((c) => c.step !== step), { step, file: path.relative(runDir, saved.file) }];
         emit({ kind: 'checkpoint', step, file: saved.file });
@@ -146,7 +318,7 @@ export async function runTrainingLoop<T extends Trainee, B = TokenBatch>(spec: T
     };
 
     try {
-      let step = 0;
+      let step = resume?.step ?? 0;
       let status: TrainingLoopResult['status'] = 'completed';
       while (step < config.steps) {
         if (spec.shouldCancel?.()) {
@@ -160,15 +332,15 @@ export async function runTrainingLoop<T extends Trainee, B = TokenBatch>(spec: T
           let summed: tf.Tensor[] | null = null;
           for (const part of parts) {
             const { value, grads } = tf.variableGrads(() => {
-              const l = lossOf(trainee, part.batch);
+              const l = lossOf(live, part.batch);
               return parts.length === 1 ? l : l.mul(part.weight);
-            }, trainee.variables);
+            }, live.variables);
             lossValue += value.dataSync()[0];
-            const g = trainee.variables.map((v) => grads[v.name]);
+            const g = live.variables.map((v) => grads[v.name]);
             summed = summed ? summed.map((s, i) => s.add(g[i])) : g;
           }
           // Only step on a finite loss: the weights stay those of the last good step.
-          if (Number.isFinite(lossValue) && summed) optimizer.apply(summed);
+          if (Number.isFinite(lossValue) && summed) adam.apply(summed);
           return lossValue;
         });
         if (!Number.isFinite(loss)) {
@@ -178,11 +350,11 @@ export async function runTrainingLoop<T extends Trainee, B = TokenBatch>(spec: T
         const isLast = step === config.steps;
         let metrics: Metrics | undefined;
         if (step % config.logEvery === 0 || isLast || step === 1) {
-          metrics = evaluate(trainee);
+          metrics = evaluate(live);
           appendMetrics(runDir, { step, time: seconds(), loss, metrics });
         }
         if (config.checkpointEvery > 0 && step % config.checkpointEvery === 0 && !isLast) {
-          saveAt(step);
+          saveAt(step, true);
           update({ step, seconds: seconds() });
         }
         const now = performance.now();
@@ -194,10 +366,12 @@ export async function runTrainingLoop<T extends Trainee, B = TokenBatch>(spec: T
           await new Promise((r) => setImmediate(r));
         }
       }
-      const saved = saveAt(step);
+      // A cancelled run saves what it needs to resume; a completed one no longer needs any of it.
+      const saved = saveAt(step, status === 'cancelled');
       // Final numbers on sequences never used before, larger than the per-log sample.
-      const { finalMetrics, manifest: extra } = spec.finish(trainee, root, saved);
+      const { finalMetrics, manifest: extra } = spec.finish(live, root, saved);
       update({ status, step, seconds: seconds(), finalMetrics, ...extra });
+      if (status === 'completed') for (const o of listOptimizerStates(runDir)) fs.rmSync(o.file, { force: true });
       return { runDir, status, steps: step, seconds: seconds(), finalMetrics, weightsFile: saved.file };
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -206,7 +380,16 @@ export async function runTrainingLoop<T extends Trainee, B = TokenBatch>(spec: T
       throw new JobError(message, { runDir, lastGoodCheckpoint: lastGood });
     }
   } finally {
-    optimizer.dispose();
-    trainee.dispose();
+    optimizer?.dispose();
+    trainee?.dispose();
+    own.lock.release();
+    if (!wrote && own.createdDir) {
+      // Nothing was written: leave no empty folder behind a start that failed (e.g. a model that does not build).
+      try {
+        fs.rmdirSync(runDir);
+      } catch {
+        // Not empty (someone else's files) or already gone.
+      }
+    }
   }
 }

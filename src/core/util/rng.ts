@@ -1,4 +1,20 @@
 /**
+ * The whole state of an Rng as plain JSON data: the four sfc32 words (int32) and the spare normal
+ * deviate that `normal()` holds back. `Rng.fromState(rng.state())` continues the identical sequence.
+ */
+export interface RngState {
+  a: number;
+  b: number;
+  c: number;
+  d: number;
+  spareNormal: number | null;
+}
+
+function isInt32(x: unknown): x is number {
+  return typeof x === 'number' && Number.isInteger(x) && x >= -0x80000000 && x <= 0xffffffff;
+}
+
+/**
  * Seeded PRNG (sfc32 seeded through splitmix32). Data and initial weights come from here rather than
  * from tfjs's random ops, so a seed gives bit-identical runs on every backend.
  */
@@ -23,6 +39,29 @@ export class Rng {
     this.c = split();
     this.d = split();
     for (let i = 0; i < 12; i++) this.nextUint32();
+  }
+
+  /** A copy of the current state (plain data, JSON-safe: a resumed run continues from it). */
+  state(): RngState {
+    return { a: this.a, b: this.b, c: this.c, d: this.d, spareNormal: this.spareNormal };
+  }
+
+  /** Continues from `s` (as `state()` returned it): every later draw is the one the saved stream made. */
+  restore(s: RngState): this {
+    if (![s.a, s.b, s.c, s.d].every(isInt32) || !(s.spareNormal === null || (typeof s.spareNormal === 'number' && Number.isFinite(s.spareNormal)))) {
+      throw new Error(`invalid Rng state ${JSON.stringify(s)}: expected four 32-bit integers a, b, c, d and spareNormal (a finite number or null)`);
+    }
+    this.a = s.a | 0;
+    this.b = s.b | 0;
+    this.c = s.c | 0;
+    this.d = s.d | 0;
+    this.spareNormal = s.spareNormal;
+    return this;
+  }
+
+  /** A stream that continues from a saved state. */
+  static fromState(s: RngState): Rng {
+    return new Rng(0).restore(s);
   }
 
   nextUint32(): number {

@@ -31,6 +31,7 @@ function StatusBar({ api }: { api: WorkbenchApi }) {
   const state = useBackendInfo(api);
   const { jobs, loading } = useJobs();
   const running = jobs.filter((j) => j.status === 'running');
+  const queued = jobs.filter((j) => j.status === 'queued');
   if (state.status === 'loading') {
     return (
       <footer className="status-bar" role="status">
@@ -66,6 +67,7 @@ function StatusBar({ api }: { api: WorkbenchApi }) {
         </span>
       )}
       {running.length > 0 && <span data-testid="jobs-running">{running.length} job(s) running</span>}
+      {queued.length > 0 && <span data-testid="jobs-queued">{queued.length} queued</span>}
       {loading.map((l) => (
         <span key={l.key} className="status-bar__loading" data-testid="model-loading">
           <progress max={100} value={l.percent} aria-label={`Loading ${l.key}`} /> {l.text}

@@ -15,7 +15,9 @@ export interface JobState {
   runId: string;
   kind: 'train' | 'study';
   label: string;
-  status: 'running' | 'completed' | 'cancelled' | 'failed';
+  /** 'queued': waiting for a free slot in the scheduler (`position` 1 = next). */
+  status: 'queued' | 'running' | 'completed' | 'cancelled' | 'failed';
+  position?: number;
   step: number;
   totalSteps: number;
   stepsPerSecond: number;
@@ -62,6 +64,10 @@ export function applyEvent(jobs: JobState[], e: WorkbenchEvent): JobState[] {
         };
       case 'log':
         return { ...j, log: [...j.log, e.message] };
+      case 'queued':
+        return { ...j, status: 'queued', position: e.position };
+      case 'started':
+        return { ...j, status: 'running', position: undefined, startedAt: Date.now() };
       case 'finished':
         return { ...j, status: e.status === 'cancelled' ? 'cancelled' : 'completed', etaSeconds: 0 };
       case 'failed':
@@ -70,10 +76,12 @@ export function applyEvent(jobs: JobState[], e: WorkbenchEvent): JobState[] {
         return j;
     }
   });
-  // Events of a job started elsewhere (another window, the menu) still get a row.
+  // Events of a job started elsewhere (another window, the menu) still get a row; a queued job's first
+  // event arrives before the caller that started it can track it.
   if (!found && e.kind === 'progress') {
     next.push({ ...newJob({ jobId: e.jobId, runId: e.runId, kind: 'train', label: e.runId }), step: e.step, totalSteps: e.totalSteps, curve: [{ step: e.step, loss: e.loss, metrics: e.metrics }] });
   }
+  if (!found && e.kind === 'queued') next.push({ ...newJob({ jobId: e.jobId, runId: e.runId, kind: 'train', label: e.runId }), status: 'queued', position: e.position });
   return next;
 }
 

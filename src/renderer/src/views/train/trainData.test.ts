@@ -105,3 +105,18 @@ describe('which job to show', () => {
     expect(activeJob([], 'study', null)).toBeUndefined();
   });
 });
+
+describe('queued jobs', () => {
+  it('say where they are in the queue, and become running when started', async () => {
+    const { applyEvent } = await import('../../shell/jobs');
+    let jobs = applyEvent([], { jobId: 'j', runId: 'r', kind: 'queued', position: 2 });
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]).toMatchObject({ status: 'queued', position: 2 });
+    expect(progressText(jobs[0])).toBe('waiting for a free slot (2nd in the queue)');
+    expect(jobOutcome(jobs[0])).toEqual({ tone: 'running', text: 'Queued' });
+    jobs = applyEvent(jobs, { jobId: 'j', runId: 'r', kind: 'started' });
+    expect(jobs[0]).toMatchObject({ status: 'running', position: undefined });
+    jobs = applyEvent(jobs, { jobId: 'j', runId: 'r', kind: 'finished', status: 'cancelled' });
+    expect(jobs[0].status).toBe('cancelled');
+  });
+});

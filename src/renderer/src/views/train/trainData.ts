@@ -156,7 +156,13 @@ export function formatRate(r: number): string {
 }
 
 /** "step N / M · X it/s · ETA Ys" (or what is known before the first progress event). */
-export function progressText(j: Pick<JobState, 'step' | 'totalSteps' | 'stepsPerSecond' | 'etaSeconds' | 'status'>): string {
+function ordinal(n: number): string {
+  const s = n % 100 >= 11 && n % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+  return `${n}${s}`;
+}
+
+export function progressText(j: Pick<JobState, 'step' | 'totalSteps' | 'stepsPerSecond' | 'etaSeconds' | 'status' | 'position'>): string {
+  if (j.status === 'queued') return `waiting for a free slot${j.position ? ` (${ordinal(j.position)} in the queue)` : ''}`;
   if (!j.totalSteps) return j.status === 'running' ? 'starting…' : `step ${j.step}`;
   const eta = j.status === 'running' ? formatEta(j.etaSeconds) : '0 s';
   return `step ${j.step} / ${j.totalSteps} · ${formatRate(j.stepsPerSecond)} it/s · ETA ${eta}`;
@@ -165,6 +171,8 @@ export function progressText(j: Pick<JobState, 'step' | 'totalSteps' | 'stepsPer
 /** How a job ended, for the line under its progress bar. */
 export function jobOutcome(j: Pick<JobState, 'status' | 'step' | 'log'>): { tone: 'running' | 'ok' | 'warn' | 'error'; text: string } {
   switch (j.status) {
+    case 'queued':
+      return { tone: 'running', text: 'Queued' };
     case 'running':
       return { tone: 'running', text: 'Running' };
     case 'completed':

@@ -19,7 +19,8 @@ export function JobMonitor({ job, prefix, onCancel, actions }: { job: JobState; 
   const stages = useMemo(() => splitStages(job.curve).length, [job.curve]);
   const outcome = jobOutcome(job);
   const log = stageLines(job);
-  const running = job.status === 'running';
+  // A queued job can be cancelled before it starts, as a running one after its current step.
+  const running = job.status === 'running' || job.status === 'queued';
   const note = cancelNote?.jobId === job.jobId ? cancelNote : null;
 
   const cancel = async () => {
