@@ -10,7 +10,7 @@ import { createAnalysisClient } from './jobs/analysisClient';
 import type { LoadProgress } from './hf/loadHfModel';
 import { ADAPTER_CONFIG } from './hf/peftAdapter';
 import type { LoraVsSteeringAnalysis } from '../shared/analysis';
-import { ANALYSES_DIR, isRunFolder, listCheckpoints, listRuns, readManifest, readMetrics } from './io/runStore';
+import { ANALYSES_DIR, effectiveStatus, isRunFolder, listCheckpoints, listRuns, readManifest, readMetrics } from './io/runStore';
 import { isAdapterFolder, isModelFolder, listedAdapterDir, listModels, registeredModelDir, registerModel } from './io/modelStore';
 import { runTask } from './runs/openRun';
 import { Rng } from './util/rng';
@@ -166,7 +166,8 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
     getRun: async ({ id }) => {
       const dir = existingRun(id);
       const manifest = readManifest(dir);
-      return { id, manifest, metrics: readMetrics(dir), checkpoints: manifest.finetune ? [] : listCheckpoints(dir).map((c) => c.step) };
+      // A run whose owner died shows as 'interrupted' (resumable), not forever 'running'.
+      return { id, manifest: { ...manifest, status: effectiveStatus(dir, manifest) }, metrics: readMetrics(dir), checkpoints: manifest.finetune ? [] : listCheckpoints(dir).map((c) => c.step) };
     },
     samplePrompts: async ({ id, perSet }) => {
       const task = runTask(readManifest(existingRun(id)));
@@ -267,6 +268,15 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
     },
     cancel: async ({ jobId }) => ({ cancelled: queue.cancel(jobId) }),
     listJobs: async () => queue.list(),
+    resumeRun: async ({ id }) => {
+      const dir = existingRun(id);
+      const manifest = readManifest(dir);
+      if (manifest.finetune) throw new ApiArgumentError(`'${id}' is a fine-tune; resuming fine-tunes is not supported yet (start it again under a new name)`);
+      const status = effectiveStatus(dir, manifest);
+      if (status === 'completed') throw new ApiArgumentError(`'${id}' has completed; there is nothing to resume`);
+      if (status === 'running') throw new ApiArgumentError(`'${id}' is still running (its owner process is alive)`);
+      return enqueue(id, { kind: 'train', backend: opts.backend, train: { config: manifest.config, preset: manifest.preset, outDir: dir, resume: true } });
+    },
   };
 
   return {

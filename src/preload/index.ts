@@ -20,6 +20,7 @@ const api: WorkbenchApi = {
   startTraining: (args) => invoke(IPC_CHANNELS.startTraining, args),
   cancel: (args) => invoke(IPC_CHANNELS.cancel, args),
   listJobs: () => invoke(IPC_CHANNELS.listJobs),
+  resumeRun: (args) => invoke(IPC_CHANNELS.resumeRun, args),
   samplePrompts: (args) => invoke(IPC_CHANNELS.samplePrompts, args),
   analyze: (args) => invoke(IPC_CHANNELS.analyze, args),
   listStudies: () => invoke(IPC_CHANNELS.listStudies),

@@ -53,6 +53,11 @@ export interface WorkbenchApi {
   startTraining(args: ApiArgs<'startTraining'>): Promise<{ jobId: string; runId: string }>;
   /** Asks a job to stop after its current step (its weights are saved). */
   cancel(args: ApiArgs<'cancel'>): Promise<{ cancelled: boolean }>;
+  /**
+   * Continues a cancelled, failed or interrupted training run from its last checkpoint (with its
+   * optimizer and data state), as a job: it ends as the uninterrupted run would have, bit for bit.
+   */
+  resumeRun(args: ApiArgs<'resumeRun'>): Promise<{ jobId: string; runId: string }>;
   /** Jobs running and waiting, in order (at most the scheduler's concurrency run at once). */
   listJobs(): Promise<JobInfo[]>;
   /**
@@ -236,6 +241,7 @@ export const IPC_CHANNELS = {
   startTraining: 'workbench:startTraining',
   cancel: 'workbench:cancel',
   listJobs: 'workbench:listJobs',
+  resumeRun: 'workbench:resumeRun',
   listModels: 'workbench:listModels',
   openModel: 'workbench:openModel',
 } as const satisfies { [M in WorkbenchMethod]: IpcChannel };

@@ -34,6 +34,7 @@ export const API_ARGS = {
     .strict(),
   listPresets: z.undefined(),
   listJobs: z.undefined(),
+  resumeRun: z.object({ id: RunId }).strict(),
   startTraining: z
     .object({
       preset: z.string().min(1).max(100),

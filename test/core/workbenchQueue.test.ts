@@ -69,4 +69,20 @@ describe('job scheduler', () => {
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'b', 'run.json'), 'utf8')).status).toBe('completed');
     expect(await wb.call('listJobs', undefined)).toEqual([]);
   });
+
+  it('resumes a cancelled run from the app: the job ends as an uninterrupted run of the same config would, byte for byte', async () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'a', 'run.json'), 'utf8'));
+    expect(manifest.status).toBe('cancelled');
+    expect((await wb.call('getRun', { id: 'a' })) as { manifest: { status: string } }).toMatchObject({ manifest: { status: 'cancelled' } });
+    const r = (await wb.call('resumeRun', { id: 'a' })) as { jobId: string };
+    expect(await nextEvent(ended(r.jobId))).toMatchObject({ kind: 'finished', status: 'completed' });
+    await expect(wb.call('resumeRun', { id: 'a' })).rejects.toThrow(/has completed; there is nothing to resume/);
+    const full = (await wb.call('startTraining', { preset: 'ocr-factorized', name: 'full', overrides: { steps: 400 } })) as { jobId: string };
+    expect(await nextEvent(ended(full.jobId))).toMatchObject({ kind: 'finished', status: 'completed' });
+    const last = (run: string): Buffer => {
+      const ck = JSON.parse(fs.readFileSync(path.join(dir, run, 'run.json'), 'utf8')).checkpoints.at(-1).file as string;
+      return fs.readFileSync(path.join(dir, run, ck));
+    };
+    expect(last('a').equals(last('full'))).toBe(true);
+  });
 });

@@ -1,5 +1,5 @@
 import type { RunManifest } from '../../shared/modelConfig';
-import { listCheckpoints, readManifest, readMetrics } from '../../core/io/runStore';
+import { effectiveStatus, listCheckpoints, readManifest, readMetrics } from '../../core/io/runStore';
 import { loadCheckpoint } from '../../core/model/checkpoint';
 import { paramSpecs } from '../../core/model/params';
 
@@ -13,7 +13,9 @@ export interface RunInfo {
 
 /** Config, metrics summary and tensor table of a run (from its latest checkpoint). */
 export function runInfo(runDir: string): RunInfo {
-  const manifest = readManifest(runDir);
+  const stored = readManifest(runDir);
+  // A run whose process died shows as 'interrupted' (resumable with `oocr train --resume`).
+  const manifest = { ...stored, status: effectiveStatus(runDir, stored) };
   const lines = readMetrics(runDir);
   const checkpoints = listCheckpoints(runDir);
   let tensors: RunInfo['tensors'] = [];

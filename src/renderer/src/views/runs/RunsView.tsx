@@ -4,6 +4,7 @@ import { CurvePanel } from '../../figure/StepChart';
 import { ModelsTable } from './components/ModelsTable';
 import { OpenModelForm } from './components/OpenModelForm';
 import { RunCard } from './components/RunCard';
+import { ResumeRun } from './components/ResumeRun';
 import { RunsTable } from './components/RunsTable';
 import { StudiesTable } from './components/StudiesTable';
 import { runCurves } from './curves';
@@ -79,6 +80,7 @@ export function RunsView() {
             </p>
           )}
           {!shown && detail.status === 'loading' && <p className="view__loading">Loading {runId}…</p>}
+          {shown && <ResumeRun details={shown} />}
           {shown && curves && (
             <div className="view__grid">
               <RunCard details={shown} />

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { escapeXml } from '../../figure/exportFigure';
 import { STUDY, TRAINING } from '../../shell/mocks/jobs';
 import { FACTORIZED, LORA_RUN, STUDIES, SUMMARIES } from './mocks/runs';
-import { accSummary, defaultRunId, unlistedRunIds, detailRowsSvg, formatAcc, formatSeconds, runDetailRows, runRow, studyRows } from './runsData';
+import { accSummary, canResume, defaultRunId, unlistedRunIds, detailRowsSvg, formatAcc, formatSeconds, runDetailRows, runRow, studyRows } from './runsData';
 
 describe('runRow', () => {
   it('shows held-out accuracies compactly and every accuracy in the title', () => {
@@ -132,5 +132,17 @@ describe('unlistedRunIds', () => {
     expect(unlistedRunIds([{ ...TRAINING, status: 'completed' }], SUMMARIES)).toEqual([]);
     expect(unlistedRunIds([TRAINING], [...SUMMARIES, { id: TRAINING.runId, status: 'running' }])).toEqual([]);
     expect(unlistedRunIds([TRAINING], undefined)).toEqual([]);
+  });
+});
+
+describe('canResume', () => {
+  it('offers Resume for training runs stopped before their last step, not for completed runs or fine-tunes', () => {
+    const m = LORA_RUN.manifest;
+    const training = { ...m, finetune: undefined, step: 120, config: { ...m.config, steps: 400 } };
+    for (const status of ['cancelled', 'failed', 'interrupted'] as const) expect(canResume({ manifest: { ...training, status } }), status).toBe(true);
+    expect(canResume({ manifest: { ...training, status: 'completed' } })).toBe(false);
+    expect(canResume({ manifest: { ...training, status: 'running' } })).toBe(false);
+    expect(canResume({ manifest: { ...training, status: 'cancelled', step: 400 } })).toBe(false);
+    expect(canResume({ manifest: { ...m, status: 'cancelled', step: 10 } })).toBe(false);
   });
 });

@@ -111,6 +111,12 @@ export function runDetailRows(d: RunDetails): DetailRow[] {
   return rows;
 }
 
+/** A training run that stopped before its last step and can continue from its checkpoint (fine-tunes cannot yet). */
+export function canResume(d: Pick<RunDetails, 'manifest'>): boolean {
+  const m = d.manifest;
+  return !m.finetune && (m.status === 'cancelled' || m.status === 'failed' || m.status === 'interrupted') && m.step < m.config.steps;
+}
+
 /** The run card as a two-column SVG table body (for the Panel's PNG/SVG export). */
 export function detailRowsSvg(rows: readonly DetailRow[], fontSize: number, escape: (s: string) => string): { body: string; width: number; height: number } {
   const lineH = fontSize + 6;
