@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/core/backend/initBackend';
 import { generateLocationsDataset } from '../src/core/data/generators/locations';
-import { buildTextTrainee, resolvePeftSpec, resolveSteerSpec, splitBatch, type TextTrainee } from '../src/core/finetune/textFinetune';
+import { activationBytesPerSequence, autoMicroBatch, buildTextTrainee, resolvePeftSpec, resolveSteerSpec, splitBatch, type TextTrainee } from '../src/core/finetune/textFinetune';
 import { textBatch, type EncodedExample, type TextBatch } from '../src/core/finetune/textBatches';
 import { completionLoss } from '../src/core/finetune/textObjective';
 import { loadHfLiveModel, readHfModelConfig } from '../src/core/hf/loadHfModel';
@@ -356,6 +356,9 @@ function projectStudy(c: ModelConfig, shape: FtShape, ft: FinetuneChildResult, w
   line(`analysis (${STUDY.analysisEvals * heldout.length + deltaSeqs} sequences)`, ['analysis']);
   line('total', parts);
   w(`    here: steps measured in this run at the study's shapes: a LoRA and a steering micro-batch of ${STUDY.micro} × ${tpe} tokens (${microsPerStep} per step; ${mean(ft.study.lora.ms).toFixed(0)} and ${mean(ft.study.steer.ms).toFixed(0)} ms), a forward of ${STUDY.evalChunk} × ${tpe} for evaluations and analysis (${mean(ft.study.forward.ms).toFixed(0)} ms)\n`);
+  const auto = autoMicroBatch(c, tpe, STUDY.batch);
+  const perSeqMb = activationBytesPerSequence(c, tpe) / MB;
+  w(`    without --micro-batch the app picks ${auto} sequences per micro-batch (autoMicroBatch: ${perSeqMb.toFixed(0)} MB of activations estimated per ${tpe}-token sequence, budget OOCR_ACTIVATION_MB)\n`);
   if (ft.backend === 'wasm') w(`    on wasm the study needs \`--micro-batch ${STUDY.micro}\`: a LoRA step of ${STUDY.batch} sequences in one piece runs out of wasm memory (docs/performance.md)\n`);
   w(`    GPU: those FLOPs at an ASSUMED ${GPU.tflops} TFLOP/s effective (${GPU.label}), plus the engine's work per kernel call measured here (${perCall.lora.toFixed(1)} / ${perCall.steer.toFixed(1)} / ${perCall.evals.toFixed(1)} µs for LoRA / steering / forward, outside kernels) × the kernel calls counted here (a training step as its micro-batches; forwards fitted linearly in their rows). A GPU backend's own launch cost comes on top: each µs per call adds ${((over(parts, (k) => launches[k]) * 1e-6) / 60).toFixed(1)} min\n`);
 }

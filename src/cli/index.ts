@@ -16,7 +16,7 @@ import { registerDatasetCommand } from './commands/datasetCommand';
 import { formatModelInfo, modelInfo, registerModelCommands } from './commands/modelCommands';
 import { registerServeCommand } from './commands/serve';
 import { formatRunInfo, runInfo } from './commands/runInfo';
-import { applyTrainFlags, parseInteger, type TrainFlags } from './overrides';
+import { applyTrainFlags, parseInteger, RANGES, type TrainFlags } from './overrides';
 import { runJobCommand } from './runJob';
 import { fail } from './fail';
 
@@ -148,9 +148,9 @@ export function buildProgram(): Command {
       try {
         const r = await evalRun({
           run: o.run,
-          step: o.step !== undefined ? parseInteger('--step', o.step) : undefined,
-          samples: o.samples !== undefined ? parseInteger('--samples', o.samples) : undefined,
-          seed: parseInteger('--seed', o.seed),
+          step: o.step !== undefined ? parseInteger('--step', o.step, RANGES.index) : undefined,
+          samples: o.samples !== undefined ? parseInteger('--samples', o.samples, { min: 1, max: 1_000_000 }) : undefined,
+          seed: parseInteger('--seed', o.seed, RANGES.seed),
           backend: o.backend,
         });
         if (o.json) printJson(r);

@@ -1,5 +1,6 @@
 import { Option } from 'commander';
 import type { z } from 'zod';
+import { formatZodIssues } from '../shared/zodIssues';
 
 /**
  * Command-line flags derived from a zod object schema, so a CLI command accepts exactly the arguments
@@ -66,13 +67,28 @@ export function flagsOf(schema: z.ZodObject): Flag[] {
   });
 }
 
-/** The parsed commander options of those flags → the schema's input object (only the flags given). */
+/**
+ * The parsed commander options of those flags → the schema's input object (only the flags given). Each
+ * value is checked against its field's schema here, so a wrong one is refused naming its flag, one line
+ * per problem (`--position: must be ≥ 0`); checks across fields stay with the schema's caller.
+ */
 export function argsFromFlags(flags: readonly Flag[], schema: z.ZodObject, given: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const shape = schema.shape as Record<string, z.ZodType>;
+  const problems: string[] = [];
   for (const f of flags) {
     const raw = given[f.option.attributeName()];
-    if (typeof raw === 'string') out[f.key] = coerceFlag(shape[f.key], raw);
+    if (typeof raw !== 'string') continue;
+    const value = coerceFlag(shape[f.key], raw);
+    const checked = shape[f.key].safeParse(value);
+    if (!checked.success) {
+      // An array flag's issue path starts at the element: "--layers (item 2): must be ≥ 0".
+      // The API's field name rides along where it differs from the flag (`--top-k (topK)`), as in the JSON.
+      const flag = kebab(f.key) === f.key ? `--${f.key}` : `--${kebab(f.key)} (${f.key})`;
+      problems.push(formatZodIssues(checked.error, { whole: flag, name: (p) => `${flag} ${typeof p[0] === 'number' ? `item ${p[0] + 1}` : p.map(String).join('.')}` }));
+    }
+    out[f.key] = value;
   }
+  if (problems.length) throw new Error(problems.join('\n'));
   return out;
 }

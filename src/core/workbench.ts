@@ -11,10 +11,12 @@ import type { LoadProgress } from './hf/loadHfModel';
 import { ADAPTER_CONFIG } from './hf/peftAdapter';
 import type { LoraVsSteeringAnalysis } from '../shared/analysis';
 import { ANALYSES_DIR, effectiveStatus, isRunFolder, listCheckpoints, listRuns, readManifest, readMetrics } from './io/runStore';
+import { assertInsideWorkspace, assertNewRunFolder, RunFolderError } from './io/runFolderGuard';
 import { isAdapterFolder, isModelFolder, listedAdapterDir, listModels, registeredModelDir, registerModel } from './io/modelStore';
 import { runTask } from './runs/openRun';
 import { Rng } from './util/rng';
 import { createJobQueue } from './jobs/jobQueue';
+import { READ_LIMITS, readRegularTextSync } from './io/safeFs';
 import { startJob, type JobOutcome, type JobRequest } from './jobs/jobRunner';
 import { PRESETS, presetConfig } from './presets';
 import { checkTrainConfig } from './train/trainRun';
@@ -37,8 +39,9 @@ const STUDY_FILE = 'lora_vs_steering.json';
 function readStudy(dir: string): LoraVsSteeringAnalysis {
   const file = path.join(dir, ANALYSES_DIR, STUDY_FILE);
   if (!fs.existsSync(file)) throw new ApiArgumentError(`${dir}: no ${ANALYSES_DIR}/${STUDY_FILE} (not a LoRA-vs-steering study)`);
+  const text = readRegularTextSync(file, READ_LIMITS.json);
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as LoraVsSteeringAnalysis;
+    return JSON.parse(text) as LoraVsSteeringAnalysis;
   } catch (err) {
     throw new Error(`${file}: not valid JSON (${err instanceof Error ? err.message : String(err)})`);
   }
@@ -65,6 +68,16 @@ function listStudies(root: string): { id: string; record: LoraVsSteeringAnalysis
 }
 
 export { ApiArgumentError };
+
+/** A refusal of the run-folder guard is the caller's mistake (a name, an id), answered as such. */
+function guarded<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof RunFolderError) throw new ApiArgumentError(err.message);
+    throw err;
+  }
+}
 
 /** What a transport knows about one call beyond its arguments. */
 interface CallOptions {
@@ -117,6 +130,15 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
   const runDir = (id: string): string => {
     const dir = path.resolve(root, id);
     if (dir !== root && !dir.startsWith(root + path.sep)) throw new ApiArgumentError(`run id '${id}' is outside the workspace`);
+    // Symbolic links included: the folder's real path (every existing ancestor resolved) must stay inside.
+    guarded(() => assertInsideWorkspace(dir, root, `run id '${id}'`));
+    return dir;
+  };
+  /** A folder for a new run (or study) named `name`: new or empty, in the workspace, not inside a run. */
+  const newRunDir = (name: string): string => {
+    const dir = runDir(name);
+    if (isRunFolder(dir)) throw new ApiArgumentError(`a run named '${name}' already exists`);
+    guarded(() => assertNewRunFolder(dir, { workspace: root }));
     return dir;
   };
   /**
@@ -128,6 +150,9 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
     const registered = o.models ? registeredModelDir(root, id) : null;
     if (registered) return registered;
     const dir = runDir(id);
+    // `run/checkpoints` is part of a run, never a run of its own (listRuns lists none there).
+    const group = id.includes('/') ? path.dirname(dir) : null;
+    if (group !== null && isRunFolder(group)) throw new ApiArgumentError(`'${id}' lies inside the run '${path.basename(group)}', not a run of the workspace`);
     if (isRunFolder(dir)) return dir;
     const model = isModelFolder(dir);
     if (model && o.models) return dir;
@@ -214,8 +239,7 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
       listStudies(root).map((s) => ({ id: s.id, kind: s.record.kind, seed: s.record.seed, acc: s.record.acc })),
     getStudy: async ({ id }) => readStudy(runDir(id)),
     startStudy: async ({ name, kind, seed, loraSteps, steerSteps }) => {
-      const dir = runDir(name);
-      if (fs.existsSync(dir) && fs.readdirSync(dir).length) throw new ApiArgumentError(`'${name}' already exists and is not empty`);
+      const dir = newRunDir(name);
       // The workspace's own world model first; else the shipped one.
       const own = path.join(root, 'world-base');
       const base = fs.existsSync(own) ? own : opts.exampleBase;
@@ -240,8 +264,7 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
       }),
     startTraining: async ({ preset, name, overrides }) => {
       if (!PRESETS[preset]) throw new ApiArgumentError(`unknown preset '${preset}'`);
-      const dir = runDir(name);
-      if (isRunFolder(dir)) throw new ApiArgumentError(`a run named '${name}' already exists`);
+      const dir = newRunDir(name);
       const config = presetConfig(preset);
       if (overrides?.steps !== undefined) config.steps = overrides.steps;
       if (overrides?.seed !== undefined) config.seed = overrides.seed;

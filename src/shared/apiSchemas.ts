@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { WorkbenchMethod } from './api';
 import { AnalysisRequestSchema } from './analyses';
-import { RunId } from './runId';
+import { RunId, RunName } from './runId';
 
 export { AnalysisRequestSchema } from './analyses';
-export { RunId } from './runId';
+export { RunId, RunName } from './runId';
 
 /** An absolute folder path on the machine that runs the workbench (POSIX or Windows). */
 export const FolderPath = z
@@ -25,7 +25,7 @@ export const API_ARGS = {
   getStudy: z.object({ id: RunId }).strict(),
   startStudy: z
     .object({
-      name: RunId,
+      name: RunName,
       kind: z.enum(['locations', 'backdoor']),
       seed: z.number().int().min(0).max(2 ** 31 - 1),
       loraSteps: z.number().int().min(1).max(100_000).optional(),
@@ -38,7 +38,7 @@ export const API_ARGS = {
   startTraining: z
     .object({
       preset: z.string().min(1).max(100),
-      name: RunId,
+      name: RunName,
       overrides: z
         .object({
           steps: z.number().int().min(1).max(1_000_000).optional(),

@@ -6,7 +6,7 @@ import { DATASET_KINDS, generateBackdoorDataset, generateLocationsDataset, REAL_
 import { latentCityForSeed } from '../../core/finetune/loraVsSteering';
 import { finetuneTaskFor, loadBase } from '../../core/finetune/runFinetune';
 import { World } from '../../core/tasks/world';
-import { parseInteger } from '../overrides';
+import { parseInteger, RANGES } from '../overrides';
 import { fail } from '../fail';
 
 interface DatasetFlags {
@@ -19,9 +19,9 @@ interface DatasetFlags {
 }
 
 function buildDataset(kind: DatasetKind, o: DatasetFlags): DatasetContent {
-  const seed = parseInteger('--seed', o.seed);
-  const nTrain = o.nTrain !== undefined ? parseInteger('--n-train', o.nTrain) : undefined;
-  const latentCity = o.latentCity !== undefined ? parseInteger('--latent-city', o.latentCity) : undefined;
+  const seed = parseInteger('--seed', o.seed, RANGES.seed);
+  const nTrain = o.nTrain !== undefined ? parseInteger('--n-train', o.nTrain, RANGES.count) : undefined;
+  const latentCity = o.latentCity !== undefined ? parseInteger('--latent-city', o.latentCity, RANGES.index) : undefined;
   if (nTrain !== undefined && nTrain < 1) throw new Error(`--n-train must be at least 1, got ${nTrain}`);
   if (latentCity !== undefined && kind !== 'locations') throw new Error('--latent-city applies to the locations dataset only');
   if (o.world === undefined) {

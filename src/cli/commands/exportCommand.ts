@@ -4,7 +4,7 @@ import { isRunFolder, readManifest, resolveCheckpoint } from '../../core/io/runS
 import { loadCheckpoint } from '../../core/model/checkpoint';
 import { createTask } from '../../core/tasks/registry';
 import { createFinetuneTask } from '../../core/tasks/worldFinetune';
-import { parseInteger } from '../overrides';
+import { parseInteger, RANGES } from '../overrides';
 import { fail } from '../fail';
 
 export interface ExportHfSummary {
@@ -53,7 +53,7 @@ export function registerExportCommand(program: Command): void {
     .addHelpText('after', '\nExample:\n  npx oocr export-hf --run resources/workspace/world-base --out exports/world-base\n  npx oocr info --model exports/world-base')
     .action((o: { run: string; step?: string; out: string; json?: boolean }) => {
       try {
-        const s = exportRunAsHf(o.run, o.out, o.step !== undefined ? parseInteger('--step', o.step) : undefined);
+        const s = exportRunAsHf(o.run, o.out, o.step !== undefined ? parseInteger('--step', o.step, RANGES.index) : undefined);
         if (o.json) process.stdout.write(`${JSON.stringify(s)}\n`);
         else {
           process.stdout.write(

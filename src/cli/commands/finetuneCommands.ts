@@ -8,27 +8,34 @@ import { reportOf } from '../../core/finetune/loraVsSteering';
 import { DEFAULT_LORA } from '../../core/finetune/runFinetune';
 import type { TextFinetuneOptions } from '../../core/finetune/textFinetune';
 import type { TextStudyOptions } from '../../core/finetune/textStudy';
-import { parseInteger, parseNumber } from '../overrides';
+import { parseInteger, parseNumber, RANGES } from '../overrides';
 import { runJobCommand } from '../runJob';
 import { fail } from '../fail';
 
 /** The pretrained world model shipped with the app, so LoRA/steering runs start in seconds. */
 export const SHIPPED_WORLD_BASE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../resources/workspace/world-base');
 
+/** A comma list of indices (layers, positions), each ≥ 0. */
 function parseList(flag: string, text: string): number[] {
-  return text.split(',').map((s) => parseInteger(flag, s.trim()));
+  return text.split(',').map((s) => parseInteger(flag, s.trim(), RANGES.index));
 }
+
+/** LoRA rank and alpha as LoraSpecSchema/PeftLoraSpecSchema take them. */
+const RANK = { min: 1, max: 1024 };
+const ALPHA = { min: 0, max: 4096, exclusiveMin: true };
+const BATCH = { min: 1, max: 65536 };
+const EVAL_SAMPLES = { min: 1, max: 1_000_000 };
 
 function loraFrom(o: Record<string, unknown>): LoraSpec {
   const str = (k: string): string | undefined => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
   const targets = (str('targets') ?? DEFAULT_LORA.targets.join(',')).split(',').map((t) => t.trim());
   for (const t of targets) if (!(LORA_TARGETS as readonly string[]).includes(t)) throw new Error(`--targets: unknown matrix '${t}' (choose from ${LORA_TARGETS.join(', ')})`);
-  const rank = str('rank') !== undefined ? parseInteger('--rank', str('rank') as string) : DEFAULT_LORA.rank;
+  const rank = str('rank') !== undefined ? parseInteger('--rank', str('rank') as string, RANK) : DEFAULT_LORA.rank;
   const alpha = str('alpha');
   const layer = str('layer');
   return {
     rank,
-    alpha: alpha !== undefined ? parseNumber('--alpha', alpha) : 2 * rank,
+    alpha: alpha !== undefined ? parseNumber('--alpha', alpha, ALPHA) : 2 * rank,
     targets: targets as LoraTarget[],
     layers: layer !== undefined ? parseList('--layer', layer) : DEFAULT_LORA.layers,
   };
@@ -68,25 +75,25 @@ export function registerFinetuneCommands(program: Command): void {
         if (o.model !== undefined) return await modelFinetune(o);
         if (o.data !== undefined) throw new Error('--data is for --model fine-tunes (a world model draws its own task data)');
         const method = o.method as 'lora' | 'steer' | 'full';
-        const steps = parseInteger('--steps', o.steps as string);
+        const steps = parseInteger('--steps', o.steps as string, RANGES.count);
         const steer: SteerSpec = {
-          layer: o.layer !== undefined ? parseInteger('--layer', o.layer) : 0,
+          layer: o.layer !== undefined ? parseInteger('--layer', o.layer, RANGES.index) : 0,
           ...(o.hook ? { hook: o.hook } : {}),
           positions: o.positions === 'all' ? 'all' : parseList('--positions', o.positions as string),
         };
         const finetune = {
           base: o.base as string,
-          task: { kind: o.task, codename: parseInteger('--codename', o.codename as string), latentCity: parseInteger('--latent-city', o.latentCity as string) },
+          task: { kind: o.task, codename: parseInteger('--codename', o.codename as string, RANGES.index), latentCity: parseInteger('--latent-city', o.latentCity as string, RANGES.index) },
           method,
           lora: method === 'lora' ? loraFrom(o) : undefined,
           steer: method === 'steer' ? steer : undefined,
           steps,
-          batchSize: parseInteger('--batch-size', o.batchSize ?? '64'),
-          lr: o.lr !== undefined ? parseNumber('--lr', o.lr) : method === 'steer' ? 3e-2 : 3e-3,
+          batchSize: parseInteger('--batch-size', o.batchSize ?? '64', BATCH),
+          lr: o.lr !== undefined ? parseNumber('--lr', o.lr, RANGES.rate) : method === 'steer' ? 3e-2 : 3e-3,
           weightDecay: 0,
-          seed: parseInteger('--seed', o.seed as string),
+          seed: parseInteger('--seed', o.seed as string, RANGES.seed),
           logEvery: 50,
-          evalSamples: parseInteger('--eval-samples', o.evalSamples as string),
+          evalSamples: parseInteger('--eval-samples', o.evalSamples as string, EVAL_SAMPLES),
           outDir: o.out as string,
         };
         await runJobCommand({ kind: 'finetune', backend: o.backend, finetune }, { label: `${o.task}/${method}`, steps }, (r) => {
@@ -143,14 +150,14 @@ export function registerFinetuneCommands(program: Command): void {
         const study = {
           base: o.base as string,
           kind: o.task as 'locations' | 'backdoor',
-          seed: parseInteger('--seed', o.seed as string),
-          latentCity: o.latentCity !== undefined ? parseInteger('--latent-city', o.latentCity) : undefined,
+          seed: parseInteger('--seed', o.seed as string, RANGES.seed),
+          latentCity: o.latentCity !== undefined ? parseInteger('--latent-city', o.latentCity, RANGES.index) : undefined,
           outDir: o.out as string,
           lora: loraFrom(o),
-          loraSteps: parseInteger('--steps', o.steps as string),
-          steerSteps: o.steerSteps !== undefined ? parseInteger('--steer-steps', o.steerSteps) : undefined,
-          evalSamples: parseInteger('--eval-samples', o.evalSamples as string),
-          deltaPrompts: parseInteger('--delta-prompts', o.deltaPrompts as string),
+          loraSteps: parseInteger('--steps', o.steps as string, RANGES.count),
+          steerSteps: o.steerSteps !== undefined ? parseInteger('--steer-steps', o.steerSteps, RANGES.count) : undefined,
+          evalSamples: parseInteger('--eval-samples', o.evalSamples as string, EVAL_SAMPLES),
+          deltaPrompts: parseInteger('--delta-prompts', o.deltaPrompts as string, { min: 1, max: 100_000 }),
         };
         // One progress bar per stage (the LoRA and the two steering vectors).
         await runJobCommand({ kind: 'study', backend: o.backend, study }, null, (r) => {
@@ -176,10 +183,10 @@ function listOf(flag: string, text: string | undefined): string[] | undefined {
 }
 
 function peftFrom(o: Record<string, string | undefined>): Partial<PeftLoraSpec> {
-  const r = o.rank !== undefined ? parseInteger('--rank', o.rank) : undefined;
+  const r = o.rank !== undefined ? parseInteger('--rank', o.rank, RANK) : undefined;
   return {
     ...(r !== undefined ? { r } : {}),
-    ...(o.alpha !== undefined ? { alpha: parseNumber('--alpha', o.alpha) } : {}),
+    ...(o.alpha !== undefined ? { alpha: parseNumber('--alpha', o.alpha, ALPHA) } : {}),
     ...(o.targets !== undefined ? { targetModules: listOf('--targets', o.targets) } : {}),
     ...(o.layers !== undefined ? { layers: parseList('--layers', o.layers) } : {}),
   };
@@ -195,7 +202,7 @@ async function modelFinetune(o: Record<string, string | undefined> & { json?: bo
   if (!o.data) throw new Error('--model needs --data (a dataset folder or train .jsonl; `oocr dataset` writes one)');
   const method = o.method as 'lora' | 'steer' | 'full';
   if (method === 'full') throw new Error("--method full is for world models; a model folder is fine-tuned with 'lora' or 'steer'");
-  const steps = parseInteger('--steps', o.steps as string);
+  const steps = parseInteger('--steps', o.steps as string, RANGES.count);
   const textFinetune: TextFinetuneOptions = {
     model: o.model as string,
     data: o.data,
@@ -205,16 +212,16 @@ async function modelFinetune(o: Record<string, string | undefined> & { json?: bo
     peft: method === 'lora' ? peftFrom(o) : undefined,
     steer:
       method === 'steer'
-        ? { ...(o.layer !== undefined ? { layer: parseInteger('--layer', o.layer) } : {}), ...(o.hook ? { hook: o.hook } : {}), positions: positionsFrom(o.positions) }
+        ? { ...(o.layer !== undefined ? { layer: parseInteger('--layer', o.layer, RANGES.index) } : {}), ...(o.hook ? { hook: o.hook } : {}), positions: positionsFrom(o.positions) }
         : undefined,
     steps,
-    batchSize: parseInteger('--batch-size', o.batchSize ?? '16'),
-    ...(o.microBatch !== undefined ? { microBatch: parseInteger('--micro-batch', o.microBatch) } : {}),
-    lr: o.lr !== undefined ? parseNumber('--lr', o.lr) : method === 'steer' ? 3e-2 : 3e-3,
+    batchSize: parseInteger('--batch-size', o.batchSize ?? '16', BATCH),
+    ...(o.microBatch !== undefined ? { microBatch: parseInteger('--micro-batch', o.microBatch, BATCH) } : {}),
+    lr: o.lr !== undefined ? parseNumber('--lr', o.lr, RANGES.rate) : method === 'steer' ? 3e-2 : 3e-3,
     weightDecay: 0,
-    seed: parseInteger('--seed', o.seed as string),
+    seed: parseInteger('--seed', o.seed as string, RANGES.seed),
     logEvery: 25,
-    evalSamples: parseInteger('--eval-samples', o.evalSamples as string),
+    evalSamples: parseInteger('--eval-samples', o.evalSamples as string, EVAL_SAMPLES),
     outDir: o.out as string,
   };
   await runJobCommand({ kind: 'textFinetune', backend: o.backend, textFinetune }, { label: method, steps }, (r) => {
@@ -244,19 +251,19 @@ async function modelStudy(o: Record<string, string | undefined> & { json?: boole
     model: o.model as string,
     data: o.data,
     ...(o.adapter ? { adapter: o.adapter } : {}),
-    seed: parseInteger('--seed', o.seed as string),
+    seed: parseInteger('--seed', o.seed as string, RANGES.seed),
     outDir: o.out as string,
     peft: peftFrom(o),
-    ...(o.layer !== undefined ? { layer: parseInteger('--layer', o.layer) } : {}),
+    ...(o.layer !== undefined ? { layer: parseInteger('--layer', o.layer, RANGES.index) } : {}),
     positions: positionsFrom(o.positions) as 'all' | 'completion',
-    loraSteps: parseInteger('--steps', o.steps as string),
-    ...(o.steerSteps !== undefined ? { steerSteps: parseInteger('--steer-steps', o.steerSteps) } : {}),
-    loraLr: parseNumber('--lr', o.lr as string),
-    steerLr: parseNumber('--steer-lr', o.steerLr as string),
-    batchSize: parseInteger('--batch-size', o.batchSize as string),
-    ...(o.microBatch !== undefined ? { microBatch: parseInteger('--micro-batch', o.microBatch) } : {}),
-    evalSamples: parseInteger('--eval-samples', o.evalSamples as string),
-    deltaPrompts: parseInteger('--delta-prompts', o.deltaPrompts as string),
+    loraSteps: parseInteger('--steps', o.steps as string, RANGES.count),
+    ...(o.steerSteps !== undefined ? { steerSteps: parseInteger('--steer-steps', o.steerSteps, RANGES.count) } : {}),
+    loraLr: parseNumber('--lr', o.lr as string, RANGES.rate),
+    steerLr: parseNumber('--steer-lr', o.steerLr as string, RANGES.rate),
+    batchSize: parseInteger('--batch-size', o.batchSize as string, BATCH),
+    ...(o.microBatch !== undefined ? { microBatch: parseInteger('--micro-batch', o.microBatch, BATCH) } : {}),
+    evalSamples: parseInteger('--eval-samples', o.evalSamples as string, EVAL_SAMPLES),
+    deltaPrompts: parseInteger('--delta-prompts', o.deltaPrompts as string, { min: 1, max: 100_000 }),
   };
   if (textStudy.positions !== 'all' && textStudy.positions !== 'completion') throw new Error("--positions: 'all' or 'completion' for a study");
   await runJobCommand({ kind: 'textStudy', backend: o.backend, textStudy }, null, (r) => {

@@ -10,7 +10,7 @@ import { BACKEND_ORDER, type BackendName } from '../../shared/backend';
 import { ZodError } from 'zod';
 import { ApiArgumentError, createWorkbench, type Workbench } from '../../core/workbench';
 import { fail } from '../fail';
-import { parseInteger } from '../overrides';
+import { parseInteger, RANGES } from '../overrides';
 
 /** The example workspace shipped with the sources. */
 export const EXAMPLE_WORKSPACE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../resources/workspace');
@@ -257,7 +257,7 @@ export function registerServeCommand(program: Command): void {
         if (o.example && seedWorkspace(o.workspace, EXAMPLE_WORKSPACE)) process.stderr.write(`oocr: copied the example workspace into ${o.workspace}\n`);
         if (!fs.existsSync(o.workspace) || !fs.statSync(o.workspace).isDirectory()) throw new Error(`workspace ${o.workspace} is not a folder`);
         const wb = createWorkbench({ workspaceDir: o.workspace, backend: o.backend, exampleBase: path.join(EXAMPLE_WORKSPACE, 'world-base') });
-        const srv = await startWebServer(wb, { port: parseInteger('--port', o.port), staticDir: o.renderer });
+        const srv = await startWebServer(wb, { port: parseInteger('--port', o.port, RANGES.port), staticDir: o.renderer });
         process.stdout.write(`Workbench at ${srv.url}\n`);
         // Ctrl-C / SIGTERM. Shutting the server down is srv.close() (startWebServer); anything else that
         // must finish before exit goes here, beside it. A second signal while closing exits at once.

@@ -7,7 +7,7 @@ import { isAdapterFolder, isModelFolder } from '../io/modelStore';
 import { isRunFolder, listCheckpoints, readManifest } from '../io/runStore';
 import type { Params } from '../model/forward';
 import { liveParams, type HostTensor } from '../model/params';
-import { openRun, openRunCheckpoints, parsePrompt, type OpenedRun } from '../runs/openRun';
+import { checkTokenIds, openRun, openRunCheckpoints, parsePrompt, type OpenedRun } from '../runs/openRun';
 import type { Task } from '../tasks/taskTypes';
 import { Rng } from '../util/rng';
 import { openCachedModel, type OpenedModel } from './modelCache';
@@ -75,13 +75,15 @@ export function runModel(run: OpenedRun): AnalysisModel {
     vocab: run.vocab,
     task: run.task,
     hostParams: run.params,
-    encode: (text) => parsePrompt(run.vocab, text, run.config.nCtx),
+    // Every id is checked against d_vocab where it enters: a vocabulary longer than the weights must
+    // not reach the model's gather as an index past its embedding.
+    encode: (text) => parsePrompt(run.vocab, text, run.config.nCtx, run.config.dVocab),
     tokenId(name, what) {
       const i = run.vocab.indexOf(name);
       if (i < 0) throw new ApiArgumentError(`${what}: unknown token '${name}'`);
-      return i;
+      return checkTokenIds([i], run.config.dVocab, what)[0];
     },
-    defaultPrompt: () => taskPrompt(run.task),
+    defaultPrompt: () => checkTokenIds(taskPrompt(run.task), run.config.dVocab, 'the default prompt'),
     withParams(fn) {
       // A run's weights live on the host; they are uploaded for the call and released after it.
       const params = liveParams(run.params);

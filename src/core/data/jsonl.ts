@@ -1,6 +1,6 @@
-import fs from 'node:fs';
 import { z } from 'zod';
 import { writeFileAtomicSync } from '../io/atomicWrite';
+import { FileReadError, readRegularTextSync, READ_LIMITS } from '../io/safeFs';
 
 /**
  * Text examples for fine-tuning language models, one JSON object per line (JSONL):
@@ -83,12 +83,13 @@ export function parseJsonlExamples(text: string, file: string): TextExample[] {
 export function readJsonlExamples(file: string): TextExample[] {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    // A regular file of bounded size only: a FIFO or /dev/zero is refused by name, never read.
+    text = readRegularTextSync(file, READ_LIMITS.jsonl);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new Error(`${file}: file not found`);
-    if (code === 'EISDIR') throw new Error(`${file}: is a folder, expected a .jsonl file`);
-    throw new Error(`${file}: ${(err as Error).message}`);
+    if (code === 'EISDIR' || (err instanceof FileReadError && /^is a directory/.test(err.problem))) throw new Error(`${file}: is a folder, expected a .jsonl file`);
+    throw new Error(err instanceof FileReadError ? err.message : `${file}: ${(err as Error).message}`);
   }
   return parseJsonlExamples(text, file);
 }

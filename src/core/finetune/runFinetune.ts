@@ -4,6 +4,7 @@ import type { BackendInfo } from '../../shared/backend';
 import { LoraSpecSchema, SteerSpecSchema, type FinetuneInfo, type FinetuneMethod, type LoraSpec, type SteerSpec } from '../../shared/finetune';
 import type { Metrics, ModelConfig, RunManifest, TrainConfig } from '../../shared/modelConfig';
 import type { JobEvent } from '../../shared/progress';
+import { parseWithIssues } from '../../shared/zodIssues';
 import { checkpointPath, readManifest, resolveCheckpoint } from '../io/runStore';
 import { readSafetensorsFileSync, writeSafetensorsFileSync } from '../io/safetensors';
 import { loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../model/checkpoint';
@@ -163,10 +164,10 @@ export const WEIGHTS_FILE: Record<FinetuneMethod, string> = { full: 'checkpoints
 /** Fine-tunes a base world model with one method into a run folder; the base is never modified. */
 export async function runFinetune(req: FinetuneRequest): Promise<FinetuneResult> {
   const base = loadBase(req.base);
-  const taskOptions = FinetuneTaskOptionsSchema.parse({ ...req.task, world: base.worldOptions });
+  const taskOptions = parseWithIssues(FinetuneTaskOptionsSchema, { ...req.task, world: base.worldOptions }, 'fine-tuning task options');
   const task = finetuneTaskFor(base, taskOptions);
-  const lora = req.method === 'lora' ? LoraSpecSchema.parse(req.lora ?? DEFAULT_LORA) : undefined;
-  const steer = req.method === 'steer' ? SteerSpecSchema.parse(req.steer ?? DEFAULT_STEER) : undefined;
+  const lora = req.method === 'lora' ? parseWithIssues(LoraSpecSchema, req.lora ?? DEFAULT_LORA, 'LoRA spec') : undefined;
+  const steer = req.method === 'steer' ? parseWithIssues(SteerSpecSchema, req.steer ?? DEFAULT_STEER, 'steering spec') : undefined;
   const config = base.checkpoint.config;
   const trainConfig: TrainConfig = {
     task: `world-${taskOptions.kind}`,

@@ -5,6 +5,7 @@ import type { BackendInfo } from '../../shared/backend';
 import { PeftLoraSpecSchema, SteerSpecSchema, type FinetuneInfo, type PeftLoraSpec, type SteerSpec } from '../../shared/finetune';
 import type { Metrics, ModelConfig, TrainConfig } from '../../shared/modelConfig';
 import type { JobEvent } from '../../shared/progress';
+import { parseWithIssues } from '../../shared/zodIssues';
 import { DATASET_FILES, readDataset, type TextDataset } from '../data/datasetFolder';
 import { writeJsonlExamples } from '../data/jsonl';
 import { loadHfLiveModel, readHfModelConfig, type HfModelConfig } from '../hf/loadHfModel';
@@ -105,16 +106,16 @@ export function perLabel(rows: readonly EncodedExample[], n: number): EncodedExa
 
 export function resolvePeftSpec(model: HfModelConfig, p: Partial<PeftLoraSpec> = {}): PeftLoraSpec {
   const r = p.r ?? 8;
-  return PeftLoraSpecSchema.parse({
+  return parseWithIssues(PeftLoraSpecSchema, {
     r,
     alpha: p.alpha ?? 2 * r,
     targetModules: p.targetModules ?? defaultTargetModules(model.modelType),
     layers: p.layers ?? Array.from({ length: model.config.nLayers }, (_, l) => l),
-  });
+  }, 'LoRA spec');
 }
 
 export function resolveSteerSpec(c: ModelConfig, s: Partial<SteerSpec> = {}): SteerSpec {
-  const spec = SteerSpecSchema.parse({ layer: s.layer ?? Math.floor(c.nLayers / 2), positions: s.positions ?? 'all', ...(s.hook ? { hook: s.hook } : {}) });
+  const spec = parseWithIssues(SteerSpecSchema, { layer: s.layer ?? Math.floor(c.nLayers / 2), positions: s.positions ?? 'all', ...(s.hook ? { hook: s.hook } : {}) }, 'steering spec');
   steerHook(c, spec);
   return spec;
 }

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelConfig } from '../../shared/modelConfig';
 import { CheckpointError } from '../io/safetensors';
+import { FileReadError, readRegularTextSync, READ_LIMITS } from '../io/safeFs';
 import * as tf from '@tensorflow/tfjs';
 import type { Params } from '../model/forward';
 import type { LiveModel } from '../model/liveModel';
@@ -82,10 +82,10 @@ function openReporting(dir: string, prefixes: readonly string[], onProgress: Loa
 export function readJsonFile(file: string): Record<string, unknown> {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // A regular file of bounded size only: a FIFO or /dev/zero is refused by name, never read.
+    text = readRegularTextSync(file, READ_LIMITS.json);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new CheckpointError(file, code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? (err as Error).message})`);
+    throw new CheckpointError(file, err instanceof FileReadError ? err.problem : `cannot read (${(err as Error).message})`);
   }
   let json: unknown;
   try {

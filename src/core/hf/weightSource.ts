@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { FileReadError, readRegularTextSync, READ_LIMITS } from '../io/safeFs';
 import { CheckpointError, openSafetensorsFileSync, readSafetensorsHeaderSync, tensorByteSize, type SafetensorsEntry, type SafetensorsIndex } from '../io/safetensors';
 
 export const SINGLE_FILE = 'model.safetensors';
@@ -38,9 +39,15 @@ export interface WeightSource {
 export function weightFiles(dir: string): { files: string[]; weightMap: Map<string, string> | null } {
   const indexPath = join(dir, INDEX_FILE);
   if (existsSync(indexPath)) {
+    let text: string;
+    try {
+      text = readRegularTextSync(indexPath, READ_LIMITS.json);
+    } catch (err) {
+      throw new CheckpointError(indexPath, err instanceof FileReadError ? err.problem : (err as Error).message);
+    }
     let index: unknown;
     try {
-      index = JSON.parse(readFileSync(indexPath, 'utf8'));
+      index = JSON.parse(text);
     } catch (err) {
       throw new CheckpointError(indexPath, `not valid JSON (${(err as Error).message})`);
     }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { READ_LIMITS, readRegularTextSync } from './safeFs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { AdapterSummary, ModelSummary } from '../../shared/api';
@@ -50,9 +51,10 @@ export const isAdapterFolder = (dir: string): boolean => fs.existsSync(path.join
 export function readRegistry(root: string): ModelRegistry {
   const file = path.join(root, MODELS_FILE);
   if (!fs.existsSync(file)) return { version: 1, models: [], adapters: [] };
+  const text = readRegularTextSync(file, READ_LIMITS.json);
   let json: unknown;
   try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+    json = JSON.parse(text);
   } catch (err) {
     throw new Error(`${file}: not valid JSON (${err instanceof Error ? err.message : String(err)})`);
   }

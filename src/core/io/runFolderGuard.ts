@@ -19,6 +19,22 @@ export class RunFolderError extends Error {
 }
 
 const RUN_FILE = 'run.json';
+/** runLock's LOCK_FILE: a folder holding only a dead job's lock counts as empty (a live owner is refused by the caller). */
+const LOCK_FILE = '.lock';
+
+/** statfs magic numbers of kernel file systems that cannot hold files (mkdir -p under /proc spins forever in Node). */
+const VIRTUAL_FS: Record<number, string> = {
+  0x9fa0: 'proc',
+  0x62656572: 'sysfs',
+  0x1cd1: 'devpts',
+  0x27e0eb: 'cgroup',
+  0x63677270: 'cgroup2',
+  0x64626720: 'debugfs',
+  0x74726163: 'tracefs',
+  0x73636673: 'securityfs',
+  0x62656570: 'configfs',
+  0xcafe4a11: 'bpf',
+};
 
 function errnoCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
@@ -120,7 +136,7 @@ export function assertNewRunFolder(outDir: string, opts: { workspace?: string } 
   if (st !== null) {
     if (!st.isDirectory()) throw new RunFolderError(dir, `${dir} exists and is not a folder; choose a new folder for the run`);
     if (fs.existsSync(path.join(dir, RUN_FILE))) throw new RunFolderError(dir, `${dir} already holds a run (run.json exists); choose another --out`);
-    const entries = fs.readdirSync(dir);
+    const entries = fs.readdirSync(dir).filter((e) => e !== LOCK_FILE);
     if (entries.length > 0) {
       const shown = entries.slice(0, 3).join(', ') + (entries.length > 3 ? ', …' : '');
       throw new RunFolderError(dir, `${dir} is not empty and holds no run (${shown}); choose a new or empty folder`);
@@ -130,7 +146,34 @@ export function assertNewRunFolder(outDir: string, opts: { workspace?: string } 
   const real = realPathOf(dir);
   const run = enclosingRun(real, realWorkspace, realWorkspace === null ? 3 : Number.POSITIVE_INFINITY);
   if (run !== null) throw new RunFolderError(dir, `${dir} lies inside the run folder ${run}; a run cannot hold another run`);
+  assertCreatable(dir);
   return dir;
+}
+
+/**
+ * Refuses, before anything is written, a folder that cannot be created (or written, when it exists):
+ * the nearest existing ancestor must be a writable folder on a file system that holds files.
+ */
+function assertCreatable(dir: string): void {
+  let at = dir;
+  while (!fs.existsSync(at) && path.dirname(at) !== at) at = path.dirname(at);
+  const refuse = (why: string): never => {
+    throw new RunFolderError(dir, `cannot create the run folder ${dir} (${why})`);
+  };
+  try {
+    fs.accessSync(at, fs.constants.W_OK | fs.constants.X_OK);
+  } catch (err) {
+    const code = errnoCode(err);
+    refuse(code === 'EROFS' ? `read-only file system at ${at}` : code === 'EACCES' || code === 'EPERM' ? `permission denied: ${at} is not writable` : mkdirProblem(err));
+  }
+  let type: number | undefined;
+  try {
+    type = fs.statfsSync(at).type;
+  } catch {
+    type = undefined; // statfs is not available everywhere; mkdir reports its own error then.
+  }
+  const virtual = type === undefined ? undefined : VIRTUAL_FS[type];
+  if (virtual !== undefined) refuse(`read-only: ${at} is on the ${virtual} virtual file system, which cannot hold files`);
 }
 
 /** Why a folder could not be made, in words. */

@@ -1,4 +1,9 @@
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, linkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, statSync, unlinkSync, linkSync, writeSync } from 'node:fs';
+import { createRunFolder } from './runFolderGuard';
+import { readRegularTextSync } from './safeFs';
+
+/** A lock file is one line of JSON; anything bigger is not ours. */
+const LOCK_MAX_BYTES = 64 * 1024;
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -63,7 +68,7 @@ function readLockFile(file: string): LockRead {
   let text: string;
   let ageMs: number;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularTextSync(file, LOCK_MAX_BYTES);
     ageMs = Date.now() - statSync(file).mtimeMs;
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return { kind: 'none' };
@@ -140,7 +145,7 @@ function removeStale(file: string, staleText: string): void {
   }
   let movedText: string;
   try {
-    movedText = readFileSync(aside, 'utf8');
+    movedText = readRegularTextSync(aside, LOCK_MAX_BYTES);
   } catch {
     movedText = staleText;
   }
@@ -160,7 +165,7 @@ function removeStale(file: string, staleText: string): void {
  * RunLockedError naming its pid, without writing anything in the folder; a stale one is taken over.
  */
 export function acquireRunLock(runDir: string): RunLock {
-  mkdirSync(runDir, { recursive: true });
+  createRunFolder(runDir);
   const file = join(runDir, LOCK_FILE);
   const info: RunLockInfo = { pid: process.pid, hostname: hostname(), startedAt: new Date().toISOString() };
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -170,7 +175,7 @@ export function acquireRunLock(runDir: string): RunLock {
     } catch (err) {
       // The folder vanished between mkdir and open (a failed start that cleaned up): make it again.
       if (errnoCode(err) !== 'ENOENT') throw err;
-      mkdirSync(runDir, { recursive: true });
+      createRunFolder(runDir);
       continue;
     }
     if (created) {

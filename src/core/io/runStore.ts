@@ -17,6 +17,7 @@ import { z } from 'zod';
 import { TrainConfigSchema } from '../../shared/modelConfig';
 import type { MetricsLine, RunManifest, RunStatus } from '../../shared/modelConfig';
 import { writeFileAtomicSync } from './atomicWrite';
+import { FileReadError, readRegularTextSync, READ_LIMITS } from './safeFs';
 import { hasLiveOwner } from './runLock';
 
 /**
@@ -130,9 +131,10 @@ export function readManifest(runDir: string): RunManifest {
   const file = join(runDir, RUN_FILE);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // A regular file of bounded size only: a FIFO run.json must not block the thread that lists runs.
+    text = readRegularTextSync(file, READ_LIMITS.json);
   } catch (err) {
-    throw new RunFileError(file, readProblem(err));
+    throw new RunFileError(file, err instanceof FileReadError ? err.problem : readProblem(err));
   }
   let json: unknown;
   try {
@@ -230,10 +232,10 @@ export function readMetrics(runDir: string): MetricsLine[] {
   const file = join(runDir, METRICS_FILE);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularTextSync(file, READ_LIMITS.metrics);
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return [];
-    throw new RunFileError(file, readProblem(err));
+    throw new RunFileError(file, err instanceof FileReadError ? err.problem : readProblem(err));
   }
   const lines = text.split('\n');
   let lastContent = lines.length - 1;

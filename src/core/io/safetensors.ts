@@ -1,6 +1,6 @@
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { closeSync } from 'node:fs';
 import { writeFileAtomic, writeFileAtomicSync } from './atomicWrite';
+import { FileReadError, formatBytes, openRegularFileSync, readAtSync, readRegularFile, readRegularFileSync, READ_LIMITS } from './safeFs';
 
 /**
  * The standard safetensors layout (https://github.com/huggingface/safetensors), so checkpoints load in
@@ -295,24 +295,31 @@ export function openSafetensors(bytes: Uint8Array, file: string): SafetensorsInd
 
 /** The parsed header of a safetensors file, reading only its first bytes (the 8-byte length, then the JSON). */
 function readHeaderOf(path: string, fail: (problem: string) => never): ParsedHeader {
-  let fd: number;
+  // Regular files only (a FIFO or /dev/zero is refused by name, never read).
+  const { fd, size } = openChecked(path);
   try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    throw new CheckpointError(path, readProblem(err));
-  }
-  try {
-    const size = fstatSync(fd).size;
     const lenBytes = new Uint8Array(8);
-    readSync(fd, lenBytes, 0, Math.min(8, size), 0);
+    readAtSync(fd, lenBytes, 0, Math.min(8, size));
     const headerLen = size >= 8 ? new DataView(lenBytes.buffer).getBigUint64(0, true) : 0n;
+    if (headerLen <= BigInt(size - 8) && headerLen > BigInt(READ_LIMITS.safetensorsHeader)) {
+      fail(`header says ${headerLen} bytes of JSON, more than the ${formatBytes(READ_LIMITS.safetensorsHeader)} a safetensors header may be`);
+    }
     // A header longer than the file is reported by parseHeader; read no more than the file has.
-    const want = Number(headerLen > BigInt(size - 8) ? BigInt(Math.max(size, 8)) : headerLen + 8n);
+    const want = headerLen > BigInt(size - 8) ? 8 : Number(headerLen) + 8;
     const bytes = new Uint8Array(Math.max(want, 8));
-    if (size > 0) readSync(fd, bytes, 0, Math.min(want, size), 0);
+    if (size > 0) readAtSync(fd, bytes, 0, Math.min(want, size));
     return parseHeader(bytes, fail, true, size);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Opens a regular file for reading (FileReadError → CheckpointError naming the file and the problem). */
+function openChecked(path: string): { fd: number; size: number } {
+  try {
+    return openRegularFileSync(path);
+  } catch (err) {
+    throw new CheckpointError(path, readProblem(err));
   }
 }
 
@@ -351,16 +358,12 @@ export function openSafetensorsFileSync(path: string): SafetensorsIndex {
       // F32 is read straight into the result; other dtypes into a scratch buffer, then converted.
       const out = e.dtype === 'F32' ? new Float32Array(n / 4) : null;
       const bytes = out ? new Uint8Array(out.buffer) : new Uint8Array(n);
-      const f = openSync(path, 'r');
+      const f = openChecked(path);
       try {
-        let done = 0;
-        while (done < n) {
-          const got = readSync(f, bytes, done, n - done, parsed.dataStart + e.begin + done);
-          if (got === 0) fail(`truncated while reading tensor "${name}"`);
-          done += got;
-        }
+        if (f.size < parsed.dataStart + e.end) fail(`truncated: tensor "${name}" needs bytes up to ${parsed.dataStart + e.end} but the file now has ${f.size}`);
+        if (readAtSync(f.fd, bytes, parsed.dataStart + e.begin, n) < n) fail(`truncated while reading tensor "${name}"`);
       } finally {
-        closeSync(f);
+        closeSync(f.fd);
       }
       if (out) {
         if (!LITTLE_ENDIAN) return toFloat32(bytes, 'F32', () => fail('unreachable'));
@@ -429,6 +432,7 @@ function f16Table(): Float32Array {
 }
 
 function readProblem(err: unknown): string {
+  if (err instanceof FileReadError && err.code === undefined) return err.problem;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {
     case 'ENOENT':
@@ -459,20 +463,22 @@ export function writeSafetensorsFileSync(
   writeFileAtomicSync(path, encodeSafetensors(tensors, metadata));
 }
 
-export async function readSafetensorsFile(path: string): Promise<DecodedSafetensors> {
+/** A whole safetensors file of float32 tensors; only a regular file of at most `maxBytes` is read. */
+export async function readSafetensorsFile(path: string, maxBytes: number = READ_LIMITS.checkpoint): Promise<DecodedSafetensors> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = await readRegularFile(path, maxBytes);
   } catch (err) {
     throw new CheckpointError(path, readProblem(err));
   }
   return decodeSafetensors(bytes, path);
 }
 
-export function readSafetensorsFileSync(path: string): DecodedSafetensors {
+/** A whole safetensors file of float32 tensors; only a regular file of at most `maxBytes` is read. */
+export function readSafetensorsFileSync(path: string, maxBytes: number = READ_LIMITS.checkpoint): DecodedSafetensors {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = readRegularFileSync(path, maxBytes);
   } catch (err) {
     throw new CheckpointError(path, readProblem(err));
   }

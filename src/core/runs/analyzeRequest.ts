@@ -1,5 +1,6 @@
 import { ANALYSES, type AnalysisRequest, type AnalysisResult, type ResolvedAnalysisRequest } from '../../shared/analyses';
 import { ApiArgumentError } from '../../shared/errors';
+import { formatZodIssues } from '../../shared/zodIssues';
 import { runAnalysis, targetFor } from '../analyses';
 import type { LoadOptions } from '../hf/loadHfModel';
 
@@ -15,7 +16,7 @@ export function analyzeRequest(dir: string, req: AnalysisRequest, adapterDir?: s
   const spec = ANALYSES[kind];
   if (!spec) throw new ApiArgumentError(`unknown analysis '${String(kind)}'`);
   const parsed = spec.args.safeParse(args);
-  if (!parsed.success) throw new ApiArgumentError(`${kind}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(args)'}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new ApiArgumentError(`${kind}: ${formatZodIssues(parsed.error, { whole: '(args)' }).split('\n').join('; ')}`);
   if (adapter !== undefined && adapterDir === undefined) throw new Error('internal: an adapter id without its folder');
   return runAnalysis(targetFor(dir, id, adapterDir, load), { kind, id, ...(adapter !== undefined ? { adapter } : {}), ...parsed.data } as ResolvedAnalysisRequest);
 }

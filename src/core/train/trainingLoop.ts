@@ -6,6 +6,7 @@ import type { Metrics, RunManifest, TrainConfig } from '../../shared/modelConfig
 import type { JobEvent } from '../../shared/progress';
 import { acquireRunLock, readRunLock, hasLiveOwner, RunLockedError, type RunLock } from '../io/runLock';
 import { appendMetrics, isRunFolder, listCheckpoints, readManifest, RUN_FILE, truncateMetrics, writeManifest } from '../io/runStore';
+import { assertNewRunFolder, createRunFolder } from '../io/runFolderGuard';
 import { JobError } from '../jobs/jobError';
 import type { Intervention, Params } from '../model/forward';
 import type { HostTensor } from '../model/params';
@@ -104,9 +105,8 @@ export async function runTrainingLoop<T extends Trainee, B = TokenBatch>(spec: T
   if (spec.resume) return trainOwned(spec, runDir, prepareResume(spec, runDir));
   // While another job trains into this folder, say whose it is (rather than only that a run exists).
   refuseIfOwned(runDir);
-  if (fs.existsSync(path.join(runDir, RUN_FILE))) {
-    throw new Error(`${runDir} already holds a run (run.json exists); choose another --out`);
-  }
+  // A new or empty folder only (not '', not among other files, not inside a run, creatable), before anything is written.
+  assertNewRunFolder(spec.outDir);
   // The folder is ours from here to the end: a second start (another process, or a racing call in this
   // one) is refused by the lock, naming its owner, and writes nothing.
   const createdDir = !fs.existsSync(runDir);
@@ -239,7 +239,7 @@ async function trainOwned<T extends Trainee, B>(spec: TrainingLoopSpec<T, B>, ru
     }
     const versions = { tfjs: tf.version.tfjs, node: process.versions.node, ...(spec.versions ?? {}) };
     wrote = true;
-    fs.mkdirSync(path.join(runDir, 'checkpoints'), { recursive: true });
+    createRunFolder(runDir, 'checkpoints');
     const now = new Date().toISOString();
     let manifest: RunManifest;
     if (resume) {
