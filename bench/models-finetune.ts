@@ -359,6 +359,6 @@ function projectStudy(c: ModelConfig, shape: FtShape, ft: FinetuneChildResult, w
   const auto = autoMicroBatch(c, tpe, STUDY.batch);
   const perSeqMb = activationBytesPerSequence(c, tpe) / MB;
   w(`    without --micro-batch the app picks ${auto} sequences per micro-batch (autoMicroBatch: ${perSeqMb.toFixed(0)} MB of activations estimated per ${tpe}-token sequence, budget OOCR_ACTIVATION_MB)\n`);
-  if (ft.backend === 'wasm') w(`    on wasm the study needs \`--micro-batch ${STUDY.micro}\`: a LoRA step of ${STUDY.batch} sequences in one piece runs out of wasm memory (docs/performance.md)\n`);
+  if (ft.backend === 'wasm' && auto > STUDY.micro) w(`    on wasm a LoRA step of more than ${STUDY.micro} sequences in one piece runs out of wasm memory: give \`--micro-batch ${STUDY.micro}\` (docs/performance.md)\n`);
   w(`    GPU: those FLOPs at an ASSUMED ${GPU.tflops} TFLOP/s effective (${GPU.label}), plus the engine's work per kernel call measured here (${perCall.lora.toFixed(1)} / ${perCall.steer.toFixed(1)} / ${perCall.evals.toFixed(1)} µs for LoRA / steering / forward, outside kernels) × the kernel calls counted here (a training step as its micro-batches; forwards fitted linearly in their rows). A GPU backend's own launch cost comes on top: each µs per call adds ${((over(parts, (k) => launches[k]) * 1e-6) / 60).toFixed(1)} min\n`);
 }

@@ -281,15 +281,28 @@ describe('runTextFinetune', () => {
   });
 });
 
+describe('trainee lifetime', () => {
+  it('a LoRA or steering trainee leaves no tensor behind once disposed', () => {
+    const model = readHfModelConfig(gpt2);
+    const { live } = loadHfLiveModel(gpt2);
+    const before = tf.memory().numTensors;
+    for (const method of ['lora', 'steer'] as const) buildTextTrainee(model, live.params, method, { peft: resolvePeftSpec(model), steer: { layer: 0, positions: 'all' }, seed: 0 }).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    live.dispose();
+  });
+});
+
 describe('autoMicroBatch', () => {
   it('keeps the whole batch for small models and splits a GPT-2-small-sized one at long contexts', async () => {
     const { autoMicroBatch, activationBytesPerSequence } = await import('../../src/core/finetune/textFinetune');
     const small = readHfModelConfig(gpt2).config;
     expect(autoMicroBatch(small, 20, 64)).toBe(64);
     const gpt2Small = { ...small, nLayers: 12, dModel: 768, nHeads: 12, dHead: 64, dMlp: 3072, nCtx: 1024, dVocab: 50257 };
-    const perSeq = activationBytesPerSequence(gpt2Small, 256);
-    expect(perSeq / 2 ** 20).toBeGreaterThan(250);
-    expect(autoMicroBatch(gpt2Small, 256, 16, 2 ** 30)).toBe(3);
+    // Calibrated on the wasm backend: ~220 MB per 16-token sequence, so 4 to a micro-batch of 1 GiB.
+    const perSeq = activationBytesPerSequence(gpt2Small, 16);
+    expect(perSeq / 2 ** 20).toBeGreaterThan(180);
+    expect(perSeq / 2 ** 20).toBeLessThan(260);
+    expect(autoMicroBatch(gpt2Small, 16, 16, 2 ** 30)).toBe(4);
     // Never below one sequence, however long.
     expect(autoMicroBatch(gpt2Small, 1024, 16, 2 ** 30)).toBe(1);
   });

@@ -64,12 +64,7 @@ export function createModuleLora(model: HfModelConfig, spec: PeftLoraSpec, seed:
       for (let k = 0; k < a.length; k++) a[k] = rng.normal() * std;
       b = new Float32Array(spec.r * m.outDim);
     }
-    return {
-      layer,
-      m,
-      A: tf.variable(tf.tensor2d(a, [m.inDim, spec.r]), true, `lora${tag}_${i}_A`),
-      B: tf.variable(tf.tensor2d(b, [spec.r, m.outDim]), true, `lora${tag}_${i}_B`),
-    };
+    return { layer, m, A: variableFrom(a, [m.inDim, spec.r], `lora${tag}_${i}_A`), B: variableFrom(b, [spec.r, m.outDim], `lora${tag}_${i}_B`) };
   });
   const identity = (m: LinearModule, units: Int32Array): boolean => units.length === m.outDim && units.every((u, k) => u === k);
   const unitTensors = new Map<string, tf.Tensor1D>();
@@ -100,4 +95,12 @@ export function createModuleLora(model: HfModelConfig, spec: PeftLoraSpec, seed:
       unitTensors.forEach((t) => t.dispose());
     },
   };
+}
+
+/** A trainable variable holding `data`; the initial tensor is freed (a variable keeps its own copy). */
+export function variableFrom(data: Float32Array, shape: number[], name: string): tf.Variable {
+  const t = tf.tensor(data, shape);
+  const v = tf.variable(t, true, name);
+  t.dispose();
+  return v;
 }

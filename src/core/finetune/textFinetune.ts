@@ -16,7 +16,7 @@ import type { Params } from '../model/forward';
 import type { LiveModel } from '../model/liveModel';
 import { runTrainingLoop, type Trainee } from '../train/trainingLoop';
 import { Rng } from '../util/rng';
-import { createModuleLora, defaultTargetModules, type ModuleLora } from './moduleLora';
+import { createModuleLora, defaultTargetModules, variableFrom, type ModuleLora } from './moduleLora';
 import { steeringIntervention, steerHook } from './steering';
 import { encodeExamples, sampleTextBatch, textBatch, type EncodedExample, type TextBatch } from './textBatches';
 import { completionLoss, evaluateText, meanAccuracy, type TextAdaptation } from './textObjective';
@@ -148,7 +148,7 @@ export function buildTextTrainee(model: HfModelConfig, params: Params, method: '
     const rng = new Rng(o.seed ^ 0x57ee);
     data = Float32Array.from({ length: c.dModel }, () => rng.normal() * 0.01);
   }
-  const vector = tf.variable(tf.tensor1d(data), true, `steer${tf.util.now()}`);
+  const vector = variableFrom(data, [c.dModel], `steer${tf.util.now()}`);
   return {
     vector,
     variables: [vector],
@@ -256,9 +256,12 @@ export async function runTextFinetune(req: TextFinetuneRequest): Promise<TextFin
 
 /** Bytes of activations a backward pass keeps per sequence of `seqLen` tokens (float32, an estimate). */
 export function activationBytesPerSequence(c: ModelConfig, seqLen: number): number {
-  // Per layer and token: residual, norms, Q/K/V, z, attention and MLP outputs (~12·d), the MLP's hidden
-  // pre- and post-activation (2–3·d_mlp), and each head's scores and pattern (2·H·T).
-  const perToken = c.nLayers * (12 * c.dModel + 3 * (c.mlp ? c.dMlp : 0) + 2 * c.nHeads * seqLen);
+  // What tfjs's tape keeps for the backward pass, per layer and token. Calibrated on GPT-2 small on the
+  // wasm backend (npm run bench:models): ~220 MB more per extra 16-token sequence, ~360·d_model floats
+  // per layer and token — far more than the activations themselves (~12·d), because every op's inputs
+  // and outputs are kept, per head in the real-model attention layout — plus the MLP's hidden units and
+  // each head's scores and pattern.
+  const perToken = c.nLayers * (360 * c.dModel + 3 * (c.mlp ? c.dMlp : 0) + 4 * c.nHeads * seqLen);
   return 4 * seqLen * perToken;
 }
 
@@ -270,8 +273,9 @@ export function activationBudgetBytes(): number {
 
 /**
  * Sequences per forward/backward so that a micro-batch's activations stay within the budget: the whole
- * batch for the toy-sized models, fewer for a real one at long contexts (GPT-2 small keeps ~0.3 GB a
- * sequence of 256 tokens, ~2 GB at 1024, where one sequence exceeds the default budget). Gradients are summed over the parts, so the step is the same.
+ * batch for the toy-sized models, fewer for a real one (GPT-2 small keeps ~0.22 GB a sequence of 16
+ * tokens: micro-batches of 4 under the default budget, where the wasm heap holds 4 GiB in all).
+ * Gradients are summed over the parts, so the step is the same.
  */
 export function autoMicroBatch(c: ModelConfig, seqLen: number, batchSize: number, budget = activationBudgetBytes()): number {
   return Math.max(1, Math.min(batchSize, Math.floor(budget / activationBytesPerSequence(c, seqLen))));
