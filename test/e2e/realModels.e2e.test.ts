@@ -3,9 +3,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
 import { writeByteBpeTokenizer } from '../hf/fixtures/byteBpe';
 import { HAVE_NUMPY, makeModels } from '../hf/fixtures/pythonModels';
 import { chromiumAvailable, exportFrom, screenshot, startSession, startSuite, type Session, type Suite } from './harness';
+import { initBackend } from '../../src/core/backend/initBackend';
+import { writeDatasetFolder } from '../../src/core/data/datasetFolder';
+import { worldTextDataset } from '../../src/core/data/generators/worldText';
+import { latentCityForSeed } from '../../src/core/finetune/loraVsSteering';
+import { finetuneTaskFor, loadBase } from '../../src/core/finetune/runFinetune';
+import { runTextStudy } from '../../src/core/finetune/textStudy';
+import { exportToyAsGpt2 } from '../../src/core/hf/export/toyToGpt2';
+import { World } from '../../src/core/tasks/world';
 
 /**
  * Hugging Face model folders in the workbench, in a real browser (web mode, Debian chromium): tiny
@@ -14,6 +23,7 @@ import { chromiumAvailable, exportFrom, screenshot, startSession, startSuite, ty
  * opened in Attention and Lens & Patching on typed text, projected over labelled texts, and compared
  * with their adapter in LoRA vs Steering. Every wait is on what the page shows.
  */
+const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const skip = process.env.OOCR_SKIP_E2E === '1';
 if (!skip && !chromiumAvailable()) throw new Error('chromium is missing (apt-get install chromium), or set OOCR_SKIP_E2E=1');
 if (!HAVE_NUMPY) console.warn('real model e2e skipped: python3 with numpy is needed to write the tiny models (test/hf/fixtures/make_models.py)');
@@ -42,13 +52,35 @@ function writeSmallTokenizer(dir: string): void {
   fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(json));
 }
 
+/**
+ * A real-model study, as `oocr reproduce lora-vs-steering --model … --data …` writes it: the world model
+ * exported as a GPT-2 folder, its locations task as JSONL, a short PEFT LoRA and two vectors.
+ */
+async function makeWorldGpt2Study(dir: string): Promise<string> {
+  const backend = await initBackend();
+  const base = loadBase(path.join(ROOT_DIR, 'resources', 'workspace', 'world-base'));
+  const task = finetuneTaskFor(base, { kind: 'locations' });
+  const model = path.join(dir, 'world-gpt2');
+  exportToyAsGpt2({ config: base.checkpoint.config, params: base.checkpoint.params, vocab: task.vocab, outDir: model });
+  const world = new World(task.world.options);
+  const data = path.join(dir, 'world-locations');
+  writeDatasetFolder(data, worldTextDataset(world, { kind: 'locations', codename: 0, latentCity: latentCityForSeed(world, 0) }, { seed: 0, nTrain: 256, evalSamples: 40 }));
+  const out = path.join(dir, 'gpt2-study');
+  const r = await runTextStudy({ model, data, seed: 0, outDir: out, peft: { r: 4, alpha: 8, targetModules: ['mlp.c_proj'], layers: [0] }, loraSteps: 40, steerSteps: 60, batchSize: 32, evalSamples: 10, deltaPrompts: 12, backend });
+  if (r.status !== 'completed') throw new Error('study did not complete');
+  return out;
+}
+
 describe.skipIf(skip || !HAVE_NUMPY)('real model folders in chromium (web mode)', () => {
   let suite: Suite;
   let s: Session;
   let fixtures = '';
 
+  let study = '';
+
   beforeAll(async () => {
     fixtures = makeModels();
+    study = await makeWorldGpt2Study(fixtures);
     suite = await startSuite();
   }, 300_000);
 
@@ -169,6 +201,24 @@ describe.skipIf(skip || !HAVE_NUMPY)('real model folders in chromium (web mode)'
     await expect.poll(() => s.page.locator('[data-testid="attention-tokens"]').textContent(), { timeout: 60_000 }).toBe('t he ·cat · s a t');
     expect(await drawnCanvases('[data-testid="attention-head"] canvas', 8)).toBe(8); // 2 layers × 4 query heads
   }, 240_000);
+
+  it('real model: a LoRA-vs-steering study of a GPT-2 folder shows like a toy one, with its layer sweep, per-token cosines and seeds', async () => {
+    fs.cpSync(study, path.join(s.workspace, 'gpt2-study'), { recursive: true });
+    await s.page.getByRole('link', { name: 'LoRA vs Steering', exact: true }).click();
+    await s.page.locator('[data-testid="view-lora-steering"]').waitFor();
+    await expect.poll(async () => s.page.locator('[data-testid="lora-study-picker"] option').allTextContents(), { timeout: 30_000 }).toContainEqual(expect.stringMatching(/^gpt2-study/));
+    await s.page.locator('[data-testid="lora-study-picker"]').selectOption('gpt2-study');
+    await expect.poll(() => s.page.locator('[data-testid="lora-study-summary"]').textContent(), { timeout: 30_000 }).toMatch(/gpt2 model .*PEFT LoRA r 4, α 8 on mlp\.c_proj of layers? 0.*trained here/s);
+    await drawnCanvases('[data-testid="lora-cos-heatmap"] canvas', 1);
+    for (const id of ['lora-accuracy-panel', 'lora-layer-sweep-panel', 'lora-token-cos-panel', 'lora-seeds-panel']) {
+      await s.page.locator(`[data-testid="${id}"] .recharts-surface`).first().waitFor({ timeout: 30_000 });
+    }
+    // Token strings of the model's own tokenizer label the per-token bars.
+    expect(await s.page.locator('[data-testid="lora-token-cos-panel"]').textContent()).toMatch(/codename_0/);
+    const csv = await exportFrom(s, /Layer sweep/i, 'CSV');
+    expect(fs.readFileSync(csv.file, 'utf8').trim().split('\n')).toHaveLength(1 + 2); // header + two layers
+    await screenshot(s.page, 'lora-vs-steering-real-model', { height: 1800 });
+  });
 
   it('real model: Projection over labelled texts, and the adapter’s per-token deltas in LoRA vs Steering', async () => {
     await row('gpt2').waitFor({ timeout: 30_000 });
