@@ -1,54 +1,15 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BACKEND_ORDER } from '../../src/shared/backend';
 import { oocrInterrupted } from './interrupt';
+import { lastLine, oocr, type CliResult } from './runCli';
 
 /**
  * The `oocr` CLI as a user runs it: `node bin/oocr.mjs …` in a child process (tsx loader, real
  * training in a worker thread, the first backend that loads), checked through exit codes, stdout, stderr and files.
  */
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.join(ROOT, 'bin', 'oocr.mjs');
-
-interface CliResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cliEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.OOCR_BACKEND;
-  return env;
-}
-
-/** Runs the CLI to completion (asynchronously, so independent tests can overlap). */
-function oocr(args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
-
-function lastLine(text: string): string {
-  const lines = text.trimEnd().split('\n');
-  return lines[lines.length - 1];
-}
 
 interface TrainSummary {
   run: string;

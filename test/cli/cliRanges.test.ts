@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ROOT, oocr } from './runCli';
 
 /**
  * The CLI refuses out-of-range numbers and unusable output folders with one clear line on stderr and
@@ -11,8 +11,6 @@ import path from 'node:path';
  * folder (`train --out ""`) or among other files.
  */
 
-const ROOT = path.resolve(__dirname, '../..');
-const BIN = path.join(ROOT, 'bin', 'oocr.mjs');
 const RUN = path.join(ROOT, 'resources/workspace/ocr-factorized');
 
 let tmp: string;
@@ -25,26 +23,8 @@ afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-function oocr(args: string[], cwd = ROOT): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env };
-    delete env.OOCR_BACKEND;
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 async function refused(args: string[], line: string, cwd?: string): Promise<void> {
-  const r = await oocr(args, cwd);
+  const r = await oocr(args, { cwd });
   expect(r.code, `${args.join(' ')}\n${r.stderr}`).toBe(1);
   expect(r.stderr).toBe(`oocr: ${line}\n`);
   expect(r.stdout).toBe('');

@@ -1,17 +1,12 @@
 import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/oocr.mjs');
+import { BIN, ROOT, cliEnv } from './runCli';
 
 /**
  * Runs `oocr ARGS` in a child process and sends it SIGINT (Ctrl-C) once its stderr matches `when`, as a
  * user would once the progress shows; resolves when it exits (SIGKILL after `timeoutMs`).
  */
 export function oocrInterrupted(args: string[], when: RegExp, timeoutMs = 60_000): Promise<{ code: number | null; signal: NodeJS.Signals | null; signalled: boolean; stdout: string; stderr: string }> {
-  const env = { ...process.env };
-  delete env.OOCR_BACKEND;
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: path.dirname(path.dirname(BIN)), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   let signalled = false;

@@ -3,30 +3,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { listRuns } from '../../src/core/io/runStore';
+import { BIN, ROOT, cliEnv, lastLine, oocr as runCli, type CliResult } from './runCli';
 
 /**
  * `oocr train` stopped every way a process stops — SIGKILL (nothing runs: the run stays marked running
  * and is listed interrupted), SIGTERM (cancels after the current step, like Ctrl-C) — and continued
  * with `oocr train --resume RUN`: the final checkpoint is byte for byte that of a run never stopped.
  */
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.join(ROOT, 'bin', 'oocr.mjs');
-
-interface CliResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cliEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.OOCR_BACKEND;
-  return env;
-}
 
 /** Starts the CLI; `done` resolves when it has exited (SIGKILL after `timeoutMs`). */
 function start(args: string[], timeoutMs = 120_000): { child: ChildProcess; done: Promise<CliResult>; output: () => CliResult } {
@@ -46,8 +30,9 @@ function start(args: string[], timeoutMs = 120_000): { child: ChildProcess; done
   return { child, done, output: () => ({ code: null, signal: null, stdout, stderr }) };
 }
 
+/** Runs the CLI to completion (SIGKILL after two minutes, as `start`). */
 function oocr(args: string[]): Promise<CliResult> {
-  return start(args).done;
+  return runCli(args, { timeoutMs: 120_000 });
 }
 
 /** Resolves once `test()` holds, checking whenever the child writes and on a short poll; rejects if the child exits first. */
@@ -58,11 +43,6 @@ async function waitFor(test: () => boolean, child: { done: Promise<CliResult> },
     if (exited) throw new Error(`the CLI exited before ${what}: ${JSON.stringify(exited)}`);
     await new Promise((r) => setTimeout(r, 10));
   }
-}
-
-function lastLine(text: string): string {
-  const lines = text.trimEnd().split('\n');
-  return lines[lines.length - 1];
 }
 
 function stepFile(dir: string, step: number, optim = false): string {

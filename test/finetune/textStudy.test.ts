@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { LoraVsSteeringAnalysis } from '../../src/shared/analysis';
 import type { BackendInfo } from '../../src/shared/backend';
 import { initBackend } from '../../src/core/backend/initBackend';
@@ -16,6 +14,7 @@ import { exportToyAsGpt2 } from '../../src/core/hf/export/toyToGpt2';
 import { readManifest } from '../../src/core/io/runStore';
 import { readSafetensorsFileSync } from '../../src/core/io/safetensors';
 import { World } from '../../src/core/tasks/world';
+import { ROOT, lastJson, oocr as runCli, type CliResult } from '../cli/runCli';
 
 /**
  * The LoRA-vs-steering pipeline of arXiv 2507.08218 end to end on a model in Hugging Face layout: the
@@ -24,8 +23,6 @@ import { World } from '../../src/core/tasks/world';
  * the same analysis of an adapter brought from elsewhere.
  */
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.join(ROOT, 'bin', 'oocr.mjs');
 const WORLD_BASE = path.join(ROOT, 'resources', 'workspace', 'world-base');
 
 let backend: BackendInfo;
@@ -47,19 +44,8 @@ beforeAll(async () => {
 
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-function oocr(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-const lastJson = (stdout: string): Record<string, unknown> => JSON.parse(stdout.trim().split('\n').pop() as string) as Record<string, unknown>;
+/** The CLI in this process's environment (OOCR_BACKEND kept if set), never killed: the test's timeout bounds it. */
+const oocr = (args: string[]): Promise<CliResult> => runCli(args, { env: process.env, timeoutMs: Infinity });
 
 describe('LoRA vs steering on a Hugging Face model folder', () => {
   let first: LoraVsSteeringAnalysis;

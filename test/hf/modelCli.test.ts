@@ -1,23 +1,13 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensorsFileSync } from '../../src/core/io/safetensors';
 import { writeByteBpeTokenizer } from './fixtures/byteBpe';
 import { HAVE_NUMPY, makeModels, readReference, relError } from './fixtures/pythonModels';
+import { lastLine, oocr as runCli, type CliResult } from '../cli/runCli';
 
-const root = path.resolve(__dirname, '../..');
-
-function oocr(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [path.join(root, 'bin/oocr.mjs'), ...args], { cwd: root, env: process.env });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** The CLI in this process's environment (OOCR_BACKEND kept if set), never killed: the test's timeout bounds it. */
+const oocr = (args: string[]): Promise<CliResult> => runCli(args, { env: process.env, timeoutMs: Infinity });
 
 interface ForwardJson {
   model: string;
@@ -26,8 +16,6 @@ interface ForwardJson {
   tokens: number[];
   top_next: { id: number; token: string | null; prob: number }[];
 }
-
-const lastLine = (s: string): string => s.trimEnd().split('\n').pop() ?? '';
 
 describe.skipIf(!HAVE_NUMPY)('oocr forward / info --model', () => {
   let dir = '';

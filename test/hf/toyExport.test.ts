@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +20,7 @@ import type { EvalSet } from '../../src/core/tasks/taskTypes';
 import type { FinetuneTask } from '../../src/core/tasks/worldFinetune';
 import { evaluateSets } from '../../src/core/train/evaluate';
 import { Rng } from '../../src/core/util/rng';
+import { ROOT, lastLine, oocr as runCli, type CliResult } from '../cli/runCli';
 
 /**
  * A toy world model exported as a Hugging Face GPT-2 folder (src/core/hf/export/toyToGpt2.ts) reads
@@ -29,8 +29,7 @@ import { Rng } from '../../src/core/util/rng';
  * express are refused by name.
  */
 
-const root = path.resolve(__dirname, '../..');
-const WORLD_BASE = path.join(root, 'resources/workspace/world-base');
+const WORLD_BASE = path.join(ROOT, 'resources/workspace/world-base');
 
 let tmp = '';
 let base: BaseModel;
@@ -207,7 +206,7 @@ describe('exportToyAsGpt2 (world-base)', () => {
   });
 
   it('exports a tied unembedding (reversal-tied) without a fold', () => {
-    const ck = loadCheckpoint(path.join(root, 'resources/workspace/reversal-tied/checkpoints', fs.readdirSync(path.join(root, 'resources/workspace/reversal-tied/checkpoints')).sort().pop() as string));
+    const ck = loadCheckpoint(path.join(ROOT, 'resources/workspace/reversal-tied/checkpoints', fs.readdirSync(path.join(ROOT, 'resources/workspace/reversal-tied/checkpoints')).sort().pop() as string));
     const t = createTask(ck.meta.task as string, ck.meta.taskOptions ?? {});
     const dir = path.join(tmp, 'reversal-tied');
     const r = exportToyAsGpt2({ config: ck.config, params: ck.params, vocab: t.vocab, outDir: dir });
@@ -293,18 +292,8 @@ describe('exportToyAsGpt2 refusals', () => {
   });
 });
 
-function oocr(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [path.join(root, 'bin/oocr.mjs'), ...args], { cwd: root, env: process.env });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-const lastLine = (s: string): string => s.trimEnd().split('\n').pop() ?? '';
+/** The CLI in this process's environment (OOCR_BACKEND kept if set), never killed: the test's timeout bounds it. */
+const oocr = (args: string[]): Promise<CliResult> => runCli(args, { env: process.env, timeoutMs: Infinity });
 
 describe('oocr export-hf', () => {
   it('exports a run folder, which `oocr info --model` and `oocr forward --text` then read', async () => {
@@ -336,7 +325,7 @@ describe('oocr export-hf', () => {
 
   it('refuses, in one stderr line, a model GPT-2 cannot hold and an existing export', async () => {
     const [ocr, again] = await Promise.all([
-      oocr(['export-hf', '--run', path.join(root, 'resources/workspace/ocr-factorized'), '--out', path.join(tmp, 'cli-ocr')]),
+      oocr(['export-hf', '--run', path.join(ROOT, 'resources/workspace/ocr-factorized'), '--out', path.join(tmp, 'cli-ocr')]),
       oocr(['export-hf', '--run', WORLD_BASE, '--out', outDir]),
     ]);
     expect(ocr.code).toBe(1);
