@@ -39,6 +39,8 @@ export const EXAMPLE_RUNS: readonly ExampleRun[] = [
   train('world-base', { lastCheckpointOnly: true }),
   train('ocr-factorized'),
   train('ocr-combined'),
+  // The factorization at full rank (r = d_model = 128): W_O W_V can express any matrix the combined model can.
+  { name: 'ocr-factorized-r128', args: ['train', '--preset', 'ocr-factorized', '--rank', '128', '--seed', '0'] },
   train('two-hop'),
   train('two-hop-factorized'),
   train('reversal'),

@@ -15,6 +15,7 @@ import { assertInsideWorkspace, assertNewRunFolder, RunFolderError } from './io/
 import { isAdapterFolder, isModelFolder, listedAdapterDir, listModels, registeredModelDir, registerModel } from './io/modelStore';
 import { runTask } from './runs/openRun';
 import { Rng } from './util/rng';
+import { finalEvalCounts } from '../shared/evalCounts';
 import { createJobQueue } from './jobs/jobQueue';
 import { READ_LIMITS, readRegularTextSync } from './io/safeFs';
 import { startJob, type JobOutcome, type JobRequest } from './jobs/jobRunner';
@@ -182,6 +183,7 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
           task: m.config.task,
           step: m.step,
           finalMetrics: m.finalMetrics,
+          finalEvalCounts: finalEvalCounts(m),
           checkpoints: m.checkpoints.length,
           finetune: m.finetune?.method,
           ...(m.finetune?.baseKind === 'model' ? { finetuneOfModel: true } : {}),

@@ -168,6 +168,8 @@ export interface RunSummary {
   checkpoints?: number;
   /** Fine-tune runs: how the base model was adapted. */
   finetune?: 'full' | 'lora' | 'steer';
+  /** Questions behind each final accuracy (finalEvalCounts of src/shared/evalCounts.ts), for intervals. */
+  finalEvalCounts?: Record<string, number>;
   /** Fine-tunes of a Hugging Face model folder on text (not of a toy checkpoint). */
   finetuneOfModel?: boolean;
   createdAt?: string;

@@ -174,6 +174,8 @@ export interface RunManifest {
   seconds: number;
   checkpoints: { step: number; file: string }[];
   finalMetrics?: Metrics;
+  /** Questions behind each final `*_acc` (absent: every split had 4 × evalSamples fresh sequences). */
+  finalEvalCounts?: Record<string, number>;
   /** Present on runs made by fine-tuning a base checkpoint. */
   finetune?: FinetuneInfo;
 }

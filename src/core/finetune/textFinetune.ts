@@ -94,6 +94,15 @@ export function withHeadlines(m: Metrics, d: Pick<EncodedDataset, 'evalLabels' |
   return out;
 }
 
+/** Examples behind each final accuracy: one count per label, and the pooled counts of the two headlines. */
+export function evalCounts(d: Pick<EncodedDataset, 'eval' | 'sideEffects'>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of [...d.eval, ...d.sideEffects]) out[`${r.label}_acc`] = (out[`${r.label}_acc`] ?? 0) + 1;
+  if (d.eval.length) out.heldout_acc = d.eval.length;
+  if (d.sideEffects.length) out.side_effect_acc = d.sideEffects.length;
+  return out;
+}
+
 /** Up to n examples per label, the first ones in file order (fixed, so curve points compare). */
 export function perLabel(rows: readonly EncodedExample[], n: number): EncodedExample[] {
   const seen = new Map<string, number>();
@@ -243,7 +252,7 @@ export async function runTextFinetune(req: TextFinetuneRequest): Promise<TextFin
       },
       finish: (t, _root, saved) => ({
         finalMetrics: tf.tidy(() => withHeadlines(evaluateText(c, t.adaptation(), [...data.eval, ...data.sideEffects]), data)),
-        manifest: { finetune: { ...finetune, weights: rel(saved.file) } },
+        manifest: { finetune: { ...finetune, weights: rel(saved.file) }, finalEvalCounts: evalCounts(data) },
       }),
       onEvent: req.onEvent,
       shouldCancel: req.shouldCancel,

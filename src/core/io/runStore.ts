@@ -67,6 +67,7 @@ export const RunManifestSchema = z.object({
   seconds: z.number().min(0),
   checkpoints: z.array(z.object({ step: z.number().int().min(0), file: z.string() })),
   finalMetrics: MetricsSchema.optional(),
+  finalEvalCounts: z.record(z.string(), z.number().int().min(0)).optional(),
   finetune: FinetuneInfoSchema.optional(),
 });
 

@@ -8,7 +8,10 @@ describe('runRow', () => {
   it('shows held-out accuracies compactly and every accuracy in the title', () => {
     const r = runRow(SUMMARIES[1]);
     expect(r.accText).toBe('test_fact 100% · test_impl 5.2%');
-    expect(r.accTitle.split('\n')).toEqual(['train_fact_acc: 100%', 'train_impl_acc: 100%', 'test_fact_acc: 100%', 'test_impl_acc: 5.2%']);
+    expect(r.accTitle.split('\n')).toEqual(['train_fact_acc: 100%', 'train_impl_acc: 100%', 'test_fact_acc: 100%', 'test_impl_acc: 5.2%', 'final evaluation on fresh sequences (95% Wilson intervals)']);
+    // With the number of questions, each accuracy carries its 95% Wilson interval.
+    const withN = runRow({ ...SUMMARIES[1], finalEvalCounts: { test_impl_acc: 400 } });
+    expect(withN.accTitle.split('\n')).toContain('test_impl_acc: 0.052 [0.034, 0.078] (n = 400)');
     expect(r).toMatchObject({ task: 'ocr-recall', preset: 'ocr-combined', status: 'completed', step: 2000, checkpoints: 8, finetune: '—' });
   });
 
@@ -144,5 +147,14 @@ describe('canResume', () => {
     expect(canResume({ manifest: { ...training, status: 'running' } })).toBe(false);
     expect(canResume({ manifest: { ...training, status: 'cancelled', step: 400 } })).toBe(false);
     expect(canResume({ manifest: { ...m, status: 'cancelled', step: 10 } })).toBe(false);
+  });
+});
+
+describe('final evaluation rows', () => {
+  it('list every accuracy with its Wilson interval and say which draw it is', () => {
+    const rows = runDetailRows(LORA_RUN).filter((r) => r.group === 'Final evaluation');
+    expect(rows.length).toBeGreaterThan(1);
+    expect(rows.at(-1)).toMatchObject({ key: 'questions', value: expect.stringMatching(/fresh sequences per split, never trained on/) });
+    for (const r of rows.slice(0, -1)) expect(r.value).toMatch(/^\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\] \(n = \d+\)$/);
   });
 });

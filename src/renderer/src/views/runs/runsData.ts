@@ -1,6 +1,8 @@
 import type { RunDetails, RunSummary, StudySummary } from '../../../../shared/api';
 import type { JobState } from '../../shell/jobs';
 import type { Metrics } from '../../../../shared/modelConfig';
+import { finalEvalCounts } from '../../../../shared/evalCounts';
+import { formatAccuracyCi } from '../../../../shared/wilson';
 import { isAccKey } from '../../figure/curves';
 
 /** Shaping for the Runs view: table rows, the run card and the studies table (pure, DOM-free). */
@@ -59,13 +61,16 @@ export function runRow(r: RunSummary): RunRow {
     checkpoints: r.checkpoints,
     finetune: r.finetune ?? '—',
     accText: acc.headline.map(([k, v]) => `${k.replace(/_acc$/, '')} ${formatAcc(v)}`).join(' · '),
-    accTitle: acc.all.map(([k, v]) => `${k}: ${formatAcc(v)}`).join('\n'),
+    accTitle: [
+      ...acc.all.map(([k, v]) => `${k}: ${r.finalEvalCounts?.[k] ? formatAccuracyCi(v, r.finalEvalCounts[k]) : formatAcc(v)}`),
+      'final evaluation on fresh sequences (95% Wilson intervals)',
+    ].join('\n'),
     error: r.error,
   };
 }
 
 export interface DetailRow {
-  group: 'Run' | 'Model' | 'Training' | 'Fine-tune';
+  group: 'Run' | 'Final evaluation' | 'Model' | 'Training' | 'Fine-tune';
   key: string;
   value: string;
 }
@@ -98,6 +103,18 @@ export function runDetailRows(d: RunDetails): DetailRow[] {
     { group: 'Training', key: 'lr', value: String(c.optimizer.lr) },
     { group: 'Training', key: 'seed', value: String(c.seed) },
   ];
+  // Every accuracy with its 95% Wilson interval, and which draw it comes from: a study or a re-run of
+  // `oocr eval` draws its own questions, so its numbers differ within these intervals.
+  const counts = finalEvalCounts(m);
+  const accs = accSummary(m.finalMetrics).all;
+  for (const [k, v] of accs) rows.push({ group: 'Final evaluation', key: k, value: counts[k] ? formatAccuracyCi(v, counts[k]) : formatAcc(v) });
+  if (accs.length) {
+    rows.push({
+      group: 'Final evaluation',
+      key: 'questions',
+      value: m.finalEvalCounts ? 'the run’s eval and side-effect examples' : `${4 * c.evalSamples} fresh sequences per split, never trained on (this run’s own draw)`,
+    });
+  }
   if (m.finetune) {
     rows.push({ group: 'Fine-tune', key: 'method', value: m.finetune.method });
     rows.push({ group: 'Fine-tune', key: 'base', value: m.finetune.base });

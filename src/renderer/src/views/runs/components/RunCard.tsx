@@ -5,7 +5,7 @@ import { toCsv } from '../../../../../shared/csv';
 import type { RunDetails } from '../../../../../shared/api';
 import { detailRowsSvg, runDetailRows, type DetailRow } from '../runsData';
 
-const GROUPS: DetailRow['group'][] = ['Run', 'Model', 'Training', 'Fine-tune'];
+const GROUPS: DetailRow['group'][] = ['Run', 'Final evaluation', 'Model', 'Training', 'Fine-tune'];
 
 /** The selected run's manifest in brief: model, training config, backend and time. */
 export function RunCard({ details }: { details: RunDetails }) {
