@@ -217,7 +217,7 @@ describe.skipIf(skip || !HAVE_NUMPY)('real model folders in chromium (web mode)'
     expect(await s.page.locator('[data-testid="lora-token-cos-panel"]').textContent()).toMatch(/codename_0/);
     const csv = await exportFrom(s, /Layer sweep/i, 'CSV');
     expect(fs.readFileSync(csv.file, 'utf8').trim().split('\n')).toHaveLength(1 + 2); // header + two layers
-    await screenshot(s.page, 'lora-vs-steering-real-model', { height: 1800 });
+    await screenshot(s.page, 'lora-vs-steering-real-model', { readme: true, height: 1800 });
   });
 
   it('real model: Projection over labelled texts, and the adapter’s per-token deltas in LoRA vs Steering', async () => {
