@@ -90,7 +90,10 @@ describe.concurrent('oocr analyze', () => {
     expect(j.lens.hooks[0].prompts[0].top).toHaveLength(3);
     const dla = path.join(tmp, 'dla.csv');
     expect((await oocr(['analyze', 'logit-lens', '--run', world, '--prompt', clean, '--format', 'csv', '--table', 'dla', '--out', dla])).code).toBe(0);
-    expect(fs.readFileSync(dla, 'utf8').split('\n')[0]).toBe('component,kind,layer,head,value');
+    const dlaLines = fs.readFileSync(dla, 'utf8').trim().split('\n');
+    expect(dlaLines[0]).toBe('component,kind,layer,head,value,attribution');
+    // The prompt asks city_3's country: the logit difference country_0 − the most likely other country.
+    expect(dlaLines[1]).toMatch(/,logit difference country_0 − country_\d+$/);
   });
 
   it('patching picks a corruption when none is given', async () => {

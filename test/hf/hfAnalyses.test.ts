@@ -60,15 +60,17 @@ describe.skipIf(!HAVE_NUMPY)('analyses on Hugging Face model folders', () => {
     const T = r.tokens.length;
     const last = r.logits[T - 1];
     const scale = scaleOf(last);
-    const a = analyze<LensAnalysis>(name, { kind: 'logit-lens', prompt: idsText(r.tokens), topK: 5 });
+    const a = analyze<LensAnalysis>(name, { kind: 'logit-lens', prompt: idsText(r.tokens), topK: 5, attribution: 'logit' });
     expect(a.step).toBe(0);
     expect(a.tokens).toEqual(r.tokens.map((t) => `#${t}`));
     const top = a.lens.hooks.find((h) => h.depth === a.lens.hooks.length - 1);
     expect(top).toBeDefined();
     for (const t of top?.prompts[0].top ?? []) expect(Math.abs(t.logit - last[t.token])).toBeLessThan(1e-3 * scale);
     expect(top?.prompts[0].top[0].token).toBe(last.indexOf(Math.max(...last)));
-    // The answer defaults to the top prediction.
+    // A model folder has no task: the answer defaults to the top prediction, labelled so.
     expect(a.answer).toBe(`#${last.indexOf(Math.max(...last))}`);
+    expect(a.answerSource).toBe('predicted');
+    expect(a.prediction.token).toBe(a.answer);
 
     const d = a.dla;
     expect(Math.abs(d.sum[0] - d.logit[0])).toBeLessThan(1e-3 * scale);
@@ -80,6 +82,16 @@ describe.skipIf(!HAVE_NUMPY)('analyses on Hugging Face model folders', () => {
       expect(Math.abs(d.logit[0] - last[answer])).toBeLessThan(1e-3 * scale);
     }
     expect(d.layerNorm).toBe('frozen-scale');
+
+    // By default DLA decomposes the logit difference answer − the next most likely token.
+    const diff = analyze<LensAnalysis>(name, { kind: 'logit-lens', prompt: idsText(r.tokens), topK: 5 });
+    const second = last.map((v, i) => [v, i]).sort((x, y) => y[0] - x[0])[1][1];
+    expect(diff.attribution).toEqual({ method: 'logit-diff', answer: a.answer, wrong: `#${second}`, wrongSource: 'predicted' });
+    expect(diff.dla.baseline).toEqual([second]);
+    expect(Math.abs(diff.dla.sum[0] - diff.dla.logit[0])).toBeLessThan(1e-3 * scale);
+    // With soft-capping the components add up to the raw (uncapped) difference, which keeps its sign.
+    if (diff.dla.finalSoftcap) expect(diff.dla.logit[0]).toBeGreaterThanOrEqual(0);
+    else expect(Math.abs(diff.dla.logit[0] - (last[answer] - last[second]))).toBeLessThan(1e-3 * scale);
   });
 
   it.each(CASES)('%s: attention patterns (query heads, GQA included) match numpy and rows sum to 1', (name) => {

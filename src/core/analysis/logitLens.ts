@@ -90,8 +90,13 @@ function readLogits(row: Float32Array, topK: number, target: number | undefined)
 
 /**
  * Direct logit attribution at one position: how much each component writing to the final residual
- * stream adds to logit(answer) (minus logit(baseline) when given), through the final norm and the
- * unembedding alone. Components with a residual stream: token and position embeddings, each head's
+ * stream adds to logit(answer) − logit(baseline) (TransformerLens's logit-difference direction
+ * W_U[:, answer] − W_U[:, baseline]), to the centred logit logit(answer) − mean over the vocabulary
+ * (`baseline: 'mean'`; the result's `baseline` is then null and `logit` holds the centred logit), or to
+ * the raw logit(answer) (no baseline), through the final norm and the unembedding alone. A raw logit
+ * carries whatever every token shares (with a final LayerNorm, mostly the bias and the common direction
+ * of W_U), so its components can all be negative while p(answer) is 1: a difference is what tells the
+ * answer apart. Components with a residual stream: token and position embeddings, each head's
  * slice z_h · W_O[h] (`attn.hook_z`; with grouped-query attention z_h is already per query head), each
  * MLP output (its bias b_out included). Where a norm follows the attention output (Gemma 2/3's post
  * norms) the heads no longer add up linearly, so the layer's whole attention output (`hook_attn_out`)
@@ -110,7 +115,7 @@ export function directLogitAttribution(
   c: ModelConfig,
   params: Params,
   tokens: Prompts,
-  opts: { position?: number; answer: number | readonly number[]; baseline?: number | readonly number[] },
+  opts: { position?: number; answer: number | readonly number[]; baseline?: number | readonly number[] | 'mean' },
 ): DirectLogitAttributionResult {
   const { P, T } = checkPrompts(c, tokens);
   const position = opts.position ?? T - 1;
@@ -122,7 +127,11 @@ export function directLogitAttribution(
     return out;
   };
   const answer = perPrompt(opts.answer, 'answer');
-  const baseline = opts.baseline === undefined ? null : perPrompt(opts.baseline, 'baseline');
+  const centred = opts.baseline === 'mean';
+  const baseline = opts.baseline === undefined || opts.baseline === 'mean' ? null : perPrompt(opts.baseline, 'baseline');
+  if (baseline) baseline.forEach((b, i) => {
+    if (b === answer[i]) throw new ApiArgumentError(`directLogitAttribution: answer and baseline are the same token (${b}) for prompt ${i}; the logit difference would be 0`);
+  });
 
   const a = archOf(c);
   const L = c.nLayers;
@@ -179,11 +188,20 @@ export function directLogitAttribution(
       return tf.gather(params['unembed.W_U'], ids(v), 1).transpose() as tf.Tensor2D;
     };
     const biasOf = (v: number[]): tf.Tensor1D => (c.unembed === 'learned' && params['unembed.b_U'] ? tf.gather(params['unembed.b_U'], ids(v)) : tf.zeros([P])) as tf.Tensor1D;
+    // The mean over the vocabulary of the unembedding's columns and biases (centred logits).
+    const meanColumn = (): tf.Tensor2D => {
+      const m = c.unembed === 'identity' ? tf.fill([1, d], 1 / c.dVocab) : c.unembed === 'tied' ? params['embed.W_E'].mean(0, true) : params['unembed.W_U'].mean(1).reshape([1, d]);
+      return m.tile([P, 1]) as tf.Tensor2D;
+    };
+    const meanBias = (): tf.Tensor1D => (c.unembed === 'learned' && params['unembed.b_U'] ? params['unembed.b_U'].mean().reshape([1]).tile([P]) : tf.zeros([P])) as tf.Tensor1D;
     let u = column(answer);
     let bias = biasOf(answer);
     if (baseline) {
       u = u.sub(column(baseline));
       bias = bias.sub(biasOf(baseline));
+    } else if (centred) {
+      u = u.sub(meanColumn());
+      bias = bias.sub(meanBias());
     }
 
     // The frozen normalisation: a component x contributes norm(x) · u with the final residual's scale.
@@ -210,11 +228,15 @@ export function directLogitAttribution(
       // The raw logit before cap·tanh(·/cap), from the normalised final residual.
       const normed = at(cache[hookName('ln_final.hook_normalized')]);
       const raw = (v: number[]): tf.Tensor1D => normed.mul(column(v)).sum(-1).add(biasOf(v)) as tf.Tensor1D;
-      modelLogit = baseline ? raw(answer).sub(raw(baseline)) : raw(answer);
+      if (baseline) modelLogit = raw(answer).sub(raw(baseline));
+      else if (centred) modelLogit = raw(answer).sub(normed.mul(meanColumn()).sum(-1).add(meanBias()));
+      else modelLogit = raw(answer);
     } else {
       const last = logits.slice([0, position, 0], [P, 1, c.dVocab]).reshape([P, c.dVocab]);
       const pick = (v: number[]): tf.Tensor1D => tf.gather(last.reshape([-1]), tf.tensor1d(v.map((t, i) => i * c.dVocab + t), 'int32')) as tf.Tensor1D;
-      modelLogit = baseline ? pick(answer).sub(pick(baseline)) : pick(answer);
+      if (baseline) modelLogit = pick(answer).sub(pick(baseline));
+      else if (centred) modelLogit = pick(answer).sub(last.mean(-1));
+      else modelLogit = pick(answer);
     }
     return [contrib.arraySync(), Array.from(bias.dataSync()), Array.from(modelLogit.dataSync())];
   });

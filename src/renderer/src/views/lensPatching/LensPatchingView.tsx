@@ -1,4 +1,6 @@
 import { useState } from 'react';
+import type { LensAnalysis } from '../../../../shared/api';
+import type { DlaAttribution } from '../../../../shared/analyses/logitLens';
 import { hasCheckpoints, RunPicker } from '../../shell/RunPicker';
 import { PromptPicker } from '../../shell/runInputs/PromptPicker';
 import { RunInputsStatus } from '../../shell/runInputs/RunInputsStatus';
@@ -9,12 +11,18 @@ import { resolveStep } from '../../shell/runInputs/steps';
 import { TokenInput } from '../../shell/runInputs/TokenInput';
 import { usePerRun, useRunInputs } from '../../shell/runInputs/useRunInputs';
 import { FIT, HINT } from '../../shell/styles';
+import { fmt } from '../../figure/heatmapFigure';
 import { DlaPanel, LogitLensPanel } from './components/LensPanels';
 import { HeadPatchingPanel, PatchingInputs, ResidPatchingPanel } from './components/PatchingPanels';
 import { useLens, usePatching } from './useLensPatchingData';
 import { ErrorWithRetry } from '../../shell/ErrorWithRetry';
 
 const TOP_K = [3, 5, 10, 20];
+const ATTRIBUTIONS: { value: DlaAttribution; label: string }[] = [
+  { value: 'logit-diff', label: 'logit difference' },
+  { value: 'centred', label: 'centred logit' },
+  { value: 'logit', label: 'raw logit' },
+];
 const MODEL_STEPS = [0];
 
 /** A <select> of one vocabulary token, or none (the backend's default). */
@@ -70,6 +78,25 @@ interface Choices {
   answer: string;
   corrupt: string;
   wrong: string;
+  /** The token direct logit attribution subtracts ('' = the backend's choice). */
+  dlaWrong: string;
+}
+
+/** How the lens's answer was chosen, and the model's own prediction beside it. */
+function LensAnswer({ lens }: { lens: LensAnalysis }) {
+  const why =
+    lens.answerSource === 'task'
+      ? `the task's true answer${lens.split ? `, ${lens.split}` : ''}`
+      : lens.answerSource === 'given'
+        ? 'chosen'
+        : 'predicted: the model’s top prediction (the task gives no answer for this prompt)';
+  return (
+    <p style={HINT} data-testid="lens-answer-line">
+      Answer <strong data-testid="lens-answer-value">{lens.answer}</strong> <span data-testid="lens-answer-source">({why})</span> · prediction:{' '}
+      <strong data-testid="lens-prediction">{lens.prediction.token}</strong> (p {fmt(lens.prediction.prob)})
+      {lens.answerSource === 'task' && lens.prediction.token !== lens.answer && ' — the model gets this prompt wrong'}
+    </p>
+  );
 }
 
 /**
@@ -81,12 +108,13 @@ export function LensPatchingView() {
   const { runId, details, samples, model } = input;
   // A model folder has one set of weights, analysed as step 0.
   const checkpoints = model ? MODEL_STEPS : (details.data?.checkpoints ?? []);
-  const [mine, set] = usePerRun<Choices>(runId, { step: null, answer: '', corrupt: '', wrong: '' });
+  const [mine, set] = usePerRun<Choices>(runId, { step: null, answer: '', corrupt: '', wrong: '', dlaWrong: '' });
   const step = checkpoints.length ? resolveStep(mine.step, checkpoints, checkpoints[checkpoints.length - 1]) : null;
   const [topK, setTopK] = useState(5);
+  const [attribution, setAttribution] = useState<DlaAttribution>('logit-diff');
   const nCtx = model ? model.nCtx : details.data?.manifest.config.model.nCtx;
 
-  const lens = useLens({ runId, step, prompt: input.prompt, answer: mine.answer, topK });
+  const lens = useLens({ runId, step, prompt: input.prompt, answer: mine.answer, topK, attribution, wrong: attribution === 'logit-diff' ? mine.dlaWrong : '' });
   // A model has no task to pick a corrupted prompt from: it patches once a corrupted text is typed.
   const patching = usePatching({ runId: model && !mine.corrupt ? null : runId, step, prompt: input.prompt, corrupt: mine.corrupt, answer: mine.answer, wrong: mine.wrong });
   const vocab = samples.data?.vocab;
@@ -100,10 +128,26 @@ export function LensPatchingView() {
         <RunPicker value={runId} onChange={input.setRunId} accept={hasCheckpoints} models testId="lens-run" />
         {!model && <StepSelect label="Checkpoint" steps={checkpoints} value={step} onChange={(s) => set({ step: s })} testId="lens-step" />}
         {model ? (
-          <TokenField label="Answer" value={mine.answer} onChange={(t) => set({ answer: t })} none="top prediction; or ·Paris, #id" testId="lens-answer" />
+          <TokenField label="Answer" value={mine.answer} onChange={(t) => set({ answer: t, dlaWrong: '' })} none="top prediction; or ·Paris, #id" testId="lens-answer" />
         ) : (
-          <TokenSelect label="Answer" value={mine.answer} onChange={(t) => set({ answer: t })} vocab={vocab} none="(the model's top prediction)" testId="lens-answer" />
+          <TokenSelect label="Answer" value={mine.answer} onChange={(t) => set({ answer: t, dlaWrong: '' })} vocab={vocab} none="(the task's answer, else the top prediction)" testId="lens-answer" />
         )}
+        <label className="picker">
+          DLA of{' '}
+          <select data-testid="dla-method" value={attribution} onChange={(e) => setAttribution(e.target.value as DlaAttribution)}>
+            {ATTRIBUTIONS.map((a) => (
+              <option key={a.value} value={a.value}>
+                {a.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        {attribution === 'logit-diff' &&
+          (model ? (
+            <TokenField label="answer minus" value={mine.dlaWrong} onChange={(t) => set({ dlaWrong: t })} none="the next most likely token" testId="dla-wrong" />
+          ) : (
+            <TokenSelect label="answer minus" value={mine.dlaWrong} onChange={(t) => set({ dlaWrong: t })} vocab={vocab} none="(the most likely wrong answer)" testId="dla-wrong" />
+          ))}
         <label className="picker">
           Lens top-k{' '}
           <select data-testid="lens-topk" value={topK} onChange={(e) => setTopK(Number(e.target.value))}>
@@ -120,7 +164,7 @@ export function LensPatchingView() {
           value={input.prompt}
           onCommit={(t) => {
             input.setPrompt(t);
-            set({ answer: '', corrupt: '', wrong: '' });
+            set({ answer: '', corrupt: '', wrong: '', dlaWrong: '' });
           }}
           model={model}
           testId="lens-prompt"
@@ -129,10 +173,11 @@ export function LensPatchingView() {
         <PromptPicker
           samples={samples.data}
           value={input.prompt}
-          onChange={(t, example) => {
+          onChange={(t) => {
             input.setPrompt(t);
-            // An example's answer is the task's; typed text has none. A corrupted prompt belongs to its clean prompt.
-            set({ answer: example?.answer ?? '', corrupt: '', wrong: '' });
+            // The backend knows the true answer of every prompt the task asks (examples included) and
+            // defaults to it; a corrupted prompt belongs to its clean prompt.
+            set({ answer: '', corrupt: '', wrong: '', dlaWrong: '' });
           }}
           maxLen={nCtx}
           testId="lens-prompt"
@@ -155,6 +200,7 @@ export function LensPatchingView() {
             {model ? '' : `, step ${lens.data.step}`}: prompt <code data-testid="lens-tokens">{lens.data.tokens.join(' ')}</code>
             {!input.prompt && (model ? ' (the default text)' : ' (the backend’s default held-out prompt)')}
           </p>
+          <LensAnswer lens={lens.data} />
           <div className="view__grid" style={{ opacity: lens.status === 'ready' ? 1 : 0.5 }}>
             <div style={FIT}>
               <LogitLensPanel lens={lens.data} topK={topK} />
@@ -187,9 +233,9 @@ export function LensPatchingView() {
           maxLen={nCtx}
           length={cleanLength}
           testId="patching-corrupt"
-          placeholder="empty: the backend picks a corrupted prompt with another answer"
+          placeholder="empty: the subject swapped for one with another true answer"
         >
-          <TokenSelect label="Wrong token" value={mine.wrong} onChange={(t) => set({ wrong: t })} vocab={vocab} none="(the model's prediction on the corrupted prompt)" testId="patching-wrong-select" />
+          <TokenSelect label="Wrong token" value={mine.wrong} onChange={(t) => set({ wrong: t })} vocab={vocab} none="(the corrupted prompt's answer)" testId="patching-wrong-select" />
         </TokenInput>
       )}
       {model && !mine.corrupt && (

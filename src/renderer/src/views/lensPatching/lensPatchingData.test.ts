@@ -86,22 +86,35 @@ describe('direct logit attribution', () => {
     expect(s.bars.find((b) => b.label === 'L1H3')).toMatchObject({ kind: 'head', layer: 1, head: 3 });
     expect(s.bias).toBe(worldLens.dla.bias[0]);
     expect(s.logit).toBe(worldLens.dla.logit[0]);
-    expect(s.baseline).toBeNull();
-    // The decomposition is exact: Σ bars + bias = the logit (up to rounding of the fixture).
+    // The decomposition is exact: Σ bars + bias = the logit difference (up to rounding of the fixture).
     expect(s.bars.reduce((a, b) => a + b.value, 0) + s.bias).toBeCloseTo(s.logit, 1);
   });
 
-  it('names the baseline token when logit differences are attributed', () => {
-    const withBaseline: LensAnalysis = { ...worldLens, dla: { ...worldLens.dla, baseline: [46] } };
-    expect(dlaSummary(withBaseline).baseline).toBe('dist_0');
+  it('attributes the logit difference answer − wrong by default and says so', () => {
+    const s = dlaSummary(worldLens);
+    expect(s.method).toBe('logit-diff');
+    expect(s.baseline).toBe('dist_3');
+    expect(s.attribution).toBe('logit difference dist_1 − dist_3');
+    expect(s.totalLabel).toBe('total_logit_diff');
+    // A logit difference is positive where the model gets the answer (p = 1), unlike the raw logit (−149).
+    expect(s.logit).toBeGreaterThan(10);
   });
 
-  it('writes components, then bias, total and sum', () => {
+  it('names centred and raw logits', () => {
+    const centred: LensAnalysis = { ...worldLens, attribution: { method: 'centred', answer: 'dist_1' }, dla: { ...worldLens.dla, baseline: null } };
+    expect(dlaSummary(centred).attribution).toBe('centred logit dist_1 (minus the mean logit over the vocabulary)');
+    expect(dlaSummary(centred).baseline).toBeNull();
+    const raw: LensAnalysis = { ...centred, attribution: { method: 'logit', answer: 'dist_1' } };
+    expect(dlaSummary(raw).attribution).toBe('logit dist_1 (raw)');
+    expect(dlaSummary(raw).totalLabel).toBe('total_logit');
+  });
+
+  it('writes components, then bias, total and sum, each row naming the attribution', () => {
     const lines = dlaCsv(worldLens).trim().split('\n');
-    expect(lines[0]).toBe('component,kind,layer,head,value');
+    expect(lines[0]).toBe('component,kind,layer,head,value,attribution');
     expect(lines).toHaveLength(1 + 12 + 3);
-    expect(lines[3]).toBe(`L0H0,head,0,0,${worldLens.dla.components[2].values[0]}`);
-    expect(lines[lines.length - 2]).toBe(`total_logit,total,,,${worldLens.dla.logit[0]}`);
+    expect(lines[3]).toBe(`L0H0,head,0,0,${worldLens.dla.components[2].values[0]},logit difference dist_1 − dist_3`);
+    expect(lines[lines.length - 2]).toBe(`total_logit_diff,total,,,${worldLens.dla.logit[0]},logit difference dist_1 − dist_3`);
   });
 
   it('grows the chart with the bars', () => {

@@ -1,4 +1,5 @@
 import type { LensAnalysis, PatchingAnalysis } from '../../../../shared/api';
+import type { DlaAttribution } from '../../../../shared/analyses/logitLens';
 import { analyzeAs, useApi } from '../../shell/api';
 import { useAsync, type AsyncState } from '../../shell/useAsync';
 
@@ -7,15 +8,22 @@ export interface LensArgs {
   /** null: wait (the run's checkpoints are not known yet). */
   step: number | null;
   prompt: string;
+  /** '' = the task's true answer where known, else the model's top prediction. */
   answer: string;
   topK: number;
+  /** What direct logit attribution decomposes. */
+  attribution: DlaAttribution;
+  /** The token DLA subtracts ('' = the backend's choice; logit-diff only). */
+  wrong: string;
 }
 
 /** Logit lens and direct logit attribution of one checkpoint for one prompt. */
-export function useLens({ runId, step, prompt, answer, topK }: LensArgs): AsyncState<LensAnalysis> & { reload: () => void } {
+export function useLens({ runId, step, prompt, answer, topK, attribution, wrong }: LensArgs): AsyncState<LensAnalysis> & { reload: () => void } {
   const api = useApi();
-  const key = runId !== null && step !== null ? JSON.stringify(['logit-lens', runId, step, prompt, answer, topK]) : null;
-  return useAsync(key, () => analyzeAs(api, { kind: 'logit-lens', id: runId as string, step: step as number, prompt: prompt || undefined, answer: answer || undefined, topK }));
+  const key = runId !== null && step !== null ? JSON.stringify(['logit-lens', runId, step, prompt, answer, topK, attribution, wrong]) : null;
+  return useAsync(key, () =>
+    analyzeAs(api, { kind: 'logit-lens', id: runId as string, step: step as number, prompt: prompt || undefined, answer: answer || undefined, topK, attribution, wrong: wrong || undefined }),
+  );
 }
 
 export interface PatchingArgs {
@@ -25,7 +33,7 @@ export interface PatchingArgs {
   /** '' = the backend picks a corrupted prompt. */
   corrupt: string;
   answer: string;
-  /** '' = the model's prediction on the corrupted prompt. */
+  /** '' = the corrupted prompt's true answer, else the model's prediction on it. */
   wrong: string;
 }
 

@@ -8,6 +8,17 @@ import { Panel } from '../../../figure/Panel';
 import { useFigureTheme } from '../../../figure/theme';
 import { dlaChartHeight, dlaCsv, dlaSummary, lensCsv, lensMatrix, lensRanks } from '../lensPatchingData';
 
+/** How the answer was chosen, in a caption. */
+const ANSWER_SOURCE: Record<LensAnalysis['answerSource'], string> = { task: "the task's true answer", given: 'chosen', predicted: "predicted: the model's top prediction" };
+
+/** How DLA's wrong token was chosen, in a caption. */
+function wrongReason(lens: LensAnalysis): string {
+  const t = lens.attribution;
+  if (t.wrongSource === 'task') return `the most likely other answer${lens.split ? ` of ${lens.split}` : ''}`;
+  if (t.wrongSource === 'predicted') return `the model's most likely token other than ${t.answer}`;
+  return 'chosen';
+}
+
 /** (a) The logit lens: probability of the top tokens (and the answer) at each depth, with the answer's rank per hook. */
 export function LogitLensPanel({ lens, topK }: { lens: LensAnalysis; topK: number }) {
   const theme = useFigureTheme();
@@ -24,7 +35,7 @@ export function LogitLensPanel({ lens, topK }: { lens: LensAnalysis; topK: numbe
         <>
           Probability of each token when the {lens.lens.layerNorm ? 'final LayerNorm (statistics recomputed per hook) and ' : ''}unembedding read the residual stream at
           each depth, position {pos} (<code>{lens.tokens[pos]}</code>). Columns: the answer, then every token in some hook's top {topK}; grey = not in that hook's top {topK}; colour from 0 to the largest probability shown. Answer{' '}
-          <strong>{lens.answer}</strong>, rank by depth: {ranks.map((r) => (r.rank === null ? '–' : r.rank)).join(' → ')}.
+          <strong>{lens.answer}</strong> ({ANSWER_SOURCE[lens.answerSource]}), rank by depth: {ranks.map((r) => (r.rank === null ? '–' : r.rank)).join(' → ')}.
         </>
       }
       csv={() => lensCsv(lens)}
@@ -64,14 +75,18 @@ export function LogitLensPanel({ lens, topK }: { lens: LensAnalysis; topK: numbe
   );
 }
 
-/** (b) Direct logit attribution: each component's direct contribution to the answer logit, as horizontal bars. */
+/**
+ * (b) Direct logit attribution: each component's direct contribution to the logit difference answer −
+ * wrong (by default; or the centred or raw answer logit), as horizontal bars.
+ */
 export function DlaPanel({ lens }: { lens: LensAnalysis }) {
   const theme = useFigureTheme();
   const s = useMemo(() => dlaSummary(lens), [lens]);
   const data = useMemo(() => s.bars.map((b) => ({ label: b.label, raises: b.value >= 0 ? b.value : null, lowers: b.value < 0 ? b.value : null })), [s]);
   const up = theme.palette[0];
   const down = theme.palette[5];
-  const target = s.baseline ? `logit(${lens.answer}) − logit(${s.baseline})` : `logit(${lens.answer})`;
+  const target = s.method === 'logit-diff' ? `logit(${lens.answer}) − logit(${s.baseline ?? '?'})` : s.method === 'centred' ? `logit(${lens.answer}) − mean logit` : `logit(${lens.answer})`;
+  const what = s.method === 'logit-diff' ? 'logit difference' : s.method === 'centred' ? 'centred logit' : 'logit';
   const height = dlaChartHeight(data.length);
   return (
     <Panel
@@ -80,8 +95,13 @@ export function DlaPanel({ lens }: { lens: LensAnalysis }) {
       fileName={`dla-${lens.id}-step-${lens.step}`}
       caption={
         <>
-          Direct contribution of each component to {target} at position {s.position}. Bias (unembedding and final LayerNorm biases, not drawn): <strong>{fmt(s.bias)}</strong>; total{' '}
-          {s.baseline ? 'logit difference' : 'logit'}: <strong data-testid="dla-total">{fmt(s.logit)}</strong> (Σ components + bias = {fmt(s.sum)}).{' '}
+          <span data-testid="dla-attribution">
+            Attribution: <strong>{s.attribution}</strong>
+            {s.method === 'logit-diff' && ` (${lens.attribution.wrong}: ${wrongReason(lens)})`}.
+          </span>{' '}
+          Direct contribution of each component to {target} at position {s.position}. Bias (unembedding and final LayerNorm biases, not drawn): <strong>{fmt(s.bias)}</strong>; total {what}:{' '}
+          <strong data-testid="dla-total">{fmt(s.logit)}</strong> (Σ components + bias = <span data-testid="dla-sum">{fmt(s.sum)}</span>).{' '}
+          {s.method === 'logit' && 'A raw logit also carries what every token shares, so its bars can all be negative while p(answer) is 1; a logit difference does not. '}
           {s.layerNorm === 'frozen-scale' ? 'Final LayerNorm scale frozen at its value on the full residual: the sum is exact, each bar is not an ablation effect.' : 'No LayerNorm: exactly linear.'}
         </>
       }
@@ -98,7 +118,7 @@ export function DlaPanel({ lens }: { lens: LensAnalysis }) {
           stroke={theme.muted}
           tick={{ fill: theme.foreground, fontSize: theme.fontSize }}
           tickFormatter={(v: number) => fmt(v)}
-          label={{ value: `contribution to ${s.baseline ? 'logit difference' : 'logit'}`, position: 'insideBottom', offset: -12, fill: theme.muted, fontSize: theme.fontSize }}
+          label={{ value: `contribution to ${target}`, position: 'insideBottom', offset: -12, fill: theme.muted, fontSize: theme.fontSize }}
         />
         <YAxis type="category" dataKey="label" width={80} stroke={theme.muted} tick={{ fill: theme.foreground, fontSize: theme.fontSize }} interval={0} />
         <ReferenceLine x={0} stroke={theme.foreground} />

@@ -7,7 +7,22 @@ import { Panel } from '../../../figure/Panel';
 import { useFigureTheme } from '../../../figure/theme';
 import { headPatchingCsv, headPatchingSpec, patchingSummary, residPatchingCsv, residPatchingSpec } from '../lensPatchingData';
 
-const METRIC = '(LD_patched − LD_corrupted) / (LD_clean − LD_corrupted), LD = logit(answer) − logit(wrong) at the last position: 1 = the patch restores the clean answer, 0 = no effect.';
+const METRIC =
+  '(LD_patched − LD_corrupted) / (LD_clean − LD_corrupted), LD = logit(clean answer) − logit(wrong) at the last position (by default the wrong token is the corrupted prompt’s answer, so LD says which of the two answers the model gives): 1 = the patch restores the clean answer, 0 = no effect.';
+
+/** How the corrupted prompt was chosen. */
+const CORRUPTION: Record<PatchingAnalysis['corruption'], string> = {
+  given: 'typed',
+  'answer-swap': 'the subject swapped so the true answer changes',
+  'prediction-swap': 'one token swapped so the prediction changes (the task gives no answer for this prompt)',
+  'eval-prompt': 'the closest eval prompt with another prediction',
+};
+
+/** Why a token is the clean or the corrupted answer. */
+function source(src: PatchingAnalysis['answerSource'], split: string | undefined): string {
+  if (src === 'task') return `true answer${split ? `, ${split}` : ''}`;
+  return src === 'given' ? 'chosen' : 'predicted';
+}
 
 /** The clean and corrupted prompts (changed tokens marked), the answer and wrong tokens and both logit differences. */
 export function PatchingInputs({ p }: { p: PatchingAnalysis }) {
@@ -22,15 +37,21 @@ export function PatchingInputs({ p }: { p: PatchingAnalysis }) {
   return (
     <div data-testid="patching-inputs" style={{ fontSize: '0.9rem', margin: '0.25rem 0 0.5rem' }}>
       <div>
-        Clean: <code data-testid="patching-clean">{tokens(p.tokens)}</code> · corrupted: <code data-testid="patching-corrupted">{tokens(p.corrupted)}</code>
+        Clean: <code data-testid="patching-clean">{tokens(p.tokens)}</code> · corrupted: <code data-testid="patching-corrupted">{tokens(p.corrupted)}</code>{' '}
+        <span style={{ color: 'var(--muted)' }}>({CORRUPTION[p.corruption]})</span>
+      </div>
+      <div data-testid="patching-answers">
+        Clean answer <strong data-testid="patching-answer">{p.answer}</strong> ({source(p.answerSource, p.splits.clean)}), corrupted answer <strong data-testid="patching-wrong">{p.wrong}</strong> (
+        {source(p.wrongSource, p.splits.corrupted)}) · the model predicts <span data-testid="patching-predictions">{p.predictions.clean} → {p.predictions.corrupted}</span>
       </div>
       <div>
-        Answer <strong data-testid="patching-answer">{p.answer}</strong> vs wrong <strong data-testid="patching-wrong">{p.wrong}</strong> · logit difference clean {fmt(s.cleanLogitDiff)}, corrupted {fmt(s.corruptedLogitDiff)}
+        Metric on LD = logit({p.answer}) − logit({p.wrong}): clean {fmt(s.cleanLogitDiff)}, corrupted {fmt(s.corruptedLogitDiff)}
         {s.changed.length === 0 && ' · the corrupted prompt equals the clean one'}
       </div>
       {s.unstable && (
         <div className="view__error" role="alert" data-testid="patching-unstable">
           The corruption barely changes the logit difference ({fmt(s.cleanLogitDiff)} → {fmt(s.corruptedLogitDiff)}): the normalised metric divides by a small number, so read these maps with care (pick another wrong token or corrupted prompt).
+          {p.answerSource === 'task' && p.predictions.clean !== p.answer && ` The model does not give the clean answer here (it predicts ${p.predictions.clean}), so there is little for a patch to restore.`}
         </div>
       )}
     </div>
