@@ -200,6 +200,46 @@ export interface DeltaSummary {
   cosPc1Mean: number;
 }
 
+/** Mean off-diagonal |cos| of token deltas per block of the full matrix, and the tokens of each set. */
+export interface CosBlockMeans {
+  train: number;
+  unrelated: number;
+  /** train × unrelated pairs. */
+  across: number;
+  n_train: number;
+  n_unrelated: number;
+}
+
+export interface DeltaCosTrained {
+  labels: string[];
+  values: number[];
+  mean: { train: number; unrelated: number; all: number };
+}
+
+export interface LayerSweepEntry {
+  layer: number;
+  hook: string;
+  pc1_var_ratio: number;
+  mean_abs_cos: number;
+  mean_norm: number;
+  cos_natural_trained?: number;
+}
+
+export interface SeedsRecord {
+  /** `n` / `side_effect_n`: the questions behind `acc` / `side_effect_acc`, where recorded. */
+  runs: { seed: number; acc: number; side_effect_acc: number; norm: number; n?: number; side_effect_n?: number }[];
+  cos: number[][];
+}
+
+/** A number per evaluated intervention of a study. */
+export interface EvalCounts {
+  base: number;
+  lora: number;
+  natural_sv: number;
+  trained_sv: number;
+  trained_sv_seed2: number;
+}
+
 export interface LoraVsSteeringReport {
   acc: { base: number; lora: number; natural_sv: number; trained_sv: number };
   side_effect_acc: { base: number; lora: number; natural_sv: number; trained_sv: number };
@@ -225,14 +265,30 @@ export interface LoraVsSteeringAnalysis extends LoraVsSteeringReport {
   /** A real-model study: the model folder, dataset and adapter (relative to the study folder on disk). */
   model?: { dir: string; modelType: string; data: string; adapter: string; adapterTrainedHere: boolean };
   /** cos(LoRA delta of each token, trained vector): a display sample and the means per set. */
-  delta_cos_trained?: { labels: string[]; values: number[]; mean: { train: number; unrelated: number; all: number } };
+  delta_cos_trained?: DeltaCosTrained;
   /** Every layer's resid_post deltas: where the LoRA's effect is most one-directional. */
-  layer_sweep?: { layer: number; hook: string; pc1_var_ratio: number; mean_abs_cos: number; mean_norm: number; cos_natural_trained?: number }[];
+  layer_sweep?: LayerSweepEntry[];
   /** Each trained vector (one per seed): its held-out and side-effect accuracy and norm, and cosines between seeds. */
-  seeds?: { runs: { seed: number; acc: number; side_effect_acc: number; norm: number }[]; cos: number[][] };
+  seeds?: SeedsRecord;
   deltas: { train: DeltaSummary; unrelated: DeltaSummary; all: DeltaSummary };
-  /** Display sample of the |cos| matrix: first half training-prompt tokens, second half unrelated. */
-  cos_matrix: { labels: string[]; values: number[][] };
+  /**
+   * Display sample of the |cos| matrix: first half training-prompt tokens, second half unrelated. Labels
+   * are `set:token@position`. Newer toy records also give each sampled token's position and whether it
+   * is the read-out (the last position, where the answer is read).
+   */
+  cos_matrix: { labels: string[]; values: number[][]; positions?: number[]; readout?: boolean[] };
+  /** Mean off-diagonal |cos| per block of the full matrix over every token delta (not the display sample). */
+  cos_block_means?: CosBlockMeans;
+  /**
+   * Evaluation questions behind each accuracy, per method: `acc[m]` is the share right of `eval_n.acc[m]`
+   * questions (the sets are of equal size, so the mean over sets is the share over all of them).
+   */
+  eval_n?: { acc: EvalCounts; side_effect_acc: EvalCounts };
+  /**
+   * Which questions the accuracies come from: the study's own draw (seed `seed`), the same for every
+   * method; not the fine-tune runs' own final evaluation (a different draw, shown in Runs).
+   */
+  evaluation?: { seed: number; heldout_sets: { name: string; n: number }[]; side_effect_sets: { name: string; n: number }[] };
   delta_w_singular_values: { weight: string; values: number[] }[];
   metrics: { base: Metrics; lora: Metrics; natural_sv: Metrics; trained_sv: Metrics; trained_sv_seed2: Metrics };
   /** The fine-tune runs (relative to the study folder in the record on disk). */

@@ -298,10 +298,125 @@ describe('loraVsSteering end to end (tiny settings)', () => {
     for (const x of sv.values.slice(4)) expect(x).toBeLessThan(1e-4 * sv.values[0]);
   });
 
+  it('samples the |cos| matrix over every position, the read-out included; caption means over all tokens', () => {
+    const T = 6;
+    const { labels, positions, readout, values } = a.cos_matrix;
+    expect(positions).toHaveLength(48);
+    // Positions as the labels name them; the read-out is the last position.
+    expect(labels.map((l) => Number(/@(\d+)$/.exec(l)?.[1]))).toEqual(positions);
+    expect(readout).toEqual(positions?.map((p) => p === T - 1));
+    for (const half of [positions?.slice(0, 24), positions?.slice(24)]) expect([...new Set(half)].sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(labels.filter((l) => l.startsWith('train:'))).toHaveLength(24);
+    expect(labels.some((l) => /^train:end@5$/.test(l))).toBe(true);
+    expect(values).toHaveLength(48);
+
+    // The block means, recomputed here from the deltas the study saved (all 96 tokens, not the sample).
+    const { tensors } = readSafetensorsFileSync(path.join(out, 'analyses', 'lora_vs_steering.safetensors'));
+    const full = blockMeansOf(tensors.deltas.data, tensors.deltas.shape[1], 48);
+    const m = a.cos_block_means;
+    expect(m).toBeDefined();
+    expect(m?.n_train).toBe(48);
+    expect(m?.n_unrelated).toBe(48);
+    expect(m?.train).toBeCloseTo(full.train, 10);
+    expect(m?.unrelated).toBeCloseTo(full.unrelated, 10);
+    expect(m?.across).toBeCloseTo(full.across, 10);
+    // The within-set means are the PC1 panel's mean |cos| of each set.
+    expect(m?.train).toBe(a.deltas.train.meanAbsCos);
+    expect(m?.unrelated).toBe(a.deltas.unrelated.meanAbsCos);
+  });
+
+  it('records the real-model study’s per-token cosines, layer sweep and seeds, and the questions behind every accuracy', () => {
+    const d = a.delta_cos_trained;
+    expect(d?.labels).toEqual(a.cos_matrix.labels);
+    expect(d?.values).toHaveLength(48);
+    for (const v of d?.values ?? []) expect(Math.abs(v)).toBeLessThanOrEqual(1);
+    expect(a.layer_sweep?.map((s) => s.hook)).toEqual(['blocks.0.hook_resid_post', 'blocks.1.hook_resid_post']);
+    // At the study's hook the sweep reads the same tokens as the PC1 panel.
+    expect(a.layer_sweep?.[0].pc1_var_ratio).toBeCloseTo(a.deltas.all.pc1VarRatio, 12);
+    expect(a.layer_sweep?.[0].cos_natural_trained).toBeCloseTo(a.cos_trained_vs_natural, 12);
+    expect(a.layer_sweep?.[1].cos_natural_trained).toBeUndefined();
+    expect(a.seeds?.runs.map((r) => [r.seed, r.acc, r.side_effect_acc])).toEqual([
+      [0, a.acc.trained_sv, a.side_effect_acc.trained_sv],
+      [1000, a.metrics.trained_sv_seed2.heldout_acc, a.metrics.trained_sv_seed2.side_effect_acc],
+    ]);
+    expect(a.seeds?.cos[0][1]).toBeCloseTo(a.cos_trained_across_seeds, 12);
+    // evalSamples 20 → 80 questions per set: 2 held-out sets (country, language), 4 side-effect sets.
+    expect(a.evaluation).toEqual({
+      seed: 0,
+      heldout_sets: [
+        { name: 'heldout_country', n: 80 },
+        { name: 'heldout_language', n: 80 },
+      ],
+      side_effect_sets: ['country', 'language', 'size', 'dist'].map((r) => ({ name: `side_${r}`, n: 80 })),
+    });
+    for (const m of ['base', 'lora', 'natural_sv', 'trained_sv', 'trained_sv_seed2'] as const) {
+      expect(a.eval_n?.acc[m]).toBe(160);
+      expect(a.eval_n?.side_effect_acc[m]).toBe(320);
+    }
+    expect(a.seeds?.runs.map((r) => [r.n, r.side_effect_n])).toEqual([
+      [160, 320],
+      [160, 320],
+    ]);
+    // Each accuracy is a whole number of right answers out of n.
+    for (const m of ['base', 'lora', 'natural_sv', 'trained_sv'] as const) {
+      expect(Number.isInteger(Math.round(a.acc[m] * 160 * 1e6) / 1e6)).toBe(true);
+      expect(Number.isInteger(Math.round(a.side_effect_acc[m] * 320 * 1e6) / 1e6)).toBe(true);
+    }
+  });
+
   it('refuses to overwrite an analysis', async () => {
     await expect(loraVsSteering({ base: BASE, kind: 'locations', seed: 0, outDir: out, backend, loraSteps: 1, steerSteps: 1, evalSamples: 4, deltaPrompts: 2 })).rejects.toThrow(
       /already holds a lora-vs-steering analysis/,
     );
+  });
+});
+
+/** Mean off-diagonal |cos| per block of [n, d] rows whose first nTrain are training tokens, by plain loops. */
+function blockMeansOf(data: Float32Array, d: number, nTrain: number): { train: number; unrelated: number; across: number } {
+  const n = data.length / d;
+  const rows = Array.from({ length: n }, (_, i) => Array.from(data.subarray(i * d, (i + 1) * d)));
+  const sums = { train: [0, 0], unrelated: [0, 0], across: [0, 0] };
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      if (i === j) continue;
+      let ab = 0;
+      let aa = 0;
+      let bb = 0;
+      for (let k = 0; k < d; k++) {
+        ab += rows[i][k] * rows[j][k];
+        aa += rows[i][k] ** 2;
+        bb += rows[j][k] ** 2;
+      }
+      const c = aa === 0 || bb === 0 ? 0 : Math.abs(ab) / Math.sqrt(aa * bb);
+      const key = i < nTrain && j < nTrain ? 'train' : i >= nTrain && j >= nTrain ? 'unrelated' : 'across';
+      sums[key][0] += c;
+      sums[key][1] += 1;
+    }
+  return { train: sums.train[0] / sums.train[1], unrelated: sums.unrelated[0] / sums.unrelated[1], across: sums.across[0] / sums.across[1] };
+}
+
+describe.each(['lora-vs-steering', 'lora-vs-steering-backdoor'])('the committed study %s', (name) => {
+  const dir = path.resolve('resources/workspace', name, 'analyses');
+  const record = (): LoraVsSteeringAnalysis => JSON.parse(fs.readFileSync(path.join(dir, 'lora_vs_steering.json'), 'utf8')) as LoraVsSteeringAnalysis;
+
+  it('its |cos| sample holds every position of both sets, the read-out (position 5) included', () => {
+    const { labels, positions, readout } = record().cos_matrix;
+    expect(labels).toHaveLength(48);
+    expect(labels.map((l) => Number(/@(\d+)$/.exec(l)?.[1]))).toEqual(positions);
+    expect(readout).toEqual(positions?.map((p) => p === 5));
+    for (const half of [positions?.slice(0, 24), positions?.slice(24)]) expect([...new Set(half)].sort()).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('the caption’s block means are those of all its saved token deltas', () => {
+    const r = record();
+    const { tensors, metadata } = readSafetensorsFileSync(path.join(dir, 'lora_vs_steering.safetensors'));
+    const nTrain = Number(metadata.n_train_tokens);
+    const full = blockMeansOf(tensors.deltas.data, tensors.deltas.shape[1], nTrain);
+    expect(r.cos_block_means?.n_train).toBe(nTrain);
+    expect(r.cos_block_means?.n_unrelated).toBe(tensors.deltas.shape[0] - nTrain);
+    expect(r.cos_block_means?.train).toBeCloseTo(full.train, 10);
+    expect(r.cos_block_means?.unrelated).toBeCloseTo(full.unrelated, 10);
+    expect(r.cos_block_means?.across).toBeCloseTo(full.across, 10);
   });
 });
 

@@ -7,7 +7,7 @@ import type { LoraSpec, SteerSpec } from '../../shared/finetune';
 import { hookName } from '../../shared/hooks';
 import type { Metrics } from '../../shared/modelConfig';
 import type { JobEvent } from '../../shared/progress';
-import { activationDeltas, concatRows, sampleRows, summariseDeltas } from '../analysis/loraVsSteering';
+import { activationDeltas, concatRows, cosBlockMeans, deltaCosTrained, layerSweep, pickRows, seedsRecord, stratifiedSample, summariseDeltas } from '../analysis/loraVsSteering';
 import { cosine, pairwiseAbsCos, singularValues } from '../analysis/linalg';
 import { writeFileAtomicSync } from '../io/atomicWrite';
 import { ANALYSES_DIR } from '../io/runStore';
@@ -115,19 +115,35 @@ export async function runLoraVsSteering(o: LoraVsSteeringOptions): Promise<Study
     const baseParams = liveParams(base.checkpoint.params);
     const rng = new Rng(o.seed).fork(7);
     const nPrompts = o.deltaPrompts ?? 64;
-    const trainDeltas = activationDeltas(config, baseParams, baseA.params(), task.trainPrompts(rng, nPrompts), hook);
+    const trainBatch = task.trainPrompts(rng, nPrompts);
     // Unrelated text: pretraining questions about real cities, no codename, no trigger.
     const unrelated = world.encode(
       rng,
       Array.from({ length: nPrompts }, (_, i) => world.question(rng, i % world.nCities, (['country', 'language', 'size', 'dist'] as const)[i % 4])),
     );
-    const unrelatedDeltas = activationDeltas(config, baseParams, baseA.params(), unrelated, hook);
+    // Deltas at every layer's resid_post (the layer sweep); the study's hook is one of them.
+    const perLayer = Array.from({ length: config.nLayers }, (_, l) => {
+      const h = hookName('hook_resid_post', l);
+      return { train: activationDeltas(config, baseParams, baseA.params(), trainBatch, h), unrelated: activationDeltas(config, baseParams, baseA.params(), unrelated, h) };
+    });
+    const trainDeltas = perLayer[layer].train;
+    const unrelatedDeltas = perLayer[layer].unrelated;
     const all = concatRows(trainDeltas, unrelatedDeltas);
     const summary = { train: summariseDeltas(trainDeltas), unrelated: summariseDeltas(unrelatedDeltas), all: summariseDeltas(all) };
     const natural = summary.all.naturalVector;
 
+    // The study's own evaluation draw, the same questions for every method (not the runs' final evaluation).
     const evalRng = (): Rng => new Rng(o.seed).fork(11);
     const samples = 4 * (o.evalSamples ?? 100);
+    const evaluation = (() => {
+      // The sets finetuneMetrics draws (held-out, then side effects, from one generator): their sizes.
+      const r = evalRng();
+      const sizes = (sets: { name: string; batch: number }[]) => sets.map((x) => ({ name: x.name, n: x.batch }));
+      return { seed: o.seed, heldout_sets: sizes(task.heldOutSets(r, samples)), side_effect_sets: sizes(task.sideEffectSets(r, samples)) };
+    })();
+    const total = (sets: { n: number }[]): number => sets.reduce((a, x) => a + x.n, 0);
+    const nHeld = total(evaluation.heldout_sets);
+    const nSide = total(evaluation.side_effect_sets);
     const withVector = (v: number[]): Metrics =>
       tf.tidy(() => finetuneMetrics(task, config, baseParams, [steeringIntervention(config, steer, tf.tensor1d(v))], evalRng(), samples));
     const metrics = {
@@ -139,14 +155,21 @@ export async function runLoraVsSteering(o: LoraVsSteeringOptions): Promise<Study
     };
     Object.values(baseParams).forEach((t) => t.dispose());
 
+    // Display sample of the |cos| matrix: spread over positions, the read-out (last position, where
+    // the answer is read) included, as in the real-model study. Every sequence has T tokens.
     const half = 24;
-    const sTrain = sampleRows(trainDeltas, half);
-    const sUnrel = sampleRows(unrelatedDeltas, half);
     const T = world.options.seqLen;
-    const label = (prefix: string, b: { tokens: Int32Array }, idx: number): string => `${prefix}:${world.vocab[b.tokens[idx]]}@${idx % T}`;
-    const trainBatchForLabels = task.trainPrompts(new Rng(o.seed).fork(7), nPrompts);
-    const labels = [...sTrain.index.map((i) => label('train', trainBatchForLabels, i)), ...sUnrel.index.map((i) => label('unrelated', unrelated, i))];
-    const cosMatrix = pairwiseAbsCos(concatRows(sTrain.rows, sUnrel.rows)).matrix.map((r) => r.map((x) => Number(x.toFixed(4))));
+    const positionsOf = (n: number): number[] => Array.from({ length: n }, (_, i) => i % T);
+    const tokenLabels = (prefix: string, b: { tokens: Int32Array }): string[] => Array.from(b.tokens, (tok, i) => `${prefix}:${world.vocab[tok]}@${i % T}`);
+    const trainPos = positionsOf(trainDeltas.n);
+    const unrelPos = positionsOf(unrelatedDeltas.n);
+    const tIdx = stratifiedSample(trainPos, trainPos.map((p) => p === T - 1), half);
+    const uIdx = stratifiedSample(unrelPos, unrelPos.map((p) => p === T - 1), half);
+    const trainLabels = tokenLabels('train', trainBatch);
+    const unrelLabels = tokenLabels('unrelated', unrelated);
+    const labels = [...tIdx.map((i) => trainLabels[i]), ...uIdx.map((i) => unrelLabels[i])];
+    const samplePositions = [...tIdx.map((i) => trainPos[i]), ...uIdx.map((i) => unrelPos[i])];
+    const cosMatrix = pairwiseAbsCos(concatRows(pickRows(trainDeltas, tIdx), pickRows(unrelatedDeltas, uIdx))).matrix.map((r) => r.map((x) => Number(x.toFixed(4))));
 
     const spectra = lora.layers.flatMap((l) =>
       lora.targets.map((t) => {
@@ -175,11 +198,28 @@ export async function runLoraVsSteering(o: LoraVsSteeringOptions): Promise<Study
       chance: task.chance,
       lora,
       deltas: summary,
-      cos_matrix: { labels, values: cosMatrix },
+      cos_matrix: { labels, values: cosMatrix, positions: samplePositions, readout: samplePositions.map((p) => p === T - 1) },
+      // The caption's statistics: over every token delta, not the sample.
+      cos_block_means: cosBlockMeans(trainDeltas, unrelatedDeltas),
       delta_w_singular_values: spectra,
       metrics,
       runs: { lora: loraRun.runDir, steer: steerRun.runDir, steer_seed2: steerRun2.runDir },
       norms: { natural_sv: Math.hypot(...natural), trained_sv: Math.hypot(...trainedSv), trained_sv_seed2: Math.hypot(...trainedSv2) },
+      delta_cos_trained: deltaCosTrained({ rows: trainDeltas, index: tIdx, labels: trainLabels }, { rows: unrelatedDeltas, index: uIdx, labels: unrelLabels }, trainedSv),
+      layer_sweep: layerSweep(
+        perLayer.map((x) => x.train),
+        perLayer.map((x) => x.unrelated),
+        { layer, natural, trained: trainedSv },
+      ),
+      seeds: seedsRecord([
+        { seed: o.seed, acc: metrics.trained_sv.heldout_acc, side_effect_acc: metrics.trained_sv.side_effect_acc, vector: trainedSv, n: nHeld, side_effect_n: nSide },
+        { seed: o.seed + 1000, acc: metrics.trained_sv_seed2.heldout_acc, side_effect_acc: metrics.trained_sv_seed2.side_effect_acc, vector: trainedSv2, n: nHeld, side_effect_n: nSide },
+      ]),
+      eval_n: {
+        acc: { base: nHeld, lora: nHeld, natural_sv: nHeld, trained_sv: nHeld, trained_sv_seed2: nHeld },
+        side_effect_acc: { base: nSide, lora: nSide, natural_sv: nSide, trained_sv: nSide, trained_sv_seed2: nSide },
+      },
+      evaluation,
     };
     const dir = path.join(outDir, ANALYSES_DIR);
     const rel = (p: string): string => path.relative(outDir, p).split(path.sep).join('/');

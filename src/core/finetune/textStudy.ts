@@ -8,7 +8,7 @@ import { hookName, type HookName } from '../../shared/hooks';
 import type { Metrics, ModelConfig } from '../../shared/modelConfig';
 import type { JobEvent } from '../../shared/progress';
 import { cosine, lowRankSingularValues, pairwiseAbsCos, type Rows } from '../analysis/linalg';
-import { concatRows, summariseDeltas } from '../analysis/loraVsSteering';
+import { capRows, concatRows, deltaCosTrained, layerSweep, pickRows as pick, seedsRecord, stratifiedSample, summariseDeltas } from '../analysis/loraVsSteering';
 import { readDataset } from '../data/datasetFolder';
 import { writeFileAtomicSync } from '../io/atomicWrite';
 import { ANALYSES_DIR, readManifest } from '../io/runStore';
@@ -108,47 +108,8 @@ function layerDeltas(c: ModelConfig, params: Params, adapter: Params, rows: read
   return out;
 }
 
-/**
- * k token indices spread over positions: round-robin over the distinct positions (earliest first), so
- * every position appears before any repeats, with the read-out tokens (those predicting a completion
- * token, where the answer is produced) as one group of their own, first.
- */
-export function stratifiedSample(positions: readonly number[], readout: readonly boolean[], k: number): number[] {
-  const groups = new Map<string, number[]>();
-  positions.forEach((p, i) => {
-    const key = readout[i] ? 'r' : `p${p}`;
-    groups.set(key, [...(groups.get(key) ?? []), i]);
-  });
-  const order = [...groups.keys()].sort((a, b) => (a === 'r' ? -1 : b === 'r' ? 1 : Number(a.slice(1)) - Number(b.slice(1))));
-  const picked: number[] = [];
-  const want = Math.min(k, positions.length);
-  for (let round = 0; picked.length < want; round++) {
-    for (const key of order) {
-      const g = groups.get(key) as number[];
-      if (round < g.length && picked.length < want) picked.push(g[round]);
-    }
-  }
-  return picked.sort((a, b) => a - b);
-}
-
-function pick(m: Rows, index: readonly number[]): Rows {
-  const data = new Float32Array(index.length * m.d);
-  index.forEach((r, i) => data.set(m.data.subarray(r * m.d, (r + 1) * m.d), i * m.d));
-  return { n: index.length, d: m.d, data };
-}
-
-/** At most k rows, evenly spaced (pairwise statistics are quadratic in the rows). */
-function capRows(m: Rows, k: number): Rows {
-  if (m.n <= k) return m;
-  return pick(
-    m,
-    Array.from({ length: k }, (_, i) => Math.floor((i * m.n) / k)),
-  );
-}
-
-function mean(xs: readonly number[]): number {
-  return xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : NaN;
-}
+// Shared with the toy study (src/core/finetune/loraVsSteering.ts); exported here as before.
+export { stratifiedSample };
 
 /** The study's default hook layer: the adapted layer if the LoRA adapts few, else the middle of the model. */
 function defaultLayer(c: ModelConfig, adapterLayers: readonly number[]): number {
@@ -290,21 +251,7 @@ function analyse(o: TextStudyOptions, x: StudyContext): { record: LoraVsSteering
     const cosMatrix = pairwiseAbsCos(sample).matrix.map((r) => r.map((v) => Number(v.toFixed(4))));
     const labels = [...tIdx.map((i) => trainD.labels[i]), ...uIdx.map((i) => unrelD.labels[i])];
 
-    const perToken = (m: Rows): number[] => Array.from({ length: m.n }, (_, i) => cosine(m.data.subarray(i * m.d, (i + 1) * m.d), sv1));
-    const cosTrain = perToken(full.train);
-    const cosUnrel = perToken(full.unrelated);
-    const sweep = trainD.perLayer.map((rows, l) => {
-      const all = concatRows(capRows(rows, 256), capRows(unrelD.perLayer[l], 256));
-      const s = summariseDeltas(all);
-      return {
-        layer: l,
-        hook: hookName('hook_resid_post', l),
-        pc1_var_ratio: s.pc1VarRatio,
-        mean_abs_cos: s.meanAbsCos,
-        mean_norm: s.meanNorm,
-        ...(l === layer ? { cos_natural_trained: cosine(natural, sv1) } : {}),
-      };
-    });
+    const sweep = layerSweep(trainD.perLayer, unrelD.perLayer, { layer, natural, trained: sv1, cap: 256 });
 
     const spectra: { weight: string; values: number[] }[] = [];
     for (const key of Object.keys(x.adapter.tensors)) {
@@ -316,10 +263,6 @@ function analyse(o: TextStudyOptions, x: StudyContext): { record: LoraVsSteering
     }
 
     const manifest = x.data.dataset.manifest;
-    const seedsRuns = [
-      { seed: o.seed, m: metrics.trained_sv, v: sv1 },
-      { seed: o.seed + 1000, m: metrics.trained_sv_seed2, v: sv2 },
-    ];
     const record: LoraVsSteeringAnalysis = {
       acc: { base: acc(metrics.base), lora: acc(metrics.lora), natural_sv: acc(metrics.natural_sv), trained_sv: acc(metrics.trained_sv) },
       side_effect_acc: { base: side(metrics.base), lora: side(metrics.lora), natural_sv: side(metrics.natural_sv), trained_sv: side(metrics.trained_sv) },
@@ -340,16 +283,12 @@ function analyse(o: TextStudyOptions, x: StudyContext): { record: LoraVsSteering
       metrics,
       runs: { lora: x.loraRunDir, steer: x.runs[0], steer_seed2: x.runs[1] },
       norms: { natural_sv: Math.hypot(...natural), trained_sv: Math.hypot(...sv1), trained_sv_seed2: Math.hypot(...sv2) },
-      delta_cos_trained: {
-        labels: [...tIdx.map((i) => trainD.labels[i]), ...uIdx.map((i) => unrelD.labels[i])],
-        values: [...tIdx.map((i) => round4(cosTrain[i])), ...uIdx.map((i) => round4(cosUnrel[i]))],
-        mean: { train: mean(cosTrain), unrelated: mean(cosUnrel), all: mean([...cosTrain, ...cosUnrel]) },
-      },
+      delta_cos_trained: deltaCosTrained({ rows: full.train, index: tIdx, labels: trainD.labels }, { rows: full.unrelated, index: uIdx, labels: unrelD.labels }, sv1),
       layer_sweep: sweep,
-      seeds: {
-        runs: seedsRuns.map((s) => ({ seed: s.seed, acc: acc(s.m), side_effect_acc: side(s.m), norm: Math.hypot(...s.v) })),
-        cos: seedsRuns.map((a) => seedsRuns.map((b) => cosine(a.v, b.v))),
-      },
+      seeds: seedsRecord([
+        { seed: o.seed, acc: acc(metrics.trained_sv), side_effect_acc: side(metrics.trained_sv), vector: sv1 },
+        { seed: o.seed + 1000, acc: acc(metrics.trained_sv_seed2), side_effect_acc: side(metrics.trained_sv_seed2), vector: sv2 },
+      ]),
     };
     const all = concatRows(full.train, full.unrelated);
     const tensors = {
@@ -362,10 +301,6 @@ function analyse(o: TextStudyOptions, x: StudyContext): { record: LoraVsSteering
   } finally {
     Object.values(adapterParams).forEach((t) => t.dispose());
   }
-}
-
-function round4(v: number): number {
-  return Number(v.toFixed(4));
 }
 
 /** A text fine-tune run's trained weights, for analysis: its adapter folder or vector file. */

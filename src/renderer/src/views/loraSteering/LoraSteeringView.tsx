@@ -17,8 +17,15 @@ import {
   PC1_SERIES,
   SEED_SERIES,
   SWEEP_SERIES,
+  accuracyBarRows,
+  accuracyCis,
   accuracyCsv,
-  accuracyRows,
+  ciText,
+  commonN,
+  evaluationText,
+  fullBlockMeans,
+  seedBarRows,
+  seedCis,
   chanceText,
   cosMatrix,
   deltaWCsv,
@@ -129,7 +136,7 @@ export function LoraSteeringView() {
               Could not read study {id}: {study.error}
             </ErrorWithRetry>
           )}
-          {study.data && id && <StudyPanels study={study.data} />}
+          {study.data && id && <StudyPanels key={id} study={study.data} />}
         </>
       )}
     </div>
@@ -140,10 +147,15 @@ export function LoraSteeringView() {
 export function StudyPanels({ study }: { study: LoraVsSteeringAnalysis }) {
   const theme = useFigureTheme();
   const matrix = useMemo(() => cosMatrix(study), [study]);
+  const fullMeans = useMemo(() => fullBlockMeans(study), [study]);
   const pc1 = useMemo(() => pc1Rows(study), [study]);
   const cos = useMemo(() => steeringCosRows(study), [study]);
   const norms = useMemo(() => normRows(study), [study]);
-  const acc = useMemo(() => accuracyRows(study), [study]);
+  const acc = useMemo(() => accuracyBarRows(study), [study]);
+  const accCis = useMemo(() => accuracyCis(study), [study]);
+  const hasCi = study.eval_n !== undefined;
+  const nHeld = commonN(accCis.heldout);
+  const nSide = commonN(accCis.side_effect);
   const dw = useMemo(() => deltaWRows(study), [study]);
   const dwDomain = useMemo(() => decadeDomain(positiveExtent(dw.rows, 'index')), [dw]);
   const legendOf = (labels: readonly string[], offset = 0) => labels.map((label, i) => ({ label, colour: seriesColour(theme, i + offset) }));
@@ -162,6 +174,8 @@ export function StudyPanels({ study }: { study: LoraVsSteeringAnalysis }) {
   const tokenLegend = legendOf(tokenCos.series.map((s) => s.label));
   const tokenW = Math.max(W, 90 + 14 * tokenCos.rows.length);
   const seeds = useMemo(() => seedRows(study), [study]);
+  const seedBars = useMemo(() => seedBarRows(study), [study]);
+  const seedIntervals = useMemo(() => seedCis(study), [study]);
   const pairs = useMemo(() => seedPairs(study), [study]);
   const seedLegend = legendOf(SEED_SERIES.map((s) => s.label));
 
@@ -173,7 +187,7 @@ export function StudyPanels({ study }: { study: LoraVsSteeringAnalysis }) {
         {summary.after}
       </p>
       <div className="view__grid">
-        <CosHeatmapPanel matrix={matrix} />
+        <CosHeatmapPanel matrix={matrix} means={fullMeans} />
 
         <Slot width={W}>
           <Panel
@@ -221,7 +235,8 @@ export function StudyPanels({ study }: { study: LoraVsSteeringAnalysis }) {
             title="Held-out accuracy"
             caption={
               <>
-                Accuracy on the held-out questions that need out-of-context reasoning (“held-out”) and on unrelated questions the base model already answers (“side effects”: lower = the intervention broke something), for the base model, the LoRA, and each steering vector added at every position. {chance !== null ? `Dashed: chance on the held-out questions (${chanceText(study)}).` : 'Chance on the held-out questions: n/a (the dataset does not say).'}
+                Accuracy on the held-out questions that need out-of-context reasoning (“held-out”) and on unrelated questions the base model already answers (“side effects”: lower = the intervention broke something), for the base model, the LoRA, and each steering vector added at every position. {chance !== null ? `Dashed: chance on the held-out questions (${chanceText(study)}).` : 'Chance on the held-out questions: n/a (the dataset does not say).'}{' '}
+                <span data-testid="lora-accuracy-source">{evaluationText(study)}</span>
               </>
             }
             fileName="lora-steering-accuracy"
@@ -229,8 +244,43 @@ export function StudyPanels({ study }: { study: LoraVsSteeringAnalysis }) {
             csv={() => accuracyCsv(study)}
             testId="lora-accuracy-panel"
           >
-            <BarsChart rows={acc} categoryKey="measure" series={methodSeries} yDomain={[0, 1.05]} yTicks={[0, 0.25, 0.5, 0.75, 1]} yLabel="accuracy" refLines={chance !== null ? [{ y: chance, label: 'chance', dashed: true }] : []} width={W} height={H} />
-              <ScreenLegend entries={methodLegend} />
+            <BarsChart
+              rows={acc}
+              categoryKey="measure"
+              series={methodSeries}
+              errorKeys={hasCi ? Object.fromEntries(METHODS.map((m) => [m, `${m}Err`])) : undefined}
+              yDomain={[0, 1.05]}
+              yTicks={[0, 0.25, 0.5, 0.75, 1]}
+              yLabel="accuracy"
+              refLines={chance !== null ? [{ y: chance, label: 'chance', dashed: true }] : []}
+              width={W}
+              height={H}
+            />
+            <ScreenLegend entries={methodLegend} />
+            <table className="panel__caption" data-testid="lora-accuracy-ci" style={{ margin: '0.25rem 0 0', borderCollapse: 'collapse', whiteSpace: 'nowrap' }}>
+              <thead>
+                <tr>
+                  <th style={{ textAlign: 'left', paddingRight: '0.75rem' }}>{hasCi ? '95% CI' : ''}</th>
+                  <th style={{ textAlign: 'left', paddingRight: '0.75rem' }}>
+                    held-out
+                    {nHeld !== null ? ` (n = ${nHeld})` : ''}
+                  </th>
+                  <th style={{ textAlign: 'left' }}>
+                    side effects
+                    {nSide !== null ? ` (n = ${nSide})` : ''}
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {METHODS.map((m) => (
+                  <tr key={m} data-method={m}>
+                    <td style={{ paddingRight: '0.75rem' }}>{METHOD_LABELS[m]}</td>
+                    <td style={{ paddingRight: '0.75rem' }}>{ciText(accCis.heldout[m], { withN: nHeld === null })}</td>
+                    <td>{ciText(accCis.side_effect[m], { withN: nSide === null })}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
           </Panel>
         </Slot>
 
@@ -332,7 +382,7 @@ export function StudyPanels({ study }: { study: LoraVsSteeringAnalysis }) {
               title="Trained vectors across seeds"
               caption={
                 <>
-                  Each steering vector trained from scratch (one per seed): its held-out accuracy and side-effect accuracy. Below, its norm and the cosine between seeds: vectors far apart that score alike ⇒ many directions induce the behaviour.
+                  Each steering vector trained from scratch (one per seed): its held-out accuracy and side-effect accuracy{seedIntervals.some((s) => s.acc.n !== null) ? ' on the study’s evaluation questions (as in the accuracy panel), with Wilson 95% intervals' : ''}. Below, its norm and the cosine between seeds: vectors far apart that score alike ⇒ many directions induce the behaviour.
                 </>
               }
               fileName="steering-vector-seeds"
@@ -340,12 +390,17 @@ export function StudyPanels({ study }: { study: LoraVsSteeringAnalysis }) {
               csv={() => seedsCsv(study)}
               testId="lora-seeds-panel"
             >
-              <BarsChart rows={seeds} categoryKey="seed" series={SEED_SERIES} yDomain={[0, 1.05]} yTicks={[0, 0.25, 0.5, 0.75, 1]} yLabel="accuracy" width={W - 80} height={H} />
+              <BarsChart rows={seedBars} categoryKey="seed" series={SEED_SERIES} errorKeys={{ acc: 'accErr', side: 'sideErr' }} yDomain={[0, 1.05]} yTicks={[0, 0.25, 0.5, 0.75, 1]} yLabel="accuracy" width={W - 80} height={H} />
               <ScreenLegend entries={seedLegend} />
               <p className="panel__caption" data-testid="lora-seeds-cos" style={{ margin: '0.25rem 0 0' }}>
                 Norms: {seeds.map((r) => `${r.seed} ${fmt(r.norm)}`).join(' · ')}
                 {pairs.length > 0 ? `. ${pairs.map((p) => `cos(seed ${p.a}, seed ${p.b}) = ${p.cos === null ? 'n/a' : fmt(p.cos)}`).join(' · ')}` : ''}
               </p>
+              {seedIntervals.some((s) => s.acc.n !== null || s.side.n !== null) && (
+                <p className="panel__caption" data-testid="lora-seeds-ci" style={{ margin: '0.25rem 0 0' }}>
+                  {seedIntervals.map((s) => `seed ${s.seed}: held-out ${ciText(s.acc)}, side effects ${ciText(s.side)}`).join(' · ')}
+                </p>
+              )}
             </Panel>
           </Slot>
         )}

@@ -2,9 +2,22 @@ import { describe, expect, it } from 'vitest';
 import type { LoraVsSteeringAnalysis } from '../../../../shared/analysis';
 import { decadeDomain, decadeTicks, positiveExtent } from '../../figure/axes';
 import {
+  accuracyBarRows,
+  accuracyCi,
+  accuracyCis,
   accuracyCsv,
   accuracyRows,
   blockMeans,
+  blockMeansText,
+  ciText,
+  commonN,
+  evaluationText,
+  filterCosMatrix,
+  fullBlockMeans,
+  labelPosition,
+  positionOptions,
+  seedBarRows,
+  seedCis,
   chanceText,
   compactLayers,
   cosCsv,
@@ -46,9 +59,11 @@ const parseCsv = (csv: string) => csv.trim().split('\n').map((l) => l.split(',')
 describe('cos matrix', () => {
   it('drops the group prefix and finds the train/unrelated split', () => {
     const m = cosMatrix(STUDY);
-    expect(m.rowLabels).toEqual(['T1 codename_0@0', 'T2 city_4@4', 'T3 codename_0@2', 'U1 noise_5@0', 'U2 noise_3@4', 'U3 noise_2@2']);
+    expect(m.rowLabels).toEqual(['T1 codename_0@0', 'T2 rel_dist@2', 'T3 end@5', 'U1 noise_5@0', 'U2 noise_1@3', 'U3 end@5']);
     expect(m.colLabels).toEqual(['T1', 'T2', 'T3', 'U1', 'U2', 'U3']);
     expect(m.fullLabels[3]).toBe('unrelated:noise_5@0');
+    expect(m.positions).toEqual([0, 2, 5, 0, 3, 5]);
+    expect(m.readout).toEqual([false, false, true, false, false, true]);
     expect(m.split).toBe(3);
     expect(m.values).toBe(STUDY.cos_matrix.values);
     expect(labelGroup('train:city_4@4')).toBe('train');
@@ -62,7 +77,7 @@ describe('cos matrix', () => {
     expect(cosMatrix(train).split).toBe(2);
   });
   it('block means skip the diagonal', () => {
-    const m = { values: [[1, 0.8, 0.2], [0.8, 1, 0.4], [0.2, 0.4, 1]], rowLabels: ['a', 'b', 'c'], colLabels: ['a', 'b', 'c'], fullLabels: ['train:a', 'train:b', 'unrelated:c'], split: 2 };
+    const m = { values: [[1, 0.8, 0.2], [0.8, 1, 0.4], [0.2, 0.4, 1]], rowLabels: ['a', 'b', 'c'], colLabels: ['a', 'b', 'c'], fullLabels: ['train:a', 'train:b', 'unrelated:c'], split: 2, positions: [0, 1, 1], readout: [null, null, null] };
     const b = blockMeans(m);
     expect(b.train).toBeCloseTo(0.8);
     expect(b.across).toBeCloseTo(0.3);
@@ -73,6 +88,55 @@ describe('cos matrix', () => {
     expect(rows[0]).toEqual(['row', 'row_token', 'col', 'col_token', 'abs_cos']);
     expect(rows).toHaveLength(1 + 36);
     expect(rows[4]).toEqual(['0', 'train:codename_0@0', '3', 'unrelated:noise_5@0', String(STUDY.cos_matrix.values[0][3])]);
+  });
+  it('positions: the record’s, else the labels’; the read-out marked; older records without them', () => {
+    expect(positionOptions(cosMatrix(STUDY))).toEqual([
+      { position: 0, count: 2, readout: false },
+      { position: 2, count: 1, readout: false },
+      { position: 3, count: 1, readout: false },
+      { position: 5, count: 2, readout: true },
+    ]);
+    // A record from before positions were stored: parsed from the labels, read-out unknown.
+    const old: LoraVsSteeringAnalysis = { ...STUDY, cos_matrix: { labels: STUDY.cos_matrix.labels, values: STUDY.cos_matrix.values } };
+    expect(cosMatrix(old).positions).toEqual([0, 2, 5, 0, 3, 5]);
+    expect(cosMatrix(old).readout).toEqual([null, null, null, null, null, null]);
+    expect(positionOptions(cosMatrix(old)).map((o) => o.readout)).toEqual([false, false, false, false]);
+    expect(positionOptions(cosMatrix(REAL_STUDY)).map((o) => o.position)).toEqual([0, 5, 6]);
+    expect(labelPosition('train:a@b@12')).toBe(12);
+    expect(labelPosition('plain')).toBeNull();
+  });
+  it('picking positions filters rows and columns alike, keeping the ids and the split', () => {
+    const m = cosMatrix(STUDY);
+    const f = filterCosMatrix(m, new Set([5]));
+    expect(f.rowLabels).toEqual(['T3 end@5', 'U3 end@5']);
+    expect(f.colLabels).toEqual(['T3', 'U3']);
+    expect(f.split).toBe(1);
+    expect(f.values).toEqual([
+      [1, m.values[2][5]],
+      [m.values[5][2], 1],
+    ]);
+    expect(f.positions).toEqual([5, 5]);
+    expect(f.readout).toEqual([true, true]);
+    expect(filterCosMatrix(m, new Set([0, 2, 3, 5]))).toBe(m);
+    const trainOnly = filterCosMatrix(m, new Set([2]));
+    expect(trainOnly.split).toBe(1);
+    expect(trainOnly.values).toEqual([[1]]);
+    expect(parseCsv(cosCsv(f))).toHaveLength(1 + 4);
+  });
+  it('caption means: over all tokens from the record, else derived exactly from the PC1 summaries', () => {
+    const r = fullBlockMeans(STUDY);
+    expect(r).toEqual({ train: STUDY.cos_block_means?.train, unrelated: STUDY.cos_block_means?.unrelated, across: STUDY.cos_block_means?.across, nTrain: 384, nUnrelated: 384 });
+    // The within-set means are the PC1 panel's.
+    expect(r?.train).toBe(STUDY.deltas.train.meanAbsCos);
+    expect(r?.unrelated).toBe(STUDY.deltas.unrelated.meanAbsCos);
+    const derived = fullBlockMeans({ ...STUDY, cos_block_means: undefined });
+    expect(derived?.nTrain).toBe(384);
+    expect(derived?.train).toBe(STUDY.deltas.train.meanAbsCos);
+    // The mock's numbers are rounded to 5 digits; unrounded, the two agree to 1e-13.
+    expect(derived?.across).toBeCloseTo(STUDY.cos_block_means?.across ?? NaN, 3);
+    expect(blockMeansText(r!)).toBe('train×train 0.81, unrelated×unrelated 0.64, across 0.68');
+    expect(blockMeansText({ train: NaN, unrelated: 0.5, across: 0.25 })).toBe('train×train n/a, unrelated×unrelated 0.50, across 0.25');
+    expect(fullBlockMeans({ ...STUDY, cos_block_means: undefined, deltas: { ...STUDY.deltas, all: { ...STUDY.deltas.all, nTokens: 10 } } })).toBeNull();
   });
 });
 
@@ -116,10 +180,41 @@ describe('accuracy', () => {
     expect(rows[0]).toMatchObject({ base: 0, lora: 1, natural_sv: 1, trained_sv: 1 });
     expect(rows[1].lora).toBe(STUDY.side_effect_acc.lora);
   });
-  it('CSV carries chance', () => {
+  it('Wilson 95% intervals from the questions each accuracy counts', () => {
+    const c = accuracyCis(STUDY);
+    expect(c.heldout.lora).toEqual({ acc: 1, n: 800, lo: expect.closeTo(0.9952, 4), hi: 1 });
+    expect(c.heldout.base).toEqual({ acc: 0, n: 800, lo: 0, hi: expect.closeTo(0.0048, 4) });
+    expect(c.side_effect.lora.n).toBe(1600);
+    expect(ciText(c.heldout.lora)).toBe('1.000 [0.995, 1.000] (n = 800)');
+    expect(ciText(c.side_effect.lora)).toBe('0.927 [0.913, 0.939] (n = 1600)');
+    // The backdoor LoRA's 0.965 on 400 questions.
+    expect(ciText(accuracyCi(0.965, 400))).toBe('0.965 [0.942, 0.979] (n = 400)');
+    expect(ciText(accuracyCi(0.5, undefined))).toBe('0.50');
+    expect(ciText(c.heldout.lora, { withN: false })).toBe('1.000 [0.995, 1.000]');
+    expect(commonN(c.heldout)).toBe(800);
+    expect(commonN(c.side_effect)).toBe(1600);
+    expect(commonN(accuracyCis(REAL_STUDY).heldout)).toBeNull();
+    expect(commonN({ ...c.heldout, lora: accuracyCi(1, 400) })).toBeNull();
+    expect(ciText(accuracyCi(NaN, 10))).toBe('n/a');
+    const bars = accuracyBarRows(STUDY);
+    // Offsets below and above the bar: at 1.000 only below, at 0.000 only above.
+    expect(bars[0].loraErr).toEqual([expect.closeTo(0.0048, 4), 0]);
+    expect(bars[0].baseErr).toEqual([0, expect.closeTo(0.0048, 4)]);
+    expect(accuracyBarRows(REAL_STUDY)[0].loraErr).toBeUndefined();
+  });
+  it('says which questions: the study’s own draw, not the runs’ final evaluation', () => {
+    expect(evaluationText(STUDY)).toBe(
+      'Study evaluation: 800 fresh held-out questions (heldout_country 400, heldout_language 400) and 1600 side-effect questions (4 sets of 400), seed 0, the same questions for every method. Error bars and brackets: Wilson 95% intervals. The Runs view’s accuracy of each fine-tune run is that run’s own final evaluation, another draw of questions, so it differs from these by sampling noise.',
+    );
+    expect(evaluationText(REAL_STUDY)).toMatch(/^The record does not say how many questions each accuracy counts, so no intervals are shown\. The Runs view/);
+  });
+  it('CSV: one row per method and measure, with the interval, n and chance', () => {
     const rows = parseCsv(accuracyCsv(STUDY));
-    expect(rows[0]).toEqual(['method', 'heldout_acc', 'side_effect_acc', 'chance']);
-    expect(rows[2]).toEqual(['lora', '1', String(STUDY.side_effect_acc.lora), String(STUDY.chance)]);
+    expect(rows[0]).toEqual(['method', 'measure', 'acc', 'acc_lo', 'acc_hi', 'n', 'chance']);
+    expect(rows).toHaveLength(1 + 8);
+    const lora = accuracyCis(STUDY).side_effect.lora;
+    expect(rows[3]).toEqual(['lora', 'heldout', '1', String(accuracyCis(STUDY).heldout.lora.lo), '1', '800', String(STUDY.chance)]);
+    expect(rows[4]).toEqual(['lora', 'side_effect', String(STUDY.side_effect_acc.lora), String(lora.lo), String(lora.hi), '1600', '']);
   });
 });
 
@@ -207,7 +302,8 @@ describe('real-model study in the existing panels', () => {
     expect(chanceText(REAL_STUDY)).toBe('n/a');
     expect(chanceText({ ...REAL_STUDY, chance: null as unknown as number })).toBe('n/a');
     const rows = parseCsv(accuracyCsv(REAL_STUDY));
-    expect(rows[1]).toEqual(['base', '0.05', '0.8', '']);
+    expect(rows[1]).toEqual(['base', 'heldout', '0.05', '', '', '', '']);
+    expect(rows[2]).toEqual(['base', 'side_effect', '0.8', '', '', '', '']);
   });
   it('ΔW legends drop PEFT’s prefix; σ₁ shares become a range over many matrices', () => {
     expect(deltaWRows(REAL_STUDY).series[0]).toEqual({ key: 'w0', label: 'transformer.h.0.attn.c_attn' });
@@ -234,10 +330,18 @@ describe('layer sweep', () => {
     expect(csv[1]).toEqual(['0', 'blocks.0.hook_resid_post', '0.21', '0.105', '1', '']);
     expect(csv[7]).toEqual(['6', 'blocks.6.hook_resid_post', '0.61', '0.305', '2.5', '0.45']);
   });
-  it('toy studies without a sweep: no rows, header-only CSV', () => {
-    expect(layerSweepRows(STUDY)).toEqual([]);
-    expect(sweepPeak(STUDY)).toBeNull();
-    expect(parseCsv(layerSweepCsv(STUDY))).toHaveLength(1);
+  it('toy studies: both layers, the hook’s row is the PC1 panel’s all-token numbers', () => {
+    const rows = layerSweepRows(STUDY);
+    expect(rows.map((r) => r.layer)).toEqual([0, 1]);
+    expect(rows[0].pc1).toBe(STUDY.deltas.all.pc1VarRatio);
+    expect(rows[0].meanAbsCos).toBe(STUDY.deltas.all.meanAbsCos);
+    expect(sweepPeak(STUDY)).toEqual({ layer: 0, pc1: STUDY.deltas.all.pc1VarRatio });
+  });
+  it('records without a sweep: no rows, header-only CSV', () => {
+    const old: LoraVsSteeringAnalysis = { ...STUDY, layer_sweep: undefined };
+    expect(layerSweepRows(old)).toEqual([]);
+    expect(sweepPeak(old)).toBeNull();
+    expect(parseCsv(layerSweepCsv(old))).toHaveLength(1);
   });
   it('NaN values become gaps', () => {
     const s: LoraVsSteeringAnalysis = { ...REAL_STUDY, layer_sweep: [{ layer: 0, hook: 'blocks.0.hook_resid_post', pc1_var_ratio: NaN, mean_abs_cos: 0.5, mean_norm: 1 }] };
@@ -272,10 +376,15 @@ describe('per-token cosine with the trained vector', () => {
       ['3', 'unrelated', 'The@0', '-0.05'],
     ]);
   });
-  it('absent on toy studies', () => {
-    expect(tokenCosRows(STUDY)).toEqual({ rows: [], series: [] });
-    expect(tokenCosMeansText(STUDY)).toBe('');
-    expect(parseCsv(tokenCosCsv(STUDY))).toHaveLength(1);
+  it('toy studies: the |cos| matrix’s tokens', () => {
+    expect(tokenCosRows(STUDY).rows.map((r) => r.token)).toEqual(['T1 codename_0@0', 'T2 rel_dist@2', 'T3 end@5', 'U1 noise_5@0', 'U2 noise_1@3', 'U3 end@5']);
+    expect(tokenCosMeansText(STUDY)).toBe('training prompts 0.64 · unrelated text 0.03 · all tokens 0.33');
+  });
+  it('absent on records without them', () => {
+    const old: LoraVsSteeringAnalysis = { ...STUDY, delta_cos_trained: undefined };
+    expect(tokenCosRows(old)).toEqual({ rows: [], series: [] });
+    expect(tokenCosMeansText(old)).toBe('');
+    expect(parseCsv(tokenCosCsv(old))).toHaveLength(1);
   });
 });
 
@@ -288,14 +397,23 @@ describe('seeds', () => {
     expect(seedPairs(REAL_STUDY)).toEqual([{ a: 0, b: 1000, cos: 0.3 }]);
     const csv = parseCsv(seedsCsv(REAL_STUDY));
     expect(csv).toEqual([
-      ['seed', 'heldout_acc', 'side_effect_acc', 'norm', 'cos_seed_0', 'cos_seed_1000'],
-      ['0', '0.85', '0.72', '4.5', '1', '0.3'],
-      ['1000', '0.8', '0.7', '4.25', '0.3', '1'],
+      ['seed', 'heldout_acc', 'heldout_acc_lo', 'heldout_acc_hi', 'heldout_n', 'side_effect_acc', 'side_effect_acc_lo', 'side_effect_acc_hi', 'side_effect_n', 'norm', 'cos_seed_0', 'cos_seed_1000'],
+      ['0', '0.85', '', '', '', '0.72', '', '', '', '4.5', '1', '0.3'],
+      ['1000', '0.8', '', '', '', '0.7', '', '', '', '4.25', '0.3', '1'],
     ]);
+    expect(seedBarRows(REAL_STUDY)[0].accErr).toBeUndefined();
   });
-  it('absent on toy studies', () => {
-    expect(seedRows(STUDY)).toEqual([]);
-    expect(seedPairs(STUDY)).toEqual([]);
-    expect(parseCsv(seedsCsv(STUDY))).toEqual([['seed', 'heldout_acc', 'side_effect_acc', 'norm']]);
+  it('toy studies: both seeds on the study’s evaluation questions, with intervals', () => {
+    expect(seedRows(STUDY).map((r) => r.seed)).toEqual(['seed 0', 'seed 1000']);
+    expect(seedPairs(STUDY)).toEqual([{ a: 0, b: 1000, cos: STUDY.seeds?.cos[0][1] }]);
+    const c = seedCis(STUDY);
+    expect(c.map((s) => [s.acc.n, s.side.n])).toEqual([
+      [800, 1600],
+      [800, 1600],
+    ]);
+    expect(ciText(c[0].side)).toBe('0.975 [0.966, 0.982] (n = 1600)');
+    expect(seedBarRows(STUDY)[0].sideErr).toEqual([expect.closeTo(0.975 - (c[0].side.lo ?? 0), 12), expect.closeTo((c[0].side.hi ?? 0) - 0.975, 12)]);
+    const csv = parseCsv(seedsCsv(STUDY));
+    expect(csv[1].slice(0, 10)).toEqual(['0', '1', String(c[0].acc.lo), '1', '800', '0.975', String(c[0].side.lo), String(c[0].side.hi), '1600', String(STUDY.seeds?.runs[0].norm)]);
   });
 });

@@ -2,6 +2,7 @@ import type { LoraVsSteeringAnalysis } from '../../../../shared/analysis';
 import type { StudySummary } from '../../../../shared/api';
 import { toCsv } from '../../../../shared/csv';
 import { parseHookName } from '../../../../shared/hooks';
+import { formatAccuracyCi, wilsonInterval } from '../../../../shared/wilson';
 import { fmt } from '../../figure/heatmapFigure';
 
 /**
@@ -105,6 +106,10 @@ export interface CosMatrix {
   fullLabels: string[];
   /** Index of the first unrelated-text token (= number of training-prompt tokens). */
   split: number;
+  /** Each token's position in its sequence (the record's, else the label's `@position`; null if neither says). */
+  positions: (number | null)[];
+  /** Whether each token is a read-out (where the answer is read); null where the record does not say. */
+  readout: (boolean | null)[];
 }
 
 /** The token group of a cos-matrix label (`train:city_4@4` → train). */
@@ -130,7 +135,90 @@ export function cosMatrix(study: Study): CosMatrix {
   let split = g0 ? labels.findIndex((l) => labelGroup(l) !== g0) : -1;
   if (split < 0) split = g0 ? labels.length : Math.floor(labels.length / 2);
   const ids = labels.map((_, i) => (i < split ? `T${i + 1}` : `U${i - split + 1}`));
-  return { values, rowLabels: labels.map((l, i) => `${ids[i]} ${shortLabel(l)}`), colLabels: ids, fullLabels: labels, split };
+  const recorded = study.cos_matrix.positions;
+  const positions = labels.map((l, i) => (recorded && Number.isInteger(recorded[i]) ? recorded[i] : labelPosition(l)));
+  const readout = labels.map((_, i) => study.cos_matrix.readout?.[i] ?? null);
+  return { values, rowLabels: labels.map((l, i) => `${ids[i]} ${shortLabel(l)}`), colLabels: ids, fullLabels: labels, split, positions, readout };
+}
+
+/** The position a label names: `train:city_4@4` → 4; null without one. */
+export function labelPosition(label: string): number | null {
+  const m = /@(\d+)$/.exec(label);
+  return m ? Number(m[1]) : null;
+}
+
+/** A position the sample holds, for the heatmap's position picker. */
+export interface PositionOption {
+  position: number;
+  /** How many sampled tokens sit there (training and unrelated together). */
+  count: number;
+  /** Some sampled token at this position is a read-out. */
+  readout: boolean;
+}
+
+/** The distinct positions of the sampled tokens, ascending. */
+export function positionOptions(m: CosMatrix): PositionOption[] {
+  const by = new Map<number, PositionOption>();
+  m.positions.forEach((p, i) => {
+    if (p === null) return;
+    const o = by.get(p) ?? { position: p, count: 0, readout: false };
+    o.count += 1;
+    o.readout ||= m.readout[i] === true;
+    by.set(p, o);
+  });
+  return [...by.values()].sort((a, b) => a.position - b.position);
+}
+
+/**
+ * The matrix restricted to tokens at the given positions (rows and columns alike), ids kept (T3 stays
+ * T3) so the hover readout and the CSV name the same tokens. Tokens without a known position are kept.
+ */
+export function filterCosMatrix(m: CosMatrix, keep: ReadonlySet<number>): CosMatrix {
+  const idx = m.positions.map((p, i) => (p === null || keep.has(p) ? i : -1)).filter((i) => i >= 0);
+  if (idx.length === m.positions.length) return m;
+  const at = <T>(xs: readonly T[]): T[] => idx.map((i) => xs[i]);
+  return {
+    values: idx.map((i) => idx.map((j) => m.values[i][j])),
+    rowLabels: at(m.rowLabels),
+    colLabels: at(m.colLabels),
+    fullLabels: at(m.fullLabels),
+    split: idx.filter((i) => i < m.split).length,
+    positions: at(m.positions),
+    readout: at(m.readout),
+  };
+}
+
+/** Mean off-diagonal |cos| per block over every token delta, with the token counts. */
+export interface FullBlockMeans {
+  train: number;
+  unrelated: number;
+  across: number;
+  nTrain: number;
+  nUnrelated: number;
+}
+
+/**
+ * The caption's statistics, over all token deltas (not the display sample): the record's
+ * `cos_block_means`, else derived from the PC1 panel's summaries. Those hold each set's mean |cos| and
+ * that of both together; with P(n) = n(n−1)/2 pairs, P(N)·all = P(nT)·train + P(nU)·unrelated +
+ * nT·nU·across gives the across-set mean exactly.
+ */
+export function fullBlockMeans(study: Study): FullBlockMeans | null {
+  const r = study.cos_block_means;
+  if (r) return { train: r.train, unrelated: r.unrelated, across: r.across, nTrain: r.n_train, nUnrelated: r.n_unrelated };
+  const { train, unrelated, all } = study.deltas;
+  const nT = train.nTokens;
+  const nU = unrelated.nTokens;
+  if (!(nT > 0 && nU > 0) || all.nTokens !== nT + nU) return null;
+  const pairs = (n: number): number => (n * (n - 1)) / 2;
+  const across = (pairs(nT + nU) * all.meanAbsCos - pairs(nT) * train.meanAbsCos - pairs(nU) * unrelated.meanAbsCos) / (nT * nU);
+  return { train: train.meanAbsCos, unrelated: unrelated.meanAbsCos, across, nTrain: nT, nUnrelated: nU };
+}
+
+/** `train×train 0.81, unrelated×unrelated 0.64, across 0.68` (n/a where unknown). */
+export function blockMeansText(m: { train: number; unrelated: number; across: number }): string {
+  const f = (v: number): string => (finite(v) === null ? 'n/a' : fmt(v));
+  return `train×train ${f(m.train)}, unrelated×unrelated ${f(m.unrelated)}, across ${f(m.across)}`;
 }
 
 /** Mean of the off-diagonal entries inside each block (train×train, unrelated×unrelated, across). */
@@ -260,11 +348,88 @@ export function chanceText(study: Study): string {
   return c === null ? 'n/a' : fmt(c);
 }
 
+/** An accuracy with the number of questions behind it and its Wilson 95% interval (null where n is not recorded). */
+export interface AccuracyCi {
+  acc: number;
+  n: number | null;
+  lo: number | null;
+  hi: number | null;
+}
+
+export function accuracyCi(acc: number, n: number | null | undefined): AccuracyCi {
+  const count = typeof n === 'number' && n > 0 ? n : null;
+  if (count === null || finite(acc) === null) return { acc, n: count, lo: null, hi: null };
+  const { lo, hi } = wilsonInterval(acc * count, count);
+  return { acc, n: count, lo, hi };
+}
+
+export type AccMeasure = 'heldout' | 'side_effect';
+
+/** Every accuracy of the accuracy panel with its interval: [measure][method]. */
+export function accuracyCis(study: Study): Record<AccMeasure, Record<Method, AccuracyCi>> {
+  const of = (acc: Study['acc'], n: Partial<Record<Method, number>> | undefined): Record<Method, AccuracyCi> =>
+    Object.fromEntries(METHODS.map((m) => [m, accuracyCi(acc[m], n?.[m])])) as Record<Method, AccuracyCi>;
+  return { heldout: of(study.acc, study.eval_n?.acc), side_effect: of(study.side_effect_acc, study.eval_n?.side_effect_acc) };
+}
+
+/**
+ * `0.965 [0.942, 0.979] (n = 400)`, or the bare accuracy where n is not recorded; `withN: false` leaves
+ * out the `(n = …)` (a table that states n once per column).
+ */
+export function ciText(c: AccuracyCi, o: { withN?: boolean } = {}): string {
+  if (finite(c.acc) === null) return 'n/a';
+  if (c.n === null) return fmt(c.acc);
+  const s = formatAccuracyCi(c.acc, c.n);
+  return o.withN === false ? s.replace(/ \(n = \d+\)$/, '') : s;
+}
+
+/** The question count every method shares for a measure, or null (not recorded, or they differ). */
+export function commonN(cis: Record<Method, AccuracyCi>): number | null {
+  const ns = new Set(METHODS.map((m) => cis[m].n));
+  const [n] = [...ns];
+  return ns.size === 1 && n !== null && n !== undefined ? n : null;
+}
+
+/**
+ * Error-bar offsets for the bars ([value − lo, hi − value] under `${method}Err`), one row per measure
+ * as in accuracyRows; methods without an interval get none.
+ */
+export function accuracyBarRows(study: Study): Record<string, string | number | number[]>[] {
+  const cis = accuracyCis(study);
+  return accuracyRows(study).map((r, i) => {
+    const c = cis[i === 0 ? 'heldout' : 'side_effect'];
+    const row: Record<string, string | number | number[]> = { ...r };
+    for (const m of METHODS) {
+      const { acc, lo, hi } = c[m];
+      if (lo !== null && hi !== null) row[`${m}Err`] = [Math.max(0, acc - lo), Math.max(0, hi - acc)];
+    }
+    return row;
+  });
+}
+
+/** Which questions the study's accuracies come from, for the accuracy panel's caption. */
+export function evaluationText(study: Study): string {
+  const e = study.evaluation;
+  const n = study.eval_n;
+  const runs = 'The Runs view’s accuracy of each fine-tune run is that run’s own final evaluation, another draw of questions, so it differs from these by sampling noise.';
+  if (!e || !n) return `The record does not say how many questions each accuracy counts, so no intervals are shown. ${runs}`;
+  const count = (sets: { n: number }[]): number => sets.reduce((s, x) => s + x.n, 0);
+  const sets = (xs: { name: string; n: number }[]): string => xs.map((x) => `${x.name} ${x.n}`).join(', ');
+  const held = count(e.heldout_sets);
+  const side = count(e.side_effect_sets);
+  return `Study evaluation: ${held} fresh held-out questions (${sets(e.heldout_sets)}) and ${side} side-effect questions (${e.side_effect_sets.length} sets of ${e.side_effect_sets[0]?.n ?? 0}), seed ${e.seed}, the same questions for every method. Error bars and brackets: Wilson 95% intervals. ${runs}`;
+}
+
 export function accuracyCsv(study: Study): string {
   const rows: unknown[][] = [];
   const chance = finite(study.chance) === null ? '' : study.chance;
-  for (const m of METHODS) rows.push([m, study.acc[m], study.side_effect_acc[m], chance]);
-  return toCsv(['method', 'heldout_acc', 'side_effect_acc', 'chance'], rows);
+  const cis = accuracyCis(study);
+  for (const m of METHODS)
+    for (const measure of ['heldout', 'side_effect'] as const) {
+      const c = cis[measure][m];
+      rows.push([m, measure, c.acc, csvNumber(c.lo), csvNumber(c.hi), c.n ?? '', measure === 'heldout' ? chance : '']);
+    }
+  return toCsv(['method', 'measure', 'acc', 'acc_lo', 'acc_hi', 'n', 'chance'], rows);
 }
 
 // ─── (e) ΔW singular values ───────────────────────────────────────────────────────────────────────
@@ -420,6 +585,25 @@ export function seedRows(study: Study): SeedRow[] {
   return (study.seeds?.runs ?? []).map((r) => ({ seed: `seed ${r.seed}`, acc: r.acc, side: r.side_effect_acc, norm: r.norm }));
 }
 
+/** Each seed's accuracies with their intervals (where the record gives the question counts). */
+export function seedCis(study: Study): { seed: number; acc: AccuracyCi; side: AccuracyCi }[] {
+  return (study.seeds?.runs ?? []).map((r) => ({ seed: r.seed, acc: accuracyCi(r.acc, r.n), side: accuracyCi(r.side_effect_acc, r.side_effect_n) }));
+}
+
+/** SeedRow plus error-bar offsets (`accErr`, `sideErr`) where the intervals are known. */
+export function seedBarRows(study: Study): Record<string, string | number | number[]>[] {
+  const cis = seedCis(study);
+  return seedRows(study).map((r, i) => {
+    const row: Record<string, string | number | number[]> = { ...r };
+    const err = (c: AccuracyCi): number[] | null => (c.lo !== null && c.hi !== null ? [Math.max(0, c.acc - c.lo), Math.max(0, c.hi - c.acc)] : null);
+    const a = err(cis[i].acc);
+    const s = err(cis[i].side);
+    if (a) row.accErr = a;
+    if (s) row.sideErr = s;
+    return row;
+  });
+}
+
 /** The cosines between distinct seeds' vectors: `{ a: seed, b: seed, cos }` for each pair a < b. */
 export function seedPairs(study: Study): { a: number; b: number; cos: number | null }[] {
   const s = study.seeds;
@@ -432,9 +616,25 @@ export function seedPairs(study: Study): { a: number; b: number; cos: number | n
 export function seedsCsv(study: Study): string {
   const s = study.seeds;
   const runs = s?.runs ?? [];
+  const cis = seedCis(study);
   return toCsv(
-    ['seed', 'heldout_acc', 'side_effect_acc', 'norm', ...runs.map((r) => `cos_seed_${r.seed}`)],
-    runs.map((r, i) => [r.seed, csvNumber(r.acc), csvNumber(r.side_effect_acc), csvNumber(r.norm), ...runs.map((_, j) => csvNumber(s?.cos[i]?.[j]))]),
+    ['seed', 'heldout_acc', 'heldout_acc_lo', 'heldout_acc_hi', 'heldout_n', 'side_effect_acc', 'side_effect_acc_lo', 'side_effect_acc_hi', 'side_effect_n', 'norm', ...runs.map((r) => `cos_seed_${r.seed}`)],
+    runs.map((r, i) => {
+      const { acc, side } = cis[i];
+      return [
+        r.seed,
+        csvNumber(r.acc),
+        csvNumber(acc.lo),
+        csvNumber(acc.hi),
+        acc.n ?? '',
+        csvNumber(r.side_effect_acc),
+        csvNumber(side.lo),
+        csvNumber(side.hi),
+        side.n ?? '',
+        csvNumber(r.norm),
+        ...runs.map((_, j) => csvNumber(s?.cos[i]?.[j])),
+      ];
+    }),
   );
 }
 

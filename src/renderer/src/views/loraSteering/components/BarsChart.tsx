@@ -1,4 +1,4 @@
-import { Bar, BarChart, CartesianGrid, LabelList, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
+import { Bar, BarChart, CartesianGrid, ErrorBar, LabelList, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
 import { fmt } from '../../../figure/heatmapFigure';
 import { seriesColour, useFigureTheme } from '../../../figure/theme';
 
@@ -14,7 +14,7 @@ export interface RefLine {
 }
 
 export interface BarsChartProps {
-  rows: Record<string, string | number>[];
+  rows: Record<string, string | number | number[]>[];
   categoryKey: string;
   series: readonly BarSeries[];
   yDomain: [number, number];
@@ -33,10 +33,12 @@ export interface BarsChartProps {
   xTickAngle?: number;
   /** Height of the category axis (room for rotated labels). */
   xAxisHeight?: number;
+  /** Error bars: series key → the row key holding [below, above] offsets from the bar's value (e.g. a 95% interval). */
+  errorKeys?: Record<string, string>;
 }
 
 /** Grouped bars at a fixed size, coloured and sized from the figure theme; labels live in the SVG. */
-export function BarsChart({ rows, categoryKey, series, yDomain, yTicks, yLabel, refLines = [], width = 420, height = 280, values = true, colourOffset = 0, stacked = false, xTickAngle, xAxisHeight }: BarsChartProps) {
+export function BarsChart({ rows, categoryKey, series, yDomain, yTicks, yLabel, refLines = [], width = 420, height = 280, values = true, colourOffset = 0, stacked = false, xTickAngle, xAxisHeight, errorKeys }: BarsChartProps) {
   const theme = useFigureTheme();
   const tick = { fontSize: theme.fontSize, fill: theme.foreground };
   const muted = { fontSize: theme.fontSize, fill: theme.muted };
@@ -61,6 +63,7 @@ export function BarsChart({ rows, categoryKey, series, yDomain, yTicks, yLabel, 
       <Tooltip isAnimationActive={false} formatter={(v) => (typeof v === 'number' ? fmt(v) : String(v))} contentStyle={{ fontSize: theme.fontSize }} cursor={{ fill: theme.grid, fillOpacity: 0.35 }} />
       {series.map((s, i) => (
         <Bar key={s.key} dataKey={s.key} name={s.label} fill={seriesColour(theme, i + colourOffset)} minPointSize={values ? 1 : 0} stackId={stacked ? 'stack' : undefined} isAnimationActive={false}>
+          {errorKeys?.[s.key] && <ErrorBar dataKey={errorKeys[s.key]} direction="y" width={4} stroke={theme.foreground} strokeWidth={1} />}
           {values && <LabelList dataKey={s.key} position="top" formatter={(v: unknown) => (typeof v === 'number' ? fmt(v) : '')} style={{ fontSize: theme.fontSize - 2, fill: theme.foreground }} />}
         </Bar>
       ))}

@@ -4,7 +4,7 @@ import { Heatmap } from '../../../figure/Heatmap';
 import { fmt, heatmapLayout, heatmapSvgBody, type HeatmapSpec } from '../../../figure/heatmapFigure';
 import { Panel } from '../../../figure/Panel';
 import { useFigureTheme, type FigureTheme } from '../../../figure/theme';
-import { blockMeans, cosCsv, type CosMatrix } from '../loraSteeringData';
+import { blockMeansText, cosCsv, filterCosMatrix, positionOptions, type CosMatrix, type FullBlockMeans } from '../loraSteeringData';
 
 const TITLE = '|cos| between per-token LoRA deltas';
 
@@ -19,19 +19,37 @@ function splitLines(spec: HeatmapSpec, split: number, theme: FigureTheme): { x: 
   return { x, y, len: L.width, markup };
 }
 
-/** Panel (a): pairwise |cos| of the LoRA's per-token output deltas, training tokens then unrelated ones. */
-export function CosHeatmapPanel({ matrix }: { matrix: CosMatrix }) {
+/**
+ * Panel (a): pairwise |cos| of the LoRA's per-token output deltas, training tokens then unrelated ones,
+ * for the positions picked; the caption's means are over every token delta (`means`), not the sample.
+ */
+export function CosHeatmapPanel({ matrix: sample, means }: { matrix: CosMatrix; means: FullBlockMeans | null }) {
   const theme = useFigureTheme();
+  const options = useMemo(() => positionOptions(sample), [sample]);
+  // Positions switched off (so a newly shown study starts with all of its positions).
+  const [hidden, setHidden] = useState<ReadonlySet<number>>(new Set());
+  const [hover, setHover] = useState<{ row: number; col: number } | null>(null);
+  const keep = useMemo(() => new Set(options.map((o) => o.position).filter((p) => !hidden.has(p))), [options, hidden]);
+  const matrix = useMemo(() => filterCosMatrix(sample, keep), [sample, keep]);
+  const toggle = (p: number, on: boolean) => {
+    setHover(null);
+    setHidden((h) => {
+      const next = new Set(h);
+      if (on) next.delete(p);
+      else next.add(p);
+      return next;
+    });
+  };
   const spec: HeatmapSpec = useMemo(
     () => ({ values: matrix.values, rowLabels: matrix.rowLabels, colLabels: matrix.colLabels, scale: 'sequential', domain: [0, 1], valueLabel: '|cos|', cell: matrix.values.length > 24 ? Math.max(11, theme.fontSize) : undefined }),
     [matrix, theme.fontSize],
   );
   const L = useMemo(() => heatmapLayout(spec, theme), [spec, theme]);
   const lines = useMemo(() => splitLines(spec, matrix.split, theme), [spec, matrix.split, theme]);
-  const means = useMemo(() => blockMeans(matrix), [matrix]);
-  const [hover, setHover] = useState<{ row: number; col: number } | null>(null);
   const n = matrix.values.length;
-  const nUnrel = n - matrix.split;
+  const nSample = sample.values.length;
+  const nUnrel = sample.values.length - sample.split;
+  const shownPositions = options.filter((o) => keep.has(o.position)).map((o) => `${o.position}${o.readout ? ' (read-out)' : ''}`);
   return (
     <div style={{ width: Math.max(L.totalWidth + 30, 420) }}>
       <Panel
@@ -39,13 +57,38 @@ export function CosHeatmapPanel({ matrix }: { matrix: CosMatrix }) {
         testId="lora-cos-heatmap"
         caption={
           <>
-            Each cell is |cos| between two tokens’ LoRA deltas (LoRA-model minus base-model activation at the hook). T1–T{matrix.split}: tokens of training prompts; U1–U{nUnrel}: tokens of unrelated text (rows name the token and its position); the white lines mark the split. One shared direction ⇒ |cos| near 1 everywhere, on unrelated text too. Mean off-diagonal |cos| in this sample: train×train {fmt(means.train)}, unrelated×unrelated {fmt(means.unrelated)}, across {fmt(means.across)}.
+            Each cell is |cos| between two tokens’ LoRA deltas (LoRA-model minus base-model activation at the hook), for a display sample of {nSample} tokens (the picker below lists their positions). T1–T{sample.split}: tokens of training prompts; U1–U{nUnrel}: tokens of unrelated text (rows name the token and its position); the white lines mark the split. One shared direction ⇒ |cos| near 1 everywhere, on unrelated text too.{' '}
+            <span data-testid="lora-cos-means">
+              {means
+                ? `Mean off-diagonal |cos| over all ${means.nTrain + means.nUnrelated} tokens (${means.nTrain} training, ${means.nUnrelated} unrelated), not just this sample: ${blockMeansText(means)}.`
+                : 'The record holds no means over all tokens.'}
+            </span>
           </>
         }
         fileName="lora-delta-abs-cos"
         svg={() => standaloneSvg(heatmapSvgBody(spec, theme) + (lines?.markup ?? ''), L.totalWidth, L.totalHeight, theme, { title: TITLE })}
         csv={() => cosCsv(matrix)}
       >
+        {options.length > 1 && (
+          <div className="picker" role="group" aria-label="Positions shown" data-testid="lora-cos-positions" style={{ display: 'flex', flexWrap: 'wrap', gap: '0.15rem 0.6rem', margin: '0 0 0.35rem' }}>
+            <span>Positions:</span>
+            {options.map((o) => (
+              <label key={o.position} title={`${o.count} sampled token${o.count === 1 ? '' : 's'} at position ${o.position}`}>
+                <input type="checkbox" checked={keep.has(o.position)} disabled={keep.size === 1 && keep.has(o.position)} onChange={(e) => toggle(o.position, e.target.checked)} data-testid={`lora-cos-pos-${o.position}`} data-readout={o.readout ? 'true' : undefined} /> {o.position}
+                {o.readout ? ' (read-out)' : ''}
+              </label>
+            ))}
+            {hidden.size > 0 && (
+              <button type="button" onClick={() => setHidden(new Set())} data-testid="lora-cos-pos-all">
+                All
+              </button>
+            )}
+          </div>
+        )}
+        <p className="panel__caption" data-testid="lora-cos-shown" style={{ margin: '0 0 0.25rem' }}>
+          {n === nSample ? `All ${nSample} sampled tokens` : `${n} of ${nSample} sampled tokens`}
+          {shownPositions.length ? `, position${shownPositions.length > 1 ? 's' : ''} ${shownPositions.join(', ')}` : ''}.
+        </p>
         <div style={{ position: 'relative', width: L.totalWidth, height: L.totalHeight }}>
           <Heatmap {...spec} onHover={setHover} />
           {lines && (

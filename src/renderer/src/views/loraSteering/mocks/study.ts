@@ -3,7 +3,8 @@ import type { LoraVsSteeringAnalysis } from '../../../../../shared/analysis';
 
 /**
  * Trimmed from resources/workspace/lora-vs-steering/analyses/lora_vs_steering.json (what
- * `oocr reproduce lora-vs-steering` wrote): the |cos| matrix cut to 3 training + 3 unrelated tokens,
+ * `oocr reproduce lora-vs-steering` wrote): the |cos| matrix and the per-token cosines cut to 3 training
+ * + 3 unrelated tokens of the stratified sample (positions 0, 2, 5 and 0, 3, 5; 5 is the read-out),
  * natural vectors to 4 of 64 entries, numbers to 5 significant digits.
  */
 export const STUDY: LoraVsSteeringAnalysis = {
@@ -88,62 +89,85 @@ export const STUDY: LoraVsSteeringAnalysis = {
  "cos_matrix": {
   "labels": [
    "train:codename_0@0",
-   "train:city_4@4",
-   "train:codename_0@2",
+   "train:rel_dist@2",
+   "train:end@5",
    "unrelated:noise_5@0",
-   "unrelated:noise_3@4",
-   "unrelated:noise_2@2"
+   "unrelated:noise_1@3",
+   "unrelated:end@5"
   ],
   "values": [
    [
     1,
-    0.5469,
-    0.9949,
+    0.955,
+    0.976,
     0.8784,
-    0.975,
-    0.4231
+    0.7194,
+    0.8875
    ],
    [
-    0.5469,
+    0.955,
     1,
-    0.6212,
-    0.0894,
-    0.6649,
-    0.5098
+    0.9965,
+    0.72,
+    0.875,
+    0.7318
    ],
    [
-    0.9949,
-    0.6212,
+    0.976,
+    0.9965,
     1,
-    0.8347,
-    0.9905,
-    0.3441
+    0.7667,
+    0.8426,
+    0.7839
    ],
    [
     0.8784,
-    0.0894,
-    0.8347,
+    0.72,
+    0.7667,
     1,
-    0.7946,
-    0.8018
+    0.3071,
+    0.875
    ],
    [
-    0.975,
-    0.6649,
-    0.9905,
-    0.7946,
+    0.7194,
+    0.875,
+    0.8426,
+    0.3071,
     1,
-    0.2813
+    0.4607
    ],
    [
-    0.4231,
-    0.5098,
-    0.3441,
-    0.8018,
-    0.2813,
+    0.8875,
+    0.7318,
+    0.7839,
+    0.875,
+    0.4607,
     1
    ]
+  ],
+  "positions": [
+   0,
+   2,
+   5,
+   0,
+   3,
+   5
+  ],
+  "readout": [
+   false,
+   false,
+   true,
+   false,
+   false,
+   true
   ]
+ },
+ "cos_block_means": {
+  "train": 0.80879,
+  "unrelated": 0.64045,
+  "across": 0.67953,
+  "n_train": 384,
+  "n_unrelated": 384
  },
  "delta_w_singular_values": [
   {
@@ -153,10 +177,10 @@ export const STUDY: LoraVsSteeringAnalysis = {
     1.7483,
     0.45007,
     0.39437,
-    3.2788e-8,
-    3.1959e-8,
-    3.0886e-8,
-    2.8679e-8
+    3.2788e-08,
+    3.1959e-08,
+    3.0886e-08,
+    2.8679e-08
    ]
   }
  ],
@@ -167,13 +191,13 @@ export const STUDY: LoraVsSteeringAnalysis = {
    "heldout_language_acc": 0,
    "heldout_language_loss": 4.0392,
    "side_country_acc": 1,
-   "side_country_loss": 1.0431e-8,
+   "side_country_loss": 1.0431e-08,
    "side_language_acc": 1,
    "side_language_loss": 0,
    "side_size_acc": 1,
-   "side_size_loss": 5.0664e-9,
+   "side_size_loss": 5.0664e-09,
    "side_dist_acc": 1,
-   "side_dist_loss": 7.7486e-9,
+   "side_dist_loss": 7.7486e-09,
    "heldout_acc": 0,
    "side_effect_acc": 1
   },
@@ -183,11 +207,11 @@ export const STUDY: LoraVsSteeringAnalysis = {
    "heldout_language_acc": 1,
    "heldout_language_loss": 0.0005792,
    "side_country_acc": 1,
-   "side_country_loss": 0.000003848,
+   "side_country_loss": 3.848e-06,
    "side_language_acc": 1,
-   "side_language_loss": 0.0000049582,
+   "side_language_loss": 4.9582e-06,
    "side_size_acc": 1,
-   "side_size_loss": 0.0000096543,
+   "side_size_loss": 9.6543e-06,
    "side_dist_acc": 0.7075,
    "side_dist_loss": 1.5743,
    "heldout_acc": 1,
@@ -201,9 +225,9 @@ export const STUDY: LoraVsSteeringAnalysis = {
    "side_country_acc": 1,
    "side_country_loss": 0.0013884,
    "side_language_acc": 1,
-   "side_language_loss": 0.000026914,
+   "side_language_loss": 2.6914e-05,
    "side_size_acc": 1,
-   "side_size_loss": 5.424e-8,
+   "side_size_loss": 5.424e-08,
    "side_dist_acc": 0.9625,
    "side_dist_loss": 0.1222,
    "heldout_acc": 1,
@@ -213,13 +237,13 @@ export const STUDY: LoraVsSteeringAnalysis = {
    "heldout_country_acc": 1,
    "heldout_country_loss": 0.00055027,
    "heldout_language_acc": 1,
-   "heldout_language_loss": 0.0000040108,
+   "heldout_language_loss": 4.0108e-06,
    "side_country_acc": 1,
    "side_country_loss": 0.0058573,
    "side_language_acc": 1,
    "side_language_loss": 0.00032897,
    "side_size_acc": 1,
-   "side_size_loss": 9.3281e-8,
+   "side_size_loss": 9.3281e-08,
    "side_dist_acc": 0.9,
    "side_dist_loss": 0.45371,
    "heldout_acc": 1,
@@ -229,13 +253,13 @@ export const STUDY: LoraVsSteeringAnalysis = {
    "heldout_country_acc": 1,
    "heldout_country_loss": 0.00087263,
    "heldout_language_acc": 1,
-   "heldout_language_loss": 0.0000030637,
+   "heldout_language_loss": 3.0637e-06,
    "side_country_acc": 1,
    "side_country_loss": 0.0043022,
    "side_language_acc": 1,
    "side_language_loss": 0.00031364,
    "side_size_acc": 1,
-   "side_size_loss": 9.6858e-8,
+   "side_size_loss": 9.6858e-08,
    "side_dist_acc": 0.9,
    "side_dist_loss": 0.45338,
    "heldout_acc": 1,
@@ -251,6 +275,123 @@ export const STUDY: LoraVsSteeringAnalysis = {
   "natural_sv": 6.6832,
   "trained_sv": 8.6075,
   "trained_sv_seed2": 8.5803
+ },
+ "delta_cos_trained": {
+  "labels": [
+   "train:codename_0@0",
+   "train:rel_dist@2",
+   "train:end@5",
+   "unrelated:noise_5@0",
+   "unrelated:noise_1@3",
+   "unrelated:end@5"
+  ],
+  "values": [
+   0.8376,
+   0.8288,
+   0.8391,
+   0.6764,
+   0.69,
+   0.7276
+  ],
+  "mean": {
+   "train": 0.63582,
+   "unrelated": 0.030082,
+   "all": 0.33295
+  }
+ },
+ "layer_sweep": [
+  {
+   "layer": 0,
+   "hook": "blocks.0.hook_resid_post",
+   "pc1_var_ratio": 0.84421,
+   "mean_abs_cos": 0.70205,
+   "mean_norm": 6.6832,
+   "cos_natural_trained": 0.83956
+  },
+  {
+   "layer": 1,
+   "hook": "blocks.1.hook_resid_post",
+   "pc1_var_ratio": 0.53052,
+   "mean_abs_cos": 0.47014,
+   "mean_norm": 9.5721
+  }
+ ],
+ "seeds": {
+  "runs": [
+   {
+    "seed": 0,
+    "acc": 1,
+    "side_effect_acc": 0.975,
+    "norm": 8.6075,
+    "n": 800,
+    "side_effect_n": 1600
+   },
+   {
+    "seed": 1000,
+    "acc": 1,
+    "side_effect_acc": 0.975,
+    "norm": 8.5803,
+    "n": 800,
+    "side_effect_n": 1600
+   }
+  ],
+  "cos": [
+   [
+    1,
+    0.99643
+   ],
+   [
+    0.99643,
+    1.0
+   ]
+  ]
+ },
+ "eval_n": {
+  "acc": {
+   "base": 800,
+   "lora": 800,
+   "natural_sv": 800,
+   "trained_sv": 800,
+   "trained_sv_seed2": 800
+  },
+  "side_effect_acc": {
+   "base": 1600,
+   "lora": 1600,
+   "natural_sv": 1600,
+   "trained_sv": 1600,
+   "trained_sv_seed2": 1600
+  }
+ },
+ "evaluation": {
+  "seed": 0,
+  "heldout_sets": [
+   {
+    "name": "heldout_country",
+    "n": 400
+   },
+   {
+    "name": "heldout_language",
+    "n": 400
+   }
+  ],
+  "side_effect_sets": [
+   {
+    "name": "side_country",
+    "n": 400
+   },
+   {
+    "name": "side_language",
+    "n": 400
+   },
+   {
+    "name": "side_size",
+    "n": 400
+   },
+   {
+    "name": "side_dist",
+    "n": 400
+   }
+  ]
  }
 };
 
