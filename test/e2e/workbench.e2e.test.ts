@@ -1,8 +1,9 @@
 /// <reference lib="dom" />
 // (page.evaluate callbacks run in the browser)
 import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { chromiumAvailable, exportFrom, nextFrames, pngSize, screenshot, startSession, startSuite, type Session, type Suite } from './harness';
+import { chromiumAvailable, exportFrom, nextFrames, pngSize, screenshot, SHOTS, startSession, startSuite, type Session, type Suite } from './harness';
 
 /**
  * The workbench in a real browser (web mode, Debian chromium): every view on the example workspace,
@@ -67,49 +68,147 @@ describe.skipIf(skip)('workbench in chromium (web mode)', () => {
     await expect.poll(names).toEqual(['Runs', 'Train', 'Weights', 'Attention', 'Projection', 'LoRA vs Steering', 'Lens & Patching']);
   });
 
-  it('Weights: factorized vs combined OV spectra side by side, exported as PNG, SVG and CSV', async () => {
+  it('Weights: the caption says what the plot shows (spectral shape, effective rank), not that nuclear norms of different parametrisations compare', async () => {
     await openView('Weights', 'weights');
+    const caption = () => text('[data-testid="view-weights"] > .panel__caption');
+    await expect.poll(caption, { timeout: 30_000 }).toMatch(/\w/);
+    expect(await caption()).not.toMatch(/minimises the OV matrix’s nuclear norm|minimises the Frobenius norm|stays high-rank/);
+    expect(await caption()).toMatch(/shape/);
+    expect(await caption()).toMatch(/effective rank/);
+    expect(await caption()).toMatch(/nuclear norms[^.]*do not compare/);
+  });
+
+  /** Horizontal span of the markers matching `dots` inside `panel`, as a fraction of that panel's plot width (0 while none are drawn). */
+  async function markerSpan(panel: string, dots: string): Promise<number> {
+    return s.page.locator(panel).first().evaluate((el, sel) => {
+      const grid = el.querySelector('.recharts-cartesian-grid')?.getBoundingClientRect();
+      const xs = Array.from(el.querySelectorAll(sel)).map((c) => {
+        const r = c.getBoundingClientRect();
+        return r.x + r.width / 2;
+      });
+      return grid && xs.length ? (Math.max(...xs) - Math.min(...xs)) / grid.width : 0;
+    }, dots);
+  }
+
+  it('Weights: the r = 8 spectrum is drawn readably, its 8 markers spanning more than a third of the plot', async () => {
+    await openView('Weights', 'weights');
+    // The left column's own spectrum (the factorized r = 8 run by default).
+    const left = '[data-testid="weights-column"][data-side="left"] [data-testid="weights-sv-panel"]';
+    await expect.poll(() => s.page.locator(`${left} circle.recharts-line-dot`).count(), { timeout: 60_000 }).toBe(8);
+    expect(await markerSpan(left, 'circle.recharts-line-dot')).toBeGreaterThan(1 / 3);
+    // The comparison: recharts draws markers in a layer of their own; each carries its run's class.
+    const shape = '[data-testid="weights-shape-panel"]';
+    await expect.poll(() => s.page.locator(`${shape} .weights-shape-dot--ocr-factorized`).count(), { timeout: 60_000 }).toBe(8);
+    expect(await markerSpan(shape, '.weights-shape-dot--ocr-factorized')).toBeGreaterThan(1 / 3);
+  });
+
+  it('Weights: factorized r = 8, r = 128 and combined compared by normalised spectra and effective rank, exported as PNG, SVG and CSV', async () => {
+    await openView('Weights', 'weights');
+    // By default the three OCR runs are compared: factorized r = 8, factorized r = d_model = 128, combined.
+    const rankRow = (run: string) => s.page.locator(`[data-testid="weights-rank-row"][data-run="${run}"]`);
+    const erank = async (run: string) => Number(((await rankRow(run).locator('[data-testid="weights-erank"]').textContent()) ?? '').trim());
+    for (const run of ['ocr-factorized', 'ocr-factorized-r128', 'ocr-combined']) await rankRow(run).waitFor({ timeout: 60_000 });
+    await expect.poll(() => s.page.locator('[data-testid="weights-rank-row"]').count()).toBe(3);
+    // Effective ranks (exp of the entropy of σ/Σσ) at step 2000: 7.84, 29.85, 33.53, shown to one decimal.
+    expect(await erank('ocr-factorized')).toBe(7.8);
+    expect(await erank('ocr-factorized-r128')).toBe(29.8);
+    expect(await erank('ocr-combined')).toBe(33.5);
+    expect(await rankRow('ocr-factorized').locator('[data-testid="weights-rank1pct"]').textContent()).toMatch(/^8 \/ 128$/);
+    // One normalised spectrum (σ_k / σ₁) per run, and the effective rank over training of each.
+    const shape = s.page.locator('[data-testid="weights-shape-panel"]');
+    await expect.poll(() => shape.locator('.weights-shape-line').count(), { timeout: 30_000 }).toBe(3);
+    expect(await shape.locator('svg.recharts-surface').first().textContent()).toMatch(/σₖ \/ σ₁/);
+    await expect.poll(() => s.page.locator('[data-testid="weights-erank-panel"] .recharts-line').count(), { timeout: 30_000 }).toBe(3);
+
+    // The two columns below: the factorized and the combined run, each learning its OV form from the run's config.
     const cols = s.page.locator('[data-testid="weights-column"]');
     await expect.poll(() => cols.count(), { timeout: 30_000 }).toBe(2);
-    await s.page.locator('[data-testid="weights-sv-panel"] .recharts-line').first().waitFor({ timeout: 30_000 });
-    // Each column learns its run's OV form from the run's config.
     await expect.poll(async () => (await s.page.locator('[data-testid="weights-ov-kind"]').allTextContents()).join(' | '), { timeout: 30_000 }).toMatch(/factorized.*\|.*combined/);
-    await expect.poll(() => s.page.locator('[data-testid="weights-effective-rank"]').count(), { timeout: 30_000 }).toBe(2);
-    // The factorized OV has low effective rank, the combined one does not.
     const rankTexts = () => s.page.locator('[data-testid="weights-effective-rank"]').allTextContents();
-    await expect.poll(async () => (await rankTexts()).every((t) => /\d/.test(t)), { timeout: 30_000 }).toBe(true);
-    const ranks = (await rankTexts()).map((t) => Number(/\d+/.exec(t)?.[0]));
-    expect(ranks[0]).toBeLessThan(ranks[1]);
-    // Both columns have drawn their spectra before the screenshot.
+    await expect.poll(async () => (await rankTexts()).length === 2 && (await rankTexts()).every((t) => /\d/.test(t)), { timeout: 30_000 }).toBe(true);
+    expect((await rankTexts()).map(Number)).toEqual([7.8, 33.5]);
     await expect.poll(() => s.page.locator('[data-testid="weights-sv-panel"] .recharts-line').count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
     await screenshot(s.page, 'weights', { readme: true });
 
-    const png = await exportFrom(s, /Singular values/, 'PNG');
+    const png = await exportFrom(s, /Spectral shape/, 'PNG');
     const size = pngSize(png.file);
     expect(size.width).toBeGreaterThan(600); // 2x the on-screen chart
-    const svg = await exportFrom(s, /Singular values/, 'SVG');
-    const text = fs.readFileSync(svg.file, 'utf8');
+    const svg = await exportFrom(s, /Spectral shape/, 'SVG');
+    const svgText = fs.readFileSync(svg.file, 'utf8');
     expect(svg.suggested).toMatch(/\.svg$/);
-    expect(text).toMatch(/^<\?xml[^]*<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
-    expect((text.match(/<path /g) ?? []).length).toBeGreaterThanOrEqual(1); // one line per head (1 here)
-    expect((text.match(/<text /g) ?? []).length).toBeGreaterThan(5); // tick labels, title, legend
-    const csv = await exportFrom(s, /Nuclear norm/, 'CSV');
-    const lines = fs.readFileSync(csv.file, 'utf8').trim().split('\n');
-    expect(lines.length).toBeGreaterThan(8);
+    expect(svgText).toMatch(/^<\?xml[^]*<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect((svgText.match(/<path /g) ?? []).length).toBeGreaterThanOrEqual(3); // one line per run
+    expect((svgText.match(/<text /g) ?? []).length).toBeGreaterThan(5); // tick labels, title, legend
+    // The CSVs keep the raw values beside the normalised ones.
+    const spectra = fs.readFileSync((await exportFrom(s, /Spectral shape/, 'CSV')).file, 'utf8').trim().split('\n');
+    expect(spectra[0]).toBe('run,step,layer,head,index,singular_value,sigma_over_sigma1,sigma_over_sum');
+    expect(spectra.length).toBe(1 + 3 * 8 * 128);
+    const ranks = fs.readFileSync((await exportFrom(s, /Effective rank over training/, 'CSV')).file, 'utf8').trim().split('\n');
+    expect(ranks[0]).toMatch(/^run,step,layer,head,nuclear_norm,frobenius_norm,sigma_1,nuclear_over_frobenius,effective_rank_entropy,/);
+    expect(ranks.length).toBe(1 + 3 * 8);
+    const csv = await exportFrom(s, /Nuclear \/ Frobenius/, 'CSV');
+    expect(fs.readFileSync(csv.file, 'utf8').trim().split('\n').length).toBeGreaterThan(8);
   });
 
-  it('LoRA vs Steering: the study panels side by side, heatmap exported as vector SVG', async () => {
+  it('LoRA vs Steering: the study panels side by side, means over all tokens, a position picker, accuracies with intervals, heatmap exported as vector SVG', async () => {
     await openView('LoRA vs Steering', 'lora-steering');
     await s.page.locator('[data-testid="lora-cos-heatmap"] canvas').waitFor({ timeout: 30_000 });
-    for (const id of ['lora-pc1-panel', 'lora-steering-panel', 'lora-accuracy-panel', 'lora-deltaw-panel']) {
+    for (const id of ['lora-pc1-panel', 'lora-steering-panel', 'lora-accuracy-panel', 'lora-deltaw-panel', 'lora-layer-sweep-panel', 'lora-token-cos-panel', 'lora-seeds-panel']) {
       await s.page.locator(`[data-testid="${id}"] .recharts-surface`).first().waitFor({ timeout: 30_000 });
     }
+    // The first study (locations, seed 0). Its caption's means are over all 768 token deltas, as the
+    // record has them, and agree with the PC1 panel's per-set mean |cos| (0.81 training, 0.64 unrelated).
+    const record = JSON.parse(fs.readFileSync('resources/workspace/lora-vs-steering/analyses/lora_vs_steering.json', 'utf8')) as {
+      cos_block_means: { train: number; unrelated: number; across: number };
+      deltas: { train: { meanAbsCos: number }; unrelated: { meanAbsCos: number } };
+    };
+    const m = record.cos_block_means;
+    expect(await text('[data-testid="lora-cos-means"]')).toBe(
+      `Mean off-diagonal |cos| over all 768 tokens (384 training, 384 unrelated), not just this sample: train×train ${m.train.toFixed(2)}, unrelated×unrelated ${m.unrelated.toFixed(2)}, across ${m.across.toFixed(2)}.`,
+    );
+    expect([m.train, m.unrelated]).toEqual([record.deltas.train.meanAbsCos, record.deltas.unrelated.meanAbsCos]);
+    expect(await text('[data-testid="lora-cos-means"]')).toContain('train×train 0.81, unrelated×unrelated 0.64, across 0.68');
+    // The sample covers every position, the read-out (5) marked.
+    const boxes = s.page.locator('[data-testid="lora-cos-positions"] input[type="checkbox"]');
+    expect(await boxes.count()).toBe(6);
+    expect(await s.page.locator('[data-testid="lora-cos-pos-5"]').getAttribute('data-readout')).toBe('true');
+    expect(await text('[data-testid="lora-cos-shown"]')).toBe('All 48 sampled tokens, positions 0, 1, 2, 3, 4, 5 (read-out).');
+    const cells = () => s.page.locator('[data-testid="lora-cos-heatmap"] canvas').evaluate((c: HTMLCanvasElement) => [c.width, c.height]);
+    expect(await cells()).toEqual([48, 48]);
+    // Accuracies with Wilson intervals (table and error bars), and which questions they come from.
+    expect(await text('[data-testid="lora-accuracy-ci"] thead')).toBe('95% CIheld-out (n = 800)side effects (n = 1600)');
+    expect(await text('[data-testid="lora-accuracy-ci"] tr[data-method="lora"]')).toBe('LoRA1.000 [0.995, 1.000]0.927 [0.913, 0.939]');
+    expect(await text('[data-testid="lora-accuracy-source"]')).toMatch(/^Study evaluation: 800 fresh held-out questions \(heldout_country 400, heldout_language 400\) and 1600 side-effect questions .*seed 0, .*The Runs view’s accuracy of each fine-tune run is that run’s own final evaluation/);
+    await expect.poll(() => s.page.locator('[data-testid="lora-accuracy-panel"] .recharts-errorBar').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    expect(await text('[data-testid="lora-seeds-ci"]')).toMatch(/^seed 0: held-out 1\.000 \[0\.995, 1\.000\] \(n = 800\), side effects 0\.975 \[0\.966, 0\.982\] \(n = 1600\)/);
     await screenshot(s.page, 'lora-vs-steering', { readme: true, height: 1500 });
+    await s.page.locator('[data-testid="lora-accuracy-panel"]').screenshot({ path: path.join(SHOTS, 'lora-vs-steering-accuracy.png') });
     const svg = await exportFrom(s, /\|cos\|/, 'SVG');
-    const text = fs.readFileSync(svg.file, 'utf8');
-    expect((text.match(/<rect /g) ?? []).length).toBeGreaterThan(100); // one rect per cell
+    const text0 = fs.readFileSync(svg.file, 'utf8');
+    const rects = (t: string) => (t.match(/<rect /g) ?? []).length;
+    expect(rects(text0)).toBeGreaterThan(48 * 48); // one rect per cell
     const png = await exportFrom(s, /\|cos\|/, 'PNG');
     expect(pngSize(png.file).width).toBeGreaterThan(400);
+    const accCsv = fs.readFileSync((await exportFrom(s, /Held-out accuracy/, 'CSV')).file, 'utf8').trim().split('\n');
+    expect(accCsv[0]).toBe('method,measure,acc,acc_lo,acc_hi,n,chance');
+    expect(accCsv).toHaveLength(1 + 8);
+
+    // Only the read-out position: 4 training and 4 unrelated tokens, rows and columns alike.
+    for (const p of [0, 1, 2, 3, 4]) await s.page.locator(`[data-testid="lora-cos-pos-${p}"]`).uncheck();
+    await expect.poll(() => text('[data-testid="lora-cos-shown"]')).toBe('8 of 48 sampled tokens, position 5 (read-out).');
+    expect(await cells()).toEqual([8, 8]);
+    expect(await s.page.locator('[data-testid="lora-cos-pos-5"]').isDisabled()).toBe(true); // the last one stays
+    const rowLabels = await s.page.locator('[data-testid="lora-cos-heatmap"] svg[data-figure] text').allTextContents();
+    expect(rowLabels.filter((l) => /^[TU]\d+ /.test(l))).toEqual(['T6 end@5', 'T12 end@5', 'T18 end@5', 'T24 end@5', 'U6 end@5', 'U12 end@5', 'U18 end@5', 'U24 end@5']);
+    await s.page.locator('[data-testid="lora-cos-heatmap"]').screenshot({ path: path.join(SHOTS, 'lora-vs-steering-readout.png') });
+    // The exports follow the picker; the caption's means do not (they are over all tokens).
+    const filtered = fs.readFileSync((await exportFrom(s, /\|cos\|/, 'SVG')).file, 'utf8');
+    expect(rects(text0) - rects(filtered)).toBe(48 * 48 - 8 * 8);
+    const cosCsv = fs.readFileSync((await exportFrom(s, /\|cos\|/, 'CSV')).file, 'utf8').trim().split('\n');
+    expect(cosCsv).toHaveLength(1 + 64);
+    expect(await text('[data-testid="lora-cos-means"]')).toContain('train×train 0.81, unrelated×unrelated 0.64, across 0.68');
+    await s.page.locator('[data-testid="lora-cos-pos-all"]').click();
+    await expect.poll(() => text('[data-testid="lora-cos-shown"]')).toBe('All 48 sampled tokens, positions 0, 1, 2, 3, 4, 5 (read-out).');
   });
 
   /**
@@ -151,26 +250,69 @@ describe.skipIf(skip)('workbench in chromium (web mode)', () => {
     expect(fs.readFileSync(svg.file, 'utf8')).toContain('L0H0');
   });
 
+  /** The run whose lens the Lens & Patching view shows, once nothing in it is loading ('' until then). */
+  async function lensShown(): Promise<string> {
+    return s.page.locator('[data-testid="view-lens-patching"]').evaluate((view) => {
+      if (view.querySelector('.view__loading')) return '';
+      return /(?:^|\s)(\S+), step \d+: prompt/.exec((view as HTMLElement).innerText)?.[1] ?? '';
+    });
+  }
+
   it('Lens & Patching: logit lens, attribution and both patching maps on the world model', async () => {
     await openView('Lens & Patching', 'lens-patching');
     await s.page.locator('[data-testid="lens-run"]').selectOption('world-base');
     for (const id of ['lens-heatmap', 'patching-resid', 'patching-heads']) await s.page.locator(`[data-testid="${id}"] canvas`).first().waitFor({ timeout: 60_000 });
     await s.page.locator('[data-testid="lens-dla"] .recharts-surface').waitFor({ timeout: 30_000 });
     // Everything shown is world-base's (the view opened on another run) and nothing is still loading.
-    await expect
-      .poll(
-        () =>
-          s.page.locator('[data-testid="view-lens-patching"]').evaluate((view) => {
-            if (view.querySelector('.view__loading')) return '';
-            return /(?:^|\s)(\S+), step \d+: prompt/.exec((view as HTMLElement).innerText)?.[1] ?? '';
-          }),
-        { timeout: 60_000 },
-      )
-      .toBe('world-base');
+    await expect.poll(() => lensShown(), { timeout: 60_000 }).toBe('world-base');
     for (const id of ['lens-heatmap', 'patching-resid', 'patching-heads']) await s.page.locator(`[data-testid="${id}"] canvas`).first().waitFor({ timeout: 30_000 });
+    // Direct logit attribution decomposes the logit difference answer − wrong: the model is sure of
+    // dist_1 (p = 1), so the difference is positive (the raw logit, −149, has every component "lower"
+    // the answer), and the components (with the bias no component writes) sum to it.
+    const dla = await exportFrom(s, /direct logit attribution/i, 'CSV');
+    const rows = fs.readFileSync(dla.file, 'utf8').trim().split('\n').map((l) => l.split(','));
+    const total = Number(rows.find((r) => r[1] === 'total')?.[4]);
+    const parts = rows.slice(1).filter((r) => r[1] !== 'total' && r[1] !== 'sum');
+    expect(total).toBeGreaterThan(10);
+    expect(parts.map((r) => r[0])).toEqual(expect.arrayContaining(['MLP0', 'MLP1', 'L1H3', 'bias']));
+    expect(Math.abs(parts.reduce((sum, r) => sum + Number(r[4]), 0) - total) / Math.abs(total)).toBeLessThan(1e-3);
+    // The export and the caption say what is attributed, naming both tokens.
+    expect(rows[0]).toEqual(['component', 'kind', 'layer', 'head', 'value', 'attribution']);
+    for (const r of rows.slice(1)) expect(r[5]).toMatch(/^logit difference dist_1 − dist_\d$/);
+    expect(await text('[data-testid="dla-attribution"]')).toMatch(/Attribution: logit difference dist_1 − dist_\d \(dist_\d: the most likely other answer of world_dist\)/);
+    // The default held-out prompt's true answer, with the prediction beside it.
+    expect(await text('[data-testid="lens-answer-value"]')).toBe('dist_1');
+    expect(await text('[data-testid="lens-answer-source"]')).toContain("the task's true answer, world_dist");
+    expect(await text('[data-testid="lens-prediction"]')).toBe('dist_1');
+    // Patching states both answers: the corruption swaps the subject so the true answer changes.
+    expect(await text('[data-testid="patching-answers"]')).toMatch(/Clean answer dist_1 \(true answer, world_dist\), corrupted answer dist_\d \(true answer, world_dist\)/);
+    expect(await text('[data-testid="patching-wrong"]')).not.toBe('dist_1');
     await screenshot(s.page, 'lens-patching', { readme: true, height: 1500 });
     const csv = await exportFrom(s, /patching: residual/i, 'CSV');
     expect(fs.readFileSync(csv.file, 'utf8').split('\n')[0]).toMatch(/layer/);
+  });
+
+  it('Lens & Patching: on a held-out ocr-combined prompt the answer is the task’s, and patching’s corruption changes it', async () => {
+    await openView('Lens & Patching', 'lens-patching');
+    await s.page.locator('[data-testid="lens-run"]').selectOption('ocr-combined');
+    await expect.poll(() => lensShown(), { timeout: 60_000 }).toBe('ocr-combined');
+    await expect.poll(() => text('[data-testid="patching-clean"]'), { timeout: 60_000 }).toContain('name_20');
+    // The default prompt is a held-out implication (name_20 → city_0 → animal_0) the combined model gets
+    // wrong: the lens tracks the task's true answer, animal_0, not the prediction, animal_7, ...
+    expect(await text('[data-testid="lens-ranks"] th:nth-child(3)')).toBe('rank of animal_0');
+    expect(await text('[data-testid="lens-answer-value"]')).toBe('animal_0');
+    expect(await text('[data-testid="lens-answer-source"]')).toContain("the task's true answer, test_impl");
+    // ... which is shown beside it.
+    expect(await text('[data-testid="lens-prediction"]')).toBe('animal_7');
+    expect(await text('[data-testid="dla-attribution"]')).toContain('logit difference animal_0 − animal_7');
+    // Patching calls the true answer the clean answer, and the corrupted prompt (another held-out name,
+    // of another city) has another true answer.
+    expect(await text('[data-testid="patching-answer"]')).toBe('animal_0');
+    expect(await text('[data-testid="patching-wrong"]')).toMatch(/^animal_(?!0$)\d+$/);
+    expect(await text('[data-testid="patching-answers"]')).toMatch(/Clean answer animal_0 \(true answer, test_impl\), corrupted answer animal_\d+ \(true answer, test_impl\) · the model predicts animal_7 → animal_\d+/);
+    expect(await text('[data-testid="patching-corrupted"]')).toMatch(/name_(?!20\b)\d+/);
+    expect(await text('[data-testid="patching-unstable"]')).toContain('does not give the clean answer here (it predicts animal_7)');
+    await screenshot(s.page, 'lens-patching-ocr-combined', { height: 1500 });
   });
 
   /** The projection panel's title once its data is shown and not being recomputed ('' until then). */

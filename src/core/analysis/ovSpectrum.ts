@@ -29,9 +29,11 @@ export function ovMatrix(params: Record<string, HostTensor>, layer: number, head
 export type { OvSpectrum } from '../../shared/analysis';
 
 /**
- * Singular values (descending) and nuclear norm of every head's W_O W_V at each checkpoint: the
- * arXiv 2506.10887 story (factorized training minimises the nuclear norm of the combined OV matrix,
- * combined training its Frobenius norm) as plain data.
+ * Singular values (descending) and nuclear norm of every head's W_O W_V at each checkpoint, as plain
+ * data: the weights behind arXiv 2506.10887 (which attributes the factorized model's generalisation to
+ * a low-nuclear-norm bias of training the product). The raw values depend on the parametrisation's
+ * scale, so runs of different OV form compare through the scale-free summaries in
+ * src/shared/analyses/ovSpectrum.ts (σ_k / σ₁, effective rank), not through these norms.
  */
 export function ovSpectrum(c: ModelConfig, checkpoints: { step: number; params: Record<string, HostTensor> }[], opts: { top?: number } = {}): OvSpectrum {
   const sorted = [...checkpoints].sort((a, b) => a.step - b.step);

@@ -11,11 +11,11 @@ export interface OvSpectrumAnalysis extends OvSpectrum {
   ovRank?: number;
 }
 
-/** Share of the nuclear norm the effective rank must reach. */
+/** Share of the nuclear norm `effectiveRank` must reach. */
 export const EFFECTIVE_RANK_SHARE = 0.9;
 
 /**
- * Smallest k with σ₁ + … + σ_k ≥ share · ‖W‖_* (the nuclear norm; pass it when `sv` may be
+ * The "90% rank": smallest k with σ₁ + … + σ_k ≥ share · ‖W‖_* (the nuclear norm; pass it when `sv` may be
  * truncated by `top`). 0 for an all-zero matrix.
  */
 export function effectiveRank(sv: readonly number[], nuclear?: number, share = EFFECTIVE_RANK_SHARE): number {
@@ -27,6 +27,58 @@ export function effectiveRank(sv: readonly number[], nuclear?: number, share = E
     if (acc >= share * total * (1 - 1e-12)) return k + 1;
   }
   return sv.length;
+}
+
+// ─── Scale-free summaries ─────────────────────────────────────────────────────────────────────────
+// The raw singular values of W_O W_V are not comparable across parametrisations: the factorized and the
+// combined model (and factorized models of different rank) reach the same logits with W_Q and W_OV at
+// different scales. These summaries do not change when W_OV is multiplied by a constant, so they
+// compare the *shape* of the spectra. Pass the complete spectrum (no `top`).
+
+/** σ_k / σ₁ (σ₁ the largest value): every spectrum starts at 1, so spectra compare by their decay. [] for a zero matrix. */
+export function normalisedSpectrum(sv: readonly number[]): number[] {
+  const s1 = Math.max(0, ...sv);
+  return s1 > 0 ? sv.map((s) => s / s1) : [];
+}
+
+/**
+ * Effective rank of Roy & Vetterli (2007): exp(H(p)) with p_k = σ_k / Σσ and H the Shannon entropy
+ * (natural log). k equal non-zero values give exactly k; it lies between 1 and the rank, and is not a
+ * count: a spectrum with a dominant σ₁ and a long flat tail can score high. 0 for a zero matrix.
+ */
+export function entropyEffectiveRank(sv: readonly number[]): number {
+  const total = sv.reduce((a, s) => a + (s > 0 ? s : 0), 0);
+  if (!(total > 0)) return 0;
+  let h = 0;
+  for (const s of sv) {
+    if (!(s > 0)) continue;
+    const p = s / total;
+    h -= p * Math.log(p);
+  }
+  return Math.exp(h);
+}
+
+/** Default threshold of `rankAbove`: singular values above 1% of σ₁. */
+export const RANK_THRESHOLD = 0.01;
+
+/** How many singular values exceed `rel` · σ₁ (a threshold rank; 0 for a zero matrix). */
+export function rankAbove(sv: readonly number[], rel = RANK_THRESHOLD): number {
+  const s1 = Math.max(0, ...sv);
+  return s1 > 0 ? sv.filter((s) => s > rel * s1).length : 0;
+}
+
+/** ‖W‖_F = √(Σ σ_k²). */
+export function frobeniusNorm(sv: readonly number[]): number {
+  return Math.sqrt(sv.reduce((a, s) => a + s * s, 0));
+}
+
+/**
+ * ‖W‖_* / ‖W‖_F: scale-free, between 1 (rank one) and √rank (all non-zero values equal). The nuclear
+ * norm itself depends on the parametrisation's scale; this ratio does not. NaN for a zero matrix.
+ */
+export function nuclearOverFrobenius(sv: readonly number[]): number {
+  const f = frobeniusNorm(sv);
+  return f > 0 ? sv.reduce((a, s) => a + Math.abs(s), 0) / f : NaN;
 }
 
 /** The spectrum restricted to one checkpoint (by index into `steps`). */

@@ -1,8 +1,8 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { OvSpectrumAnalysis, RunSummary } from '../../../../shared/api';
 import { useApi } from '../../shell/api';
 import { errorMessage } from '../../shell/errors';
-import { useAsync, type AsyncState } from '../../shell/useAsync';
+import type { AsyncState } from '../../shell/useAsync';
 import type { OvKind } from './weightsData';
 
 /**
@@ -40,12 +40,37 @@ export function useOvKinds(runs: readonly RunSummary[] | undefined, accept: (r: 
   return { ovOf: state.ovOf, errors: state.errors };
 }
 
-/** The OV spectrum of a run at all its checkpoints (no `top`: the effective rank needs every value). */
-export function useOvSpectrum(id: string | null): AsyncState<OvSpectrumAnalysis> & { reload: () => void } {
+/**
+ * The OV spectra (every checkpoint, every singular value: the summaries need them all) of several
+ * runs, one analysis per run however many panels show it. Results are kept when a run leaves the list,
+ * so ticking it again is instant; `reload(id)` asks again (after an error).
+ */
+export function useOvSpectra(ids: readonly (string | null)[]): { of: (id: string | null) => AsyncState<OvSpectrumAnalysis>; reload: (id: string) => void } {
   const api = useApi();
-  return useAsync(id === null ? null : `ov-spectrum#${id}`, async () => {
-    const r = await api.analyze({ kind: 'ov-spectrum', id: id as string });
-    if (r.kind !== 'ov-spectrum') throw new Error(`expected an ov-spectrum result, got ${r.kind}`);
-    return r;
-  });
+  const [states, setStates] = useState<Record<string, AsyncState<OvSpectrumAnalysis>>>({});
+  const [nonces, setNonces] = useState<Record<string, number>>({});
+  // The request each run last started (by its nonce), so a late answer to an older one is dropped.
+  const started = useRef(new Map<string, number>());
+  const key = [...new Set(ids.filter((id): id is string => !!id))].join('\n');
+  useEffect(() => {
+    for (const id of key ? key.split('\n') : []) {
+      const n = nonces[id] ?? 0;
+      if (started.current.get(id) === n) continue;
+      started.current.set(id, n);
+      const live = () => started.current.get(id) === n;
+      setStates((s) => ({ ...s, [id]: { status: 'loading', data: s[id]?.data } }));
+      api
+        .analyze({ kind: 'ov-spectrum', id })
+        .then((r) => {
+          if (r.kind !== 'ov-spectrum') throw new Error(`expected an ov-spectrum result, got ${r.kind}`);
+          if (live()) setStates((s) => ({ ...s, [id]: { status: 'ready', data: r } }));
+        })
+        .catch((err: unknown) => {
+          if (live()) setStates((s) => ({ ...s, [id]: { status: 'error', data: s[id]?.data, error: errorMessage(err) } }));
+        });
+    }
+  }, [api, key, nonces]);
+  const of = useCallback((id: string | null): AsyncState<OvSpectrumAnalysis> => (id && states[id]) || (id ? { status: 'loading' } : { status: 'idle' }), [states]);
+  const reload = useCallback((id: string) => setNonces((m) => ({ ...m, [id]: (m[id] ?? 0) + 1 })), []);
+  return { of, reload };
 }

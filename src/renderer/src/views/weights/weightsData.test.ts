@@ -1,52 +1,172 @@
 import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../../../shared/api';
+import { entropyEffectiveRank, frobeniusNorm, normalisedSpectrum, nuclearOverFrobenius, rankAbove } from '../../../../shared/analyses/ovSpectrum';
 import { COMBINED, FACTORIZED } from './mocks/ovSpectrum';
-import { decadeDomain, linearDomain, unionDomain } from '../../figure/axes';
-import { defaultColumns, effectiveRank, headStats, nearestStepIndex, nuclearCsv, nuclearRows, numericalRank, spectrumCsv, spectrumExtent, spectrumRows, unionSteps } from './weightsData';
+import { COMBINED_FULL, FACTORIZED_R128_FULL, FACTORIZED_R8_FULL } from './mocks/fullSpectra';
+import {
+  defaultColumns,
+  defaultCompared,
+  drawnPoints,
+  effectiveRank,
+  entropyRankOf,
+  headEntries,
+  headSeries,
+  headStats,
+  log2Ticks,
+  logSpan,
+  nearestStepIndex,
+  numericalRank,
+  overTrainingRows,
+  ranksCsv,
+  shapeCsv,
+  shapeDomain,
+  shapeRows,
+  summarise,
+  unionSteps,
+} from './weightsData';
 
 /** CSV without quoted fields → rows of fields. */
 const parseCsv = (csv: string) => csv.trim().split('\n').map((l) => l.split(','));
 const last = (a: readonly number[]) => a.length - 1;
+const final = (spec: typeof COMBINED_FULL) => spec.heads[0].singular_values[last(spec.steps)];
 
-describe('effectiveRank', () => {
-  it('counts the singular values holding 90% of the nuclear norm', () => {
-    expect(effectiveRank([1, 1, 1, 1, 1, 1, 1, 1, 1, 1])).toBe(9);
-    expect(effectiveRank([10, 0.5, 0.5])).toBe(1);
-    expect(effectiveRank([5, 4, 1])).toBe(2);
+describe('normalisation: σ_k / σ₁', () => {
+  it('divides by the largest value, so a rescaled matrix has the same normalised spectrum', () => {
+    expect(normalisedSpectrum([4, 2, 1])).toEqual([1, 0.5, 0.25]);
+    expect(normalisedSpectrum([400, 200, 100])).toEqual([1, 0.5, 0.25]);
+    expect(normalisedSpectrum([0, 0])).toEqual([]);
+    expect(normalisedSpectrum([])).toEqual([]);
   });
-  it('uses the given nuclear norm when the list is truncated', () => {
-    // 12 values of 1 shown out of 128: 90% of 128 is never reached → all shown.
-    expect(effectiveRank(Array(12).fill(1), 128)).toBe(12);
-    expect(effectiveRank([3, 1], 4)).toBe(2);
+  it('rows per index, one key per series; numerical zeros and values past a series’ end are null', () => {
+    const rows = shapeRows([
+      { key: 'a', label: 'a', sv: [10, 5, 1e-14, 1e-15] },
+      { key: 'b', label: 'b', sv: [2, 2] },
+    ]);
+    expect(rows).toEqual([
+      { index: 1, a: 1, b: 1 },
+      { index: 2, a: 0.5, b: 1 },
+      { index: 3, a: null, b: null },
+      { index: 4, a: null, b: null },
+    ]);
   });
-  it('is 0 for a zero matrix and exact at the threshold', () => {
-    expect(effectiveRank([0, 0])).toBe(0);
-    expect(effectiveRank([])).toBe(0);
-    expect(effectiveRank([9, 1])).toBe(1);
+  it('the real r = 8 spectrum draws exactly its 8 values, the r = 128 and combined ones all 128', () => {
+    const rows = shapeRows([FACTORIZED_R8_FULL, FACTORIZED_R128_FULL, COMBINED_FULL].map((s, i) => ({ key: `s${i}`, label: s.id, sv: final(s) })));
+    expect(rows).toHaveLength(128);
+    expect(drawnPoints(rows, 's0')).toBe(8);
+    expect(drawnPoints(rows, 's1')).toBe(128);
+    expect(drawnPoints(rows, 's2')).toBe(128);
+    expect(rows[0]).toEqual({ index: 1, s0: 1, s1: 1, s2: 1 });
   });
-  it('separates the real factorized (low rank) and combined (high rank) runs', () => {
-    const f = headStats(FACTORIZED, last(FACTORIZED.steps))[0];
-    const c = headStats(COMBINED, last(COMBINED.steps))[0];
-    expect(f.numericalRank).toBe(8);
-    expect(f.effectiveRank).toBeLessThanOrEqual(8);
-    expect(f.effectiveRank).toBeGreaterThanOrEqual(6);
-    // Only 12 of 128 values are in the fixture; the nuclear norm needs many more.
-    expect(c.effectiveRank).toBe(12);
-    expect(c.label).toBe('L0H0');
-    expect(c.nuclear).toBe(COMBINED.heads[0].nuclear_norm[2]);
+  it('the log y domain is whole decades ending at 1, over every checkpoint', () => {
+    expect(shapeDomain([FACTORIZED_R8_FULL])).toEqual([0.1, 1]); // σ₈/σ₁ ≈ 0.53
+    expect(shapeDomain([FACTORIZED_R8_FULL, FACTORIZED_R128_FULL, COMBINED_FULL])).toEqual([1e-7, 1]); // σ₁₂₈/σ₁ of r = 128 at step 250 ≈ 1.2e-7
+    expect(shapeDomain([undefined])).toEqual([0.01, 1]);
   });
 });
 
-describe('numericalRank', () => {
-  it('ignores float64 round-off relative to σ₁', () => {
+describe('a log index axis keeps a rank-8 spectrum readable', () => {
+  it('ticks at the powers of two, with n when it is not crowding one', () => {
+    expect(log2Ticks(128)).toEqual([1, 2, 4, 8, 16, 32, 64, 128]);
+    expect(log2Ticks(129)).toEqual([1, 2, 4, 8, 16, 32, 64, 128]);
+    expect(log2Ticks(100)).toEqual([1, 2, 4, 8, 16, 32, 64, 100]);
+  });
+  it('points 1…8 span 3/7 of a log axis 1…128 (on a linear one: 7/127)', () => {
+    expect(logSpan(8, 128)).toBeCloseTo(3 / 7, 12);
+    expect(logSpan(8, 128)).toBeGreaterThan(1 / 3);
+    expect(logSpan(1, 128)).toBe(0);
+  });
+});
+
+describe('effective rank (Roy & Vetterli 2007): exp of the entropy of σ/Σσ', () => {
+  it('k equal values give k, whatever their scale', () => {
+    expect(entropyEffectiveRank([1, 1, 1, 1, 1, 1, 1, 1])).toBeCloseTo(8, 12);
+    expect(entropyEffectiveRank(Array(128).fill(0.3))).toBeCloseTo(128, 9);
+    expect(entropyEffectiveRank([5])).toBeCloseTo(1, 12);
+  });
+  it('zeros do not count; a zero matrix is 0', () => {
+    expect(entropyEffectiveRank([2, 2, 0, 0])).toBeCloseTo(2, 12);
+    expect(entropyEffectiveRank([0, 0])).toBe(0);
+    expect(entropyEffectiveRank([])).toBe(0);
+  });
+  it('a known unequal spectrum: p = (1/2, 1/4, 1/4) → exp(1.5 ln 2) = 2√2', () => {
+    expect(entropyEffectiveRank([2, 1, 1])).toBeCloseTo(2 * Math.SQRT2, 12);
+  });
+  it('is not a count: one dominant value and a long flat tail still score high', () => {
+    // σ₁ = 100 and 40 values of 8 (roughly the combined run): the tail carries 3/4 of Σσ.
+    const r = entropyEffectiveRank([100, ...Array(40).fill(8)]);
+    expect(r).toBeGreaterThan(20);
+    expect(rankAbove([100, ...Array(40).fill(8)])).toBe(41);
+  });
+});
+
+describe('threshold rank and the norm ratio', () => {
+  it('counts values above 1% of σ₁ (strictly)', () => {
+    expect(rankAbove([1, 0.5, 0.011, 0.01, 0.001])).toBe(3);
+    expect(rankAbove([1, 0.5, 0.2], 0.3)).toBe(2);
+    expect(rankAbove([0, 0])).toBe(0);
+  });
+  it('‖W‖_* / ‖W‖_F is 1 for rank one and √r for r equal values', () => {
+    expect(frobeniusNorm([3, 4])).toBe(5);
+    expect(nuclearOverFrobenius([7, 0, 0])).toBe(1);
+    expect(nuclearOverFrobenius([2, 2, 2, 2])).toBeCloseTo(2, 12);
+    expect(nuclearOverFrobenius([0])).toBeNaN();
+  });
+  it('the 90% rank counts the values holding 90% of Σσ (the old “effective rank”, kept in the CSV)', () => {
+    expect(effectiveRank([1, 1, 1, 1, 1, 1, 1, 1, 1, 1])).toBe(9);
+    expect(effectiveRank([10, 0.5, 0.5])).toBe(1);
+    expect(effectiveRank([3, 1], 4)).toBe(2);
+    expect(effectiveRank([])).toBe(0);
+  });
+  it('numerical rank ignores float64 round-off relative to σ₁', () => {
     expect(numericalRank([10, 1, 1e-13, 1e-15])).toBe(2);
     expect(numericalRank([0, 0])).toBe(0);
-    expect(numericalRank([])).toBe(0);
+  });
+});
+
+describe('the three example runs at step 2000', () => {
+  const r8 = summarise(final(FACTORIZED_R8_FULL));
+  const r128 = summarise(final(FACTORIZED_R128_FULL));
+  const comb = summarise(final(COMBINED_FULL));
+  it('effective ranks 7.84 (r = 8), 29.85 (r = 128), 33.53 (combined)', () => {
+    expect(r8.entropyRank).toBeCloseTo(7.837, 2);
+    expect(r128.entropyRank).toBeCloseTo(29.849, 2);
+    expect(comb.entropyRank).toBeCloseTo(33.526, 2);
+  });
+  it('values above 1% of σ₁: 8, 42, 41; ‖W‖_*/‖W‖_F: 2.77, 4.86, 3.43', () => {
+    expect([r8.rank1pct, r128.rank1pct, comb.rank1pct]).toEqual([8, 42, 41]);
+    expect(r8.nuclearOverFrobenius).toBeCloseTo(2.77, 2);
+    expect(r128.nuclearOverFrobenius).toBeCloseTo(4.86, 2);
+    expect(comb.nuclearOverFrobenius).toBeCloseTo(3.43, 2);
+  });
+  it('the r = 8 run’s numerical zeros do not enter its ranks; raw norms are kept', () => {
+    expect(r8.numericalRank).toBe(8);
+    expect(r8.size).toBe(128);
+    expect(r8.nuclear).toBeCloseTo(FACTORIZED_R8_FULL.heads[0].nuclear_norm[1], 1);
+    expect(r8.sigma1).toBe(final(FACTORIZED_R8_FULL)[0]);
+  });
+  it('effective rank over training: one row per step, null where a run has no checkpoint', () => {
+    const rows = overTrainingRows([...headEntries(FACTORIZED_R128_FULL, () => 'a'), { key: 'b', steps: [2000], sv: [[1, 1]] }], entropyRankOf);
+    expect(rows.map((r) => r.step)).toEqual([250, 2000]);
+    expect(rows[0].a).toBeCloseTo(32.83, 1);
+    expect(rows[1].a).toBeCloseTo(29.85, 1);
+    expect(rows[0].b).toBeNull();
+    expect(rows[1].b).toBeCloseTo(2, 12);
+  });
+});
+
+describe('headStats (a column’s stat line)', () => {
+  it('per head, on the trimmed fixtures too', () => {
+    const f = headStats(FACTORIZED, last(FACTORIZED.steps))[0];
+    expect(f.label).toBe('L0H0');
+    expect(f.numericalRank).toBe(8);
+    expect(f.entropyRank).toBeGreaterThan(7);
+    expect(f.entropyRank).toBeLessThanOrEqual(8);
+    expect(headSeries(COMBINED, 0).map((s) => s.key)).toEqual(['h0']);
   });
 });
 
 describe('steps', () => {
-  it('unions and sorts the columns’ steps', () => {
+  it('unions and sorts the runs’ steps', () => {
     expect(unionSteps([250, 1000, 2000], [500, 1000], undefined)).toEqual([250, 500, 1000, 2000]);
   });
   it('finds the nearest checkpoint, earlier on ties', () => {
@@ -57,77 +177,44 @@ describe('steps', () => {
   });
 });
 
-describe('spectrumRows', () => {
-  it('rows are 1-based indices with one key per head; numerical zeros are null', () => {
-    const rows = spectrumRows(FACTORIZED, 2);
-    expect(rows).toHaveLength(12);
-    expect(rows[0]).toEqual({ index: 1, h0: FACTORIZED.heads[0].singular_values[2][0] });
-    expect(rows[7].h0).toBeGreaterThan(1);
-    expect(rows[8].h0).toBeNull();
-    expect(rows[11].h0).toBeNull();
-  });
-  it('keeps the first `top` values', () => {
-    expect(spectrumRows(COMBINED, 0, 5).map((r) => r.index)).toEqual([1, 2, 3, 4, 5]);
-    expect(spectrumRows(COMBINED, 0, 5).every((r) => typeof r.h0 === 'number')).toBe(true);
-  });
-  it('handles several heads of different lengths', () => {
-    const two = { steps: [1], heads: [{ layer: 0, head: 0, singular_values: [[2, 1]], nuclear_norm: [3] }, { layer: 0, head: 1, singular_values: [[4]], nuclear_norm: [4] }] };
-    expect(spectrumRows(two, 0)).toEqual([
-      { index: 1, h0: 2, h1: 4 },
-      { index: 2, h0: 1, h1: null },
-    ]);
-  });
-});
-
-describe('nuclearRows', () => {
-  it('one row per step', () => {
-    const rows = nuclearRows(COMBINED);
-    expect(rows.map((r) => r.step)).toEqual(COMBINED.steps);
-    expect(rows[2].h0).toBe(COMBINED.heads[0].nuclear_norm[2]);
-  });
-});
-
-describe('domains', () => {
-  it('log domains span whole decades over every step', () => {
-    const ext = spectrumExtent(FACTORIZED);
-    expect(ext).not.toBeNull();
-    expect(ext?.[0]).toBeGreaterThan(1);
-    expect(decadeDomain(ext)).toEqual([10, 100]);
-  });
-  it('shared y-axis takes the union', () => {
-    const shared = unionDomain(decadeDomain(spectrumExtent(FACTORIZED)), decadeDomain(spectrumExtent(COMBINED)));
-    expect(shared?.[0]).toBeLessThanOrEqual(1);
-    expect(shared?.[1]).toBe(1000);
-  });
-  it('linear domains start at 0 with a nice top', () => {
-    expect(linearDomain(nuclearRows(FACTORIZED), 'step')).toEqual([0, 600]);
-  });
-});
-
-describe('defaultColumns', () => {
-  const run = (id: string, checkpoints = 3, extra: Partial<RunSummary> = {}): RunSummary => ({ id, checkpoints, ...extra });
+describe('default runs', () => {
+  const run = (id: string, task?: string, checkpoints = 3, extra: Partial<RunSummary> = {}): RunSummary => ({ id, checkpoints, ...(task ? { task } : {}), ...extra });
   const accept = (r: RunSummary) => (r.checkpoints ?? 0) > 0 && !r.finetune;
-  it('factorized left, combined right', () => {
-    const runs = [run('a'), run('comb'), run('fact'), run('ft', 0, { finetune: 'lora' })];
+  it('columns: factorized left, combined right', () => {
+    const runs = [run('a'), run('comb'), run('fact'), run('ft', undefined, 0, { finetune: 'lora' })];
     expect(defaultColumns(runs, { a: 'factorized', comb: 'combined', fact: 'factorized' }, accept)).toEqual(['a', 'comb']);
   });
-  it('falls back to the first two admissible runs', () => {
+  it('columns fall back to the first two admissible runs', () => {
     expect(defaultColumns([run('x'), run('y')], { x: 'factorized', y: null }, accept)).toEqual(['x', 'y']);
     expect(defaultColumns([run('x')], { x: 'combined' }, accept)).toEqual(['x', 'x']);
-    expect(defaultColumns([run('x', 0)], {}, accept)).toEqual([null, null]);
+    expect(defaultColumns([run('x', undefined, 0)], {}, accept)).toEqual([null, null]);
+  });
+  it('compared: every run of the left run’s task with a known OV form, factorized first', () => {
+    const runs = [run('ocr-combined', 'ocr-recall'), run('ocr-factorized', 'ocr-recall'), run('ocr-factorized-r128', 'ocr-recall'), run('two-hop', 'two-hop'), run('broken', 'ocr-recall', 0)];
+    const ov = { 'ocr-combined': 'combined', 'ocr-factorized': 'factorized', 'ocr-factorized-r128': 'factorized', 'two-hop': 'combined', broken: 'factorized' };
+    expect(defaultCompared(runs, ov, accept, 'ocr-factorized', 'ocr-combined')).toEqual(['ocr-factorized', 'ocr-factorized-r128', 'ocr-combined']);
+    expect(defaultCompared(runs, ov, accept, null)).toEqual([]);
+    expect(defaultCompared([run('x'), run('y')], {}, accept, 'x', 'y')).toEqual(['x', 'y']);
   });
 });
 
 describe('CSV', () => {
-  it('singular values: one row per head and index, raw values', () => {
-    const rows = parseCsv(spectrumCsv('ocr-factorized', FACTORIZED, 2));
-    expect(rows[0]).toEqual(['run', 'step', 'layer', 'head', 'index', 'singular_value']);
-    expect(rows).toHaveLength(1 + 12);
-    expect(rows[9]).toEqual(['ocr-factorized', '2000', '0', '0', '9', String(FACTORIZED.heads[0].singular_values[2][8])]);
+  it('spectra: raw σ_k beside σ_k/σ₁ and σ_k/Σσ, one row per run, step, head and index', () => {
+    const rows = parseCsv(shapeCsv([{ run: 'ocr-factorized', spec: FACTORIZED_R8_FULL, stepIndex: 1 }]));
+    expect(rows[0]).toEqual(['run', 'step', 'layer', 'head', 'index', 'singular_value', 'sigma_over_sigma1', 'sigma_over_sum']);
+    expect(rows).toHaveLength(1 + 128);
+    const sv = final(FACTORIZED_R8_FULL);
+    expect(rows[1]).toEqual(['ocr-factorized', '2000', '0', '0', '1', String(sv[0]), '1', String(sv[0] / sv.reduce((a, b) => a + b, 0))]);
+    expect(Number(rows[2][6])).toBeCloseTo(sv[1] / sv[0], 12);
+    expect(parseCsv(shapeCsv([{ run: 'a', spec: FACTORIZED_R8_FULL }, { run: 'b', spec: COMBINED_FULL }]))).toHaveLength(1 + 2 * 2 * 128);
   });
-  it('nuclear norm with effective rank', () => {
-    const rows = parseCsv(nuclearCsv('ocr-combined', COMBINED));
-    expect(rows[0]).toEqual(['run', 'step', 'layer', 'head', 'nuclear_norm', 'effective_rank_90']);
-    expect(rows.slice(1).map((r) => r[1])).toEqual(COMBINED.steps.map(String));
+  it('ranks: the raw norms are kept beside the scale-free summaries', () => {
+    const rows = parseCsv(ranksCsv([{ run: 'ocr-combined', spec: COMBINED_FULL }]));
+    expect(rows[0]).toEqual(['run', 'step', 'layer', 'head', 'nuclear_norm', 'frobenius_norm', 'sigma_1', 'nuclear_over_frobenius', 'effective_rank_entropy', 'rank_above_1pct_sigma1', 'rank_90pct_nuclear', 'numerical_rank']);
+    expect(rows.slice(1).map((r) => r[1])).toEqual(['250', '2000']);
+    expect(Number(rows[2][4])).toBe(COMBINED_FULL.heads[0].nuclear_norm[1]);
+    expect(Number(rows[2][8])).toBeCloseTo(33.53, 1);
+    expect(rows[2][9]).toBe('41');
+    expect(rows[2][10]).toBe('40');
   });
 });

@@ -8,7 +8,8 @@ import { ScreenLegend } from '../../../figure/ScreenLegend';
 import { seriesColour, useFigureTheme } from '../../../figure/theme';
 import { RunPicker, hasCheckpoints } from '../../../shell/RunPicker';
 import type { AsyncState } from '../../../shell/useAsync';
-import { EFFECTIVE_RANK_SHARE, headKey, headLabel, headStats, nuclearCsv, nuclearRows, spectrumCsv, spectrumRows, type ChartRow } from '../weightsData';
+import { nuclearOverFrobenius } from '../../../../../shared/analyses/ovSpectrum';
+import { drawnPoints, headEntries, headKey, headLabel, headSeries, headStats, log2Ticks, overTrainingRows, ovKindText, RANK_THRESHOLD, ranksCsv, shapeCsv, shapeRows, type ChartRow } from '../weightsData';
 import { SeriesLineChart } from './SeriesLineChart';
 import { ErrorWithRetry } from '../../../shell/ErrorWithRetry';
 
@@ -20,37 +21,42 @@ export interface OvColumnProps {
   onRetry: () => void;
   /** The shared step (the column shows its nearest checkpoint). */
   stepIndex: number;
-  top?: number;
-  svDomain: [number, number] | null;
-  nuclearDomain: [number, number] | null;
+  /** Shared with the other column: the log y domain of σ_k / σ₁, the index axis' end, the ratio's domain. */
+  shapeDomain: [number, number];
+  xMax: number;
+  ratioDomain: [number, number] | null;
   width: number;
 }
 
+/** Series with at most this many drawable points get markers (a rank-8 spectrum is 8 dots, not a stub). */
+export const DOTS_UP_TO = 32;
+
 /** Exports a recharts chart inside `box` with a title naming the run (so two columns' files differ). */
-function chartSvg(box: HTMLDivElement | null, theme: ReturnType<typeof useFigureTheme>, title: string, legend: LegendEntry[]): string {
+export function chartSvg(box: HTMLDivElement | null, theme: ReturnType<typeof useFigureTheme>, title: string, legend: LegendEntry[]): string {
   const el = box?.querySelector('svg.recharts-surface');
   if (!el) throw new Error(`${title}: nothing to export yet`);
   return svgElementToStandalone(el as SVGSVGElement, theme, { title, legend });
 }
 
-/** One run's OV circuit: singular values at the chosen step, nuclear norm over training, ranks. */
-export function OvColumn({ side, runId, onRun, spectrum, onRetry, stepIndex, top, svDomain, nuclearDomain, width }: OvColumnProps) {
+/** One run's OV circuit, head by head: its normalised spectrum at the chosen step, ‖·‖_* ÷ ‖·‖_F over training, ranks. */
+export function OvColumn({ side, runId, onRun, spectrum, onRetry, stepIndex, shapeDomain, xMax, ratioDomain, width }: OvColumnProps) {
   const theme = useFigureTheme();
   const svBox = useRef<HTMLDivElement>(null);
   const nnBox = useRef<HTMLDivElement>(null);
   const spec = spectrum.data && spectrum.data.id === runId ? spectrum.data : undefined;
   const step = spec?.steps[stepIndex];
-  const series = useMemo(() => (spec ? spec.heads.map((h, i) => ({ key: headKey(i), label: headLabel(h) })) : []), [spec]);
-  const legend = series.map((s, i) => ({ label: s.label, colour: seriesColour(theme, i) }));
-  const svRows: ChartRow[] = useMemo(() => (spec ? spectrumRows(spec, stepIndex, top) : []), [spec, stepIndex, top]);
-  const nnRows: ChartRow[] = useMemo(() => (spec ? nuclearRows(spec) : []), [spec]);
-  const stats = useMemo(() => (spec ? headStats(spec, stepIndex) : []), [spec, stepIndex]);
-  const kind = spec ? (spec.ov === 'factorized' ? `factorized W_O W_V (rank ≤ ${spec.ovRank ?? '?'})` : spec.ov === 'combined' ? 'combined W_OV' : spec.ov) : null;
-  const pct = Math.round(EFFECTIVE_RANK_SHARE * 100);
   const many = spec ? spec.heads.length > 4 : false;
-  // Dots where a series has few drawable points (a low-rank spectrum would be a short stub otherwise).
-  const svDots = !many && svRows.length > 0 && Object.keys(svRows[0]).some((k) => k !== 'index' && svRows.filter((r) => r[k] !== null).length <= 32);
-  const svTicks = useMemo(() => axisTicks(1, Math.max(1, svRows.length)), [svRows.length]);
+  const svRows: ChartRow[] = useMemo(() => (spec ? shapeRows(headSeries(spec, stepIndex)) : []), [spec, stepIndex]);
+  const series = useMemo(
+    () => (spec ? spec.heads.map((h, i) => ({ key: headKey(i), label: headLabel(h), dots: !many && drawnPoints(svRows, headKey(i)) <= DOTS_UP_TO })) : []),
+    [spec, svRows, many],
+  );
+  const legend = series.map((s, i) => ({ label: s.label, colour: seriesColour(theme, i) }));
+  const nnRows: ChartRow[] = useMemo(() => (spec ? overTrainingRows(headEntries(spec), nuclearOverFrobenius) : []), [spec]);
+  const stats = useMemo(() => (spec ? headStats(spec, stepIndex) : []), [spec, stepIndex]);
+  const kind = spec ? ovKindText(spec) : null;
+  const pct = Math.round(RANK_THRESHOLD * 100);
+  const svTicks = useMemo(() => log2Ticks(xMax), [xMax]);
   const nnTicks = useMemo(() => (spec && spec.steps.length ? axisTicks(spec.steps[0], spec.steps[spec.steps.length - 1], spec.steps) : undefined), [spec]);
 
   return (
@@ -74,45 +80,67 @@ export function OvColumn({ side, runId, onRun, spectrum, onRetry, stepIndex, top
         <>
           <p className="weights__stats" data-testid="weights-stats" style={{ margin: 0, fontSize: '0.9rem', minHeight: '2.6em' }}>
             Step {step}
-            {spec.steps.length > 1 ? ` (checkpoint ${stepIndex + 1}/${spec.steps.length})` : ''} · effective rank ({pct}% of ‖W_OV‖<sub>*</sub>):{' '}
+            {spec.steps.length > 1 ? ` (checkpoint ${stepIndex + 1}/${spec.steps.length})` : ''} · effective rank:{' '}
             {stats.map((s, i) => (
-              <span key={s.label} title={`${s.label}: ${s.effectiveRank} of ${s.size} singular values hold ${pct}% of the nuclear norm ${fmt(s.nuclear)}; ${s.numericalRank} are numerically non-zero; σ₁ = ${fmt(s.top)}`}>
+              <span
+                key={s.label}
+                title={`${s.label}: effective rank exp(H(σ/Σσ)) = ${s.entropyRank.toFixed(2)}; ${s.rank1pct} of ${s.size} singular values above ${pct}% of σ₁; ${s.rank90} hold 90% of Σσ; ${s.numericalRank} numerically non-zero. Raw (scale depends on the parametrisation): σ₁ = ${fmt(s.sigma1)}, ‖W‖* = ${fmt(s.nuclear)}, ‖W‖F = ${fmt(s.frobenius)}`}
+              >
                 {i > 0 ? ', ' : ''}
                 {spec.heads.length > 1 ? `${s.label} ` : ''}
-                <strong data-testid="weights-effective-rank">{s.effectiveRank}</strong>
-                {spec.heads.length === 1 ? ` / ${s.size} · numerical rank ${s.numericalRank} · ‖W_OV‖* ${fmt(s.nuclear)}` : ''}
+                <strong data-testid="weights-effective-rank">{s.entropyRank.toFixed(1)}</strong>
+                {spec.heads.length === 1 ? ` · ${s.rank1pct} of ${s.size} σ above ${pct}% of σ₁ · ‖W‖*/‖W‖F ${s.nuclearOverFrobenius.toFixed(2)}` : ''}
               </span>
             ))}
           </p>
           <Panel
-            title="Singular values of W_OV"
-            fileName={`ov-singular-values-${runId}-step-${step}`}
+            title="Singular values of W_OV, normalised"
+            fileName={`ov-spectrum-${runId}-step-${step}`}
             caption={
               <>
-                σ<sub>k</sub> of each head’s W_O W_V at step {step}, descending, log scale{top ? `, first ${top}` : ''}. Few large values = low-rank OV circuit (factorized training’s nuclear-norm bias); a long flat tail = high rank (combined W_OV’s Frobenius bias). Values below 10⁻¹⁰·σ₁ are numerical zeros and not drawn.
+                σ<sub>k</sub>/σ<sub>1</sub> of each head’s W_O W_V at step {step}, log–log, so the shape reads the same whatever the parametrisation’s scale. Values below 10⁻¹⁰·σ₁ are numerical zeros and not drawn (a rank-r factorization ends at k = r). CSV: raw σ<sub>k</sub> too.
               </>
             }
             legend={legend}
-            svg={() => chartSvg(svBox.current, theme, `Singular values of W_OV — ${runId}, step ${step}`, legend)}
-            csv={() => spectrumCsv(spec.id, spec, stepIndex)}
+            svg={() => chartSvg(svBox.current, theme, `σ_k / σ_1 of W_OV — ${runId}, step ${step}`, legend)}
+            csv={() => shapeCsv([{ run: spec.id, spec, stepIndex }])}
             testId="weights-sv-panel"
           >
             <div ref={svBox}>
-              <SeriesLineChart rows={svRows} xKey="index" series={series} xLabel="index k" yLabel="σₖ" yScale="log" yDomain={svDomain} yTicks={svDomain ? decadeTicks(svDomain, { minor: true }) : undefined} width={width} xTicks={svTicks} dots={svDots} />
+              <SeriesLineChart
+                rows={svRows}
+                xKey="index"
+                series={series}
+                xLabel="index k (log)"
+                yLabel="σₖ / σ₁"
+                xScale="log"
+                xDomain={[1, xMax]}
+                xTicks={svTicks}
+                yScale="log"
+                yDomain={shapeDomain}
+                yTicks={decadeTicks(shapeDomain)}
+                markY={RANK_THRESHOLD}
+                markYLabel={`${pct}% of σ₁`}
+                width={width}
+              />
             </div>
             <ScreenLegend entries={legend} />
           </Panel>
           <Panel
-            title="Nuclear norm over training"
-            fileName={`ov-nuclear-norm-${runId}`}
-            caption={<>‖W_O W_V‖<sub>*</sub> = Σ<sub>k</sub> σ<sub>k</sub> per head at each checkpoint; the dashed line marks step {step}.</>}
+            title="Nuclear / Frobenius norm over training"
+            fileName={`ov-nuclear-over-frobenius-${runId}`}
+            caption={
+              <>
+                ‖W_O W_V‖<sub>*</sub> / ‖W_O W_V‖<sub>F</sub> per head at each checkpoint: scale-free, 1 for rank one, √r for r equal values. The raw nuclear norm (in the CSV) depends on the parametrisation’s scale and does not compare across runs. The dashed line marks step {step}.
+              </>
+            }
             legend={legend}
-            svg={() => chartSvg(nnBox.current, theme, `Nuclear norm of W_OV over training — ${runId}`, legend)}
-            csv={() => nuclearCsv(spec.id, spec)}
+            svg={() => chartSvg(nnBox.current, theme, `‖W_OV‖* / ‖W_OV‖F over training — ${runId}`, legend)}
+            csv={() => ranksCsv([{ run: spec.id, spec }])}
             testId="weights-nuclear-panel"
           >
             <div ref={nnBox}>
-              <SeriesLineChart rows={nnRows} xKey="step" series={series} xLabel="step" yLabel="‖W_OV‖*" yScale="linear" yDomain={nuclearDomain} yTicks={nuclearDomain ? linearTicks(nuclearDomain) : undefined} markX={step} xTicks={nnTicks} width={width} height={240} dots={!many} />
+              <SeriesLineChart rows={nnRows} xKey="step" series={series.map((s) => ({ ...s, dots: !many }))} xLabel="step" yLabel="‖W‖* / ‖W‖F" yScale="linear" yDomain={ratioDomain} yTicks={ratioDomain ? linearTicks(ratioDomain) : undefined} markX={step} xTicks={nnTicks} width={width} height={220} />
             </div>
             <ScreenLegend entries={legend} />
           </Panel>

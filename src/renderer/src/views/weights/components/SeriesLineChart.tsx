@@ -7,6 +7,15 @@ import type { ChartRow } from '../weightsData';
 export interface Series {
   key: string;
   label: string;
+  /** Palette index (default: the series' position). */
+  colour?: number;
+  /** Markers on this series (default: the chart's `dots`). */
+  dots?: boolean;
+  dashed?: boolean;
+  /** Extra class on the series' `<g class="recharts-line">` (tests find a run's line by it). */
+  className?: string;
+  /** Extra class on each of its markers (recharts draws them in a layer of their own, outside the line's `<g>`). */
+  dotClassName?: string;
 }
 
 export interface SeriesLineChartProps {
@@ -16,15 +25,23 @@ export interface SeriesLineChartProps {
   xLabel: string;
   yLabel: string;
   yScale: 'log' | 'linear';
-  /** Fixed y domain (shared between columns); default recharts' auto. */
+  xScale?: 'log' | 'linear';
+  /** Fixed x domain (default: the data's extent). */
+  xDomain?: [number, number];
+  /** Fixed y domain (shared between panels); default recharts' auto. */
   yDomain?: [number, number] | null;
   yTicks?: number[];
   xTicks?: number[];
   /** A vertical marker (e.g. the selected step). */
   markX?: number;
+  /** A horizontal marker (e.g. a threshold) and its label. */
+  markY?: number;
+  markYLabel?: string;
   width?: number;
   height?: number;
   dots?: boolean;
+  /** Draw across missing values (series sampled at different steps). */
+  connectNulls?: boolean;
 }
 
 /** Integers as integers, else the short number. */
@@ -33,7 +50,7 @@ export function linearTick(v: number): string {
 }
 
 /** A fixed-size recharts line chart, one line per series, coloured and sized from the figure theme. */
-export function SeriesLineChart({ rows, xKey, series, xLabel, yLabel, yScale, yDomain, yTicks, xTicks, markX, width = 500, height = 280, dots }: SeriesLineChartProps) {
+export function SeriesLineChart({ rows, xKey, series, xLabel, yLabel, yScale, xScale = 'linear', xDomain, yDomain, yTicks, xTicks, markX, markY, markYLabel, width = 500, height = 280, dots, connectNulls = false }: SeriesLineChartProps) {
   const theme = useFigureTheme();
   const tick = { fontSize: theme.fontSize, fill: theme.foreground };
   const label = { fontSize: theme.fontSize, fill: theme.muted };
@@ -43,9 +60,11 @@ export function SeriesLineChart({ rows, xKey, series, xLabel, yLabel, yScale, yD
       <XAxis
         dataKey={xKey}
         type="number"
-        domain={['dataMin', 'dataMax']}
+        scale={xScale}
+        domain={xDomain ?? ['dataMin', 'dataMax']}
         ticks={xTicks}
         allowDecimals={false}
+        allowDataOverflow={!!xDomain}
         tick={tick}
         stroke={theme.muted}
         label={{ value: xLabel, position: 'insideBottom', offset: -12, ...label }}
@@ -68,19 +87,33 @@ export function SeriesLineChart({ rows, xKey, series, xLabel, yLabel, yScale, yD
         contentStyle={{ fontSize: theme.fontSize }}
       />
       {markX !== undefined && <ReferenceLine x={markX} stroke={theme.muted} strokeDasharray="4 3" ifOverflow="extendDomain" />}
-      {series.map((s, i) => (
-        <Line
-          key={s.key}
-          dataKey={s.key}
-          name={s.label}
-          type="linear"
-          stroke={seriesColour(theme, i)}
-          strokeWidth={theme.strokeWidth}
-          dot={dots ? { r: 2.5, fill: seriesColour(theme, i), strokeWidth: 0 } : false}
-          connectNulls={false}
-          isAnimationActive={false}
+      {markY !== undefined && (
+        <ReferenceLine
+          y={markY}
+          stroke={theme.muted}
+          strokeDasharray="2 3"
+          ifOverflow="hidden"
+          label={markYLabel ? { value: markYLabel, position: 'insideBottomLeft', fontSize: theme.fontSize * 0.9, fill: theme.muted } : undefined}
         />
-      ))}
+      )}
+      {series.map((s, i) => {
+        const colour = seriesColour(theme, s.colour ?? i);
+        return (
+          <Line
+            key={s.key}
+            dataKey={s.key}
+            name={s.label}
+            className={s.className}
+            type="linear"
+            stroke={colour}
+            strokeWidth={theme.strokeWidth}
+            strokeDasharray={s.dashed ? '6 3' : undefined}
+            dot={(s.dots ?? dots) ? { r: 3, fill: colour, stroke: theme.background, strokeWidth: 1, className: s.dotClassName } : false}
+            connectNulls={connectNulls}
+            isAnimationActive={false}
+          />
+        );
+      })}
     </LineChart>
   );
 }
