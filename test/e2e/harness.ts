@@ -19,6 +19,10 @@ export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const CHROMIUM = process.env.OOCR_CHROMIUM ?? '/usr/bin/chromium';
 export const SHOTS = path.join(ROOT, 'test-output', 'screenshots');
 const README_SHOTS = path.join(ROOT, 'docs', 'screenshots');
+/** Exported figures (the gallery of docs/figures.md): every run writes them here… */
+export const FIGURES = path.join(ROOT, 'test-output', 'figures');
+/** …and with OOCR_UPDATE_SCREENSHOTS=1 (`npm run screenshots`) refreshes the gallery's copies. */
+export const GALLERY = path.join(ROOT, 'docs', 'figures');
 
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
@@ -163,6 +167,18 @@ export async function screenshot(page: Page, name: string, opts: { height?: numb
     fs.copyFileSync(file, path.join(README_SHOTS, `${name}.png`));
   }
   return file;
+}
+
+/** Keeps an exported figure as `name` (with its extension) in test-output/figures, and in docs/figures when screenshots are being refreshed. */
+export function saveFigure(file: string, name: string): string {
+  fs.mkdirSync(FIGURES, { recursive: true });
+  const out = path.join(FIGURES, name);
+  fs.copyFileSync(file, out);
+  if (process.env.OOCR_UPDATE_SCREENSHOTS === '1' && name.endsWith('.png')) {
+    fs.mkdirSync(GALLERY, { recursive: true });
+    fs.copyFileSync(file, path.join(GALLERY, name));
+  }
+  return out;
 }
 
 /** Clicks an export button of the panel named `panel` and saves the file; returns its path. */

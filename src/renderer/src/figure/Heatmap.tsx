@@ -1,6 +1,6 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
-import { fmt, heatmapAnnotations, heatmapLayout, heatmapSvgBody, type HeatmapSpec } from './heatmapFigure';
-import { colourOf, rgbOf, useFigureTheme } from './theme';
+import { useEffect, useId, useMemo, useRef, useState } from 'react';
+import { fmt, heatmapAnnotations, heatmapLayout, heatmapMaskMarkup, heatmapSvgBody, type HeatmapSpec } from './heatmapFigure';
+import { colourOf, MASKED_FILL, rgbOf, useFigureTheme } from './theme';
 
 export interface HeatmapProps extends HeatmapSpec {
   /** Called with the hovered cell (or null) — e.g. to highlight tokens elsewhere. */
@@ -17,8 +17,10 @@ export function Heatmap(props: HeatmapProps) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const [hover, setHover] = useState<{ row: number; col: number } | null>(null);
   const L = useMemo(() => heatmapLayout(props, theme), [props, theme]);
-  const axes = useMemo(() => heatmapSvgBody(props, theme, { cells: false }), [props, theme]);
-  const annotations = useMemo(() => heatmapAnnotations(props, theme), [props, theme]);
+  // Masked cells: grey on the canvas, hatched by the overlay (the same markup the export writes).
+  const maskId = `hm${useId().replace(/[^A-Za-z0-9_-]/g, '')}`;
+  const axes = useMemo(() => heatmapSvgBody(props, theme, { cells: false, idPrefix: maskId }), [props, theme, maskId]);
+  const annotations = useMemo(() => heatmapMaskMarkup(props, theme, maskId) + heatmapAnnotations(props, theme), [props, theme, maskId]);
   const R = props.values.length;
   const C = R ? props.values[0].length : 0;
 
@@ -28,7 +30,7 @@ export function Heatmap(props: HeatmapProps) {
     const img = ctx.createImageData(C, R);
     for (let r = 0; r < R; r++)
       for (let c = 0; c < C; c++) {
-        const [cr, cg, cb] = rgbOf(colourOf(props.scale, L.domain, props.values[r][c]));
+        const [cr, cg, cb] = rgbOf(props.masked?.(r, c) ? MASKED_FILL : colourOf(props.scale, L.domain, props.values[r][c]));
         const o = (r * C + c) * 4;
         img.data[o] = cr;
         img.data[o + 1] = cg;
@@ -36,7 +38,7 @@ export function Heatmap(props: HeatmapProps) {
         img.data[o + 3] = 255;
       }
     ctx.putImageData(img, 0, 0);
-  }, [props.values, props.scale, L.domain, R, C]);
+  }, [props.values, props.scale, props.masked, L.domain, R, C]);
 
   const onMove = (e: React.MouseEvent<HTMLCanvasElement>) => {
     const box = e.currentTarget.getBoundingClientRect();
@@ -78,12 +80,13 @@ export function Heatmap(props: HeatmapProps) {
           height={L.totalHeight}
           style={{ position: 'absolute', left: 0, top: 0, pointerEvents: 'none' }}
           fontFamily={theme.fontFamily}
+          data-testid={props.masked ? 'heatmap-masked-overlay' : undefined}
           dangerouslySetInnerHTML={{ __html: annotations }}
         />
       )}
       {hover && (
         <div className="heatmap__tip" role="tooltip" style={{ left: L.x0 + (hover.col + 1) * L.cell + 4, top: L.y0 + hover.row * L.cell }}>
-          {props.rowLabels[hover.row]} → {props.colLabels[hover.col]}: <strong>{fmt(props.values[hover.row][hover.col])}</strong>
+          {props.rowLabels[hover.row]} → {props.colLabels[hover.col]}: <strong>{props.masked?.(hover.row, hover.col) ? (props.maskedLabel ?? 'masked') : fmt(props.values[hover.row][hover.col])}</strong>
         </div>
       )}
     </div>

@@ -1,10 +1,12 @@
 import { useMemo, type ReactNode } from 'react';
 import { CartesianGrid, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
-import { decadeTicks, formatTick, linearTicks, logDomain } from './axes';
-import { curvesCsv, legendItems, mergeSeries, seriesValues, type CurveSeries } from './curves';
+import { decadeTicks, formatTick, linearTicks, logDomain, logTickLabel, thinTicks } from './axes';
+import { curvesCsv, legendItems, mergeSeries, seriesValues, stepExtent, type CurveSeries } from './curves';
 import type { LegendEntry } from './exportFigure';
+import { humanLabel } from './labels';
 import { Panel } from './Panel';
 import { ScreenLegend, type ScreenLegendEntry } from './ScreenLegend';
+import { textWidth } from './text';
 import { seriesColour, useFigureTheme, type FigureTheme } from './theme';
 
 export const CHART_WIDTH = 520;
@@ -12,53 +14,89 @@ export const CHART_HEIGHT = 300;
 
 /**
  * The legend drawn into exported figures (recharts' own legend is HTML, outside the SVG): colour
- * entries per metric, then the compared runs' line styles in the foreground / muted colour.
+ * entries per metric under its human label, then the compared runs' line styles in the foreground /
+ * muted colour.
  */
 export function curveLegend(series: readonly CurveSeries[], theme: FigureTheme): LegendEntry[] {
-  return legendItems(series).map((it) => ({ label: it.label, colour: it.colourIndex === null ? (it.dashed ? theme.muted : theme.foreground) : seriesColour(theme, it.colourIndex) }));
+  return legendItems(series).map((it) =>
+    it.colourIndex === null
+      ? { label: it.label, colour: it.dashed ? theme.muted : theme.foreground, swatch: it.dashed ? 'dashed' : 'line' }
+      : { label: humanLabel(it.label), colour: seriesColour(theme, it.colourIndex), swatch: 'line' },
+  );
 }
 
 /** The same key on screen: line swatches, the compared runs' line styles drawn solid / dashed in the foreground colour. */
 export function curveScreenLegend(series: readonly CurveSeries[], theme: FigureTheme): ScreenLegendEntry[] {
-  return legendItems(series).map((it) => ({ label: it.label, colour: it.colourIndex === null ? theme.foreground : seriesColour(theme, it.colourIndex), dashed: it.dashed }));
+  return legendItems(series).map((it) => ({ label: it.colourIndex === null ? it.label : humanLabel(it.label), colour: it.colourIndex === null ? theme.foreground : seriesColour(theme, it.colourIndex), dashed: it.dashed }));
 }
 
 const ACC_TICKS = [0, 0.25, 0.5, 0.75, 1];
 
+/** Size of a step chart: fixed on screen; the column's width (and a 0.62 aspect) in print exports. */
+export function stepChartSize(theme: FigureTheme, width = CHART_WIDTH, height = CHART_HEIGHT): { width: number; height: number } {
+  if (!theme.fitWidth) return { width, height };
+  return { width: Math.round(theme.fitWidth), height: Math.round(theme.fitWidth * 0.62) };
+}
+
 /**
- * Lines over training steps, fixed size (exports match the screen). `yLog` puts the y axis on
- * whole decades around the data; otherwise it spans [0, 1] (accuracies).
+ * The x axis of a step chart: from 0 to the last step drawn (or `xMax`, the planned total while a
+ * training runs), never past it, with round ticks thinned so their labels never overlap.
  */
-export function StepChart({ series, yLog = false, yLabel, xMax, width = CHART_WIDTH, height = CHART_HEIGHT }: { series: readonly CurveSeries[]; yLog?: boolean; yLabel: string; xMax?: number; width?: number; height?: number }) {
+export function stepAxis(series: readonly CurveSeries[], plotWidth: number, fontSize: number, xMax?: number): { domain: [number, number]; ticks: number[] } {
+  const end = xMax && xMax > 0 ? xMax : (stepExtent(series)?.[1] ?? 1);
+  const domain: [number, number] = [0, end > 0 ? end : 1];
+  const ticks = linearTicks(domain, { count: 5, fit: 'atMost' });
+  return { domain, ticks: thinTicks(ticks, domain, plotWidth, fontSize, formatTick) };
+}
+
+/**
+ * Lines over training steps, fixed size on screen (exports match it) and the column's width in print
+ * exports. `yLog` puts the y axis on whole decades around the data; otherwise it spans [0, 1]
+ * (accuracies).
+ */
+export function StepChart({ series, yLog = false, yLabel, xMax, width: w = CHART_WIDTH, height: h = CHART_HEIGHT }: { series: readonly CurveSeries[]; yLog?: boolean; yLabel: string; xMax?: number; width?: number; height?: number }) {
   const theme = useFigureTheme();
+  const { width, height } = stepChartSize(theme, w, h);
   const rows = useMemo(() => mergeSeries(series), [series]);
+  const fs = theme.fontSize;
   const domain: [number, number] = yLog ? logDomain(seriesValues(series)) : [0, 1];
-  const tick = { fontSize: theme.fontSize, fill: theme.muted, fontFamily: theme.fontFamily };
-  const axisLabel = { fill: theme.muted, fontSize: theme.fontSize, fontFamily: theme.fontFamily };
+  const yTicks = yLog ? decadeTicks(domain, { maxTicks: 8 }) : ACC_TICKS;
+  const yFormat = yLog ? logTickLabel : formatTick;
+  // Room for the widest y tick label, the tick, and the rotated axis title.
+  const yAxisWidth = Math.ceil(Math.max(...yTicks.map((t) => textWidth(yFormat(t), fs))) + 10 + fs * 1.4);
+  const margin = { top: Math.round(fs * 0.7), right: Math.round(fs * 1.6), bottom: Math.round(fs * 1.6), left: 4 };
+  const x = stepAxis(series, width - margin.left - margin.right - yAxisWidth, fs, xMax);
+  const tick = { fontSize: fs, fill: theme.muted, fontFamily: theme.fontFamily };
+  const axisLabel = { fill: theme.muted, fontSize: fs, fontFamily: theme.fontFamily };
   return (
-    <LineChart width={width} height={height} data={rows} margin={{ top: 8, right: 20, bottom: 22, left: 10 }}>
+    <LineChart width={width} height={height} data={rows} margin={margin}>
       <CartesianGrid stroke={theme.grid} />
       <XAxis
         dataKey="step"
         type="number"
-        domain={[0, xMax && xMax > 0 ? xMax : 'auto']}
-        ticks={xMax && xMax > 0 ? linearTicks([0, xMax], { count: 5, fit: 'atMost' }) : undefined}
+        domain={x.domain}
+        ticks={x.ticks}
+        interval={0}
+        allowDataOverflow
         allowDecimals={false}
         tick={tick}
         stroke={theme.muted}
-        label={{ value: 'step', position: 'insideBottom', offset: -14, ...axisLabel }}
+        height={Math.round(fs * 1.6)}
+        label={{ value: 'training step', position: 'insideBottom', offset: -Math.round(fs * 1.1), ...axisLabel }}
       />
       <YAxis
         type="number"
         scale={yLog ? 'log' : 'linear'}
         domain={domain}
-        ticks={yLog ? decadeTicks(domain, { maxTicks: 8 }) : ACC_TICKS}
+        ticks={yTicks}
+        interval={0}
         allowDataOverflow
-        tickFormatter={formatTick}
+        tickFormatter={yFormat}
         tick={tick}
         stroke={theme.muted}
-        width={58}
-        label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 0, style: { textAnchor: 'middle' }, ...axisLabel }}
+        width={yAxisWidth}
+        // Rotated, the title's glyphs rise a line-height left of its anchor: anchor it one font size in.
+        label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: Math.round(fs), style: { textAnchor: 'middle' }, ...axisLabel }}
       />
       <Tooltip formatter={(v) => (typeof v === 'number' ? Number(v.toPrecision(4)) : v)} labelFormatter={(s) => `step ${String(s)}`} />
       {series.map((s) => (
@@ -66,10 +104,10 @@ export function StepChart({ series, yLog = false, yLabel, xMax, width = CHART_WI
           key={s.key}
           type="linear"
           dataKey={s.key}
-          name={s.label}
+          name={`${humanLabel(s.group)}${s.run !== undefined ? ` · ${s.run}` : ''}`}
           stroke={seriesColour(theme, s.colourIndex)}
           strokeWidth={theme.strokeWidth}
-          strokeDasharray={s.dashed ? '6 4' : undefined}
+          strokeDasharray={s.dashed ? `${fs * 0.5} ${fs * 0.33}` : undefined}
           dot={false}
           connectNulls
           isAnimationActive={false}

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { axisTicks, coarseStep, decadeDomain, decadeTicks, formatTick, linearDomain, linearTicks, logDomain, logTickLabel, niceCeil, niceStep, positiveExtent, positiveRange, pow10, unionDomain } from './axes';
+import { axisTicks, coarseStep, decadeDomain, decadeTicks, formatTick, linearDomain, linearTicks, logDomain, logTickLabel, niceCeil, niceStep, planTicks, positiveExtent, positiveRange, pow10, thinTicks, unionDomain } from './axes';
 
 describe('extents', () => {
   it('keeps the positive finite values only', () => {
@@ -123,5 +123,53 @@ describe('tick labels', () => {
     expect(logTickLabel(0.1)).toBe('10⁻¹');
     expect(logTickLabel(20)).toBe('20');
     expect(logTickLabel(0.005)).toBe('0.005');
+  });
+});
+
+describe('tick label layout', () => {
+  /** Whether flat labels centred at `pos` with widths `w` overlap (gap g). */
+  const overlap = (pos: number[], w: number[], keep: number[], g = 0) => keep.some((i, j) => j > 0 && pos[i] - pos[keep[j - 1]] < (w[i] + w[keep[j - 1]]) / 2 + g);
+
+  it('keeps every label when they fit, flat', () => {
+    expect(planTicks([0, 50, 100], [20, 20, 20], 10)).toEqual({ keep: [0, 1, 2], angle: 0 });
+    expect(planTicks([5], [20], 10)).toEqual({ keep: [0], angle: 0 });
+    expect(planTicks([], [], 10)).toEqual({ keep: [], angle: 0 });
+  });
+
+  it('rotates crowded category labels to −45° when that is enough', () => {
+    const pos = Array.from({ length: 8 }, (_, i) => i * 18);
+    expect(planTicks(pos, pos.map(() => 40), 10, { rotate: true })).toEqual({ keep: [0, 1, 2, 3, 4, 5, 6, 7], angle: -45 });
+  });
+
+  it('thins to every k-th label (first kept) when even rotated ones collide, or when rotation is not allowed', () => {
+    const pos = Array.from({ length: 20 }, (_, i) => i * 6);
+    const w = pos.map(() => 30);
+    const rot = planTicks(pos, w, 10, { rotate: true });
+    expect(rot.angle).toBe(-45);
+    expect(rot.keep[0]).toBe(0);
+    for (let j = 1; j < rot.keep.length; j++) expect((pos[rot.keep[j]] - pos[rot.keep[j - 1]]) * Math.SQRT1_2).toBeGreaterThanOrEqual(12 - 1e-9);
+    const flat = planTicks(pos, w, 10);
+    expect(flat.angle).toBe(0);
+    expect(overlap(pos, w, flat.keep)).toBe(false);
+    expect(flat.keep.length).toBeGreaterThan(1);
+  });
+
+  it('never lets labels overlap, whatever the spacing and widths', () => {
+    for (let n = 2; n <= 40; n += 3)
+      for (const spacing of [3, 8, 20, 60])
+        for (const width of [10, 35, 80]) {
+          const pos = Array.from({ length: n }, (_, i) => i * spacing);
+          const w = pos.map((_, i) => width * (0.6 + 0.4 * ((i * 7) % 5) / 4));
+          const plan = planTicks(pos, w, 10);
+          if (plan.keep.length > 1) expect(overlap(pos, w, plan.keep, 5)).toBe(false);
+        }
+  });
+
+  it('thins numeric ticks for a narrow axis', () => {
+    const ticks = [0, 500, 1000, 1500, 2000, 2500];
+    expect(thinTicks(ticks, [0, 2500], 500, 12, formatTick)).toEqual(ticks);
+    const narrow = thinTicks(ticks, [0, 2500], 90, 12, formatTick);
+    expect(narrow.length).toBeLessThan(ticks.length);
+    expect(narrow[0]).toBe(0);
   });
 });

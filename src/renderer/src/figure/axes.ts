@@ -1,4 +1,5 @@
 import { fmt } from './heatmapFigure';
+import { textWidth } from './text';
 
 /**
  * Axis helpers shared by the chart views: domains and ticks for log axes (whole decades) and linear
@@ -165,4 +166,58 @@ export function logTickLabel(v: number): string {
     return `10${String(n).replace(/./g, (c) => SUPERSCRIPT[c] ?? c)}`;
   }
   return v >= 1e-3 && v < 1e4 ? String(Number(v.toPrecision(3))) : fmt(v);
+}
+
+// ─── Tick label layout ────────────────────────────────────────────────────────────────────────────
+
+export interface TickPlan {
+  /** Indices of the ticks whose labels are drawn. */
+  keep: number[];
+  /** Label rotation in degrees: 0 (horizontal) or −45. */
+  angle: 0 | -45;
+}
+
+/**
+ * Which tick labels to draw so none overlaps another, and at what angle, given each label's centre
+ * along the axis (`positions`, ascending, layout units) and its width (`widths`) at `fontSize`.
+ * Horizontal when every label fits; else, when `rotate` is allowed, at −45° (rotated labels need only
+ * 1.2 × `fontSize` of spacing across their baselines); else, or when even rotated ones collide, every k-th label
+ * with the smallest k that fits, the first always kept (and the last when it fits too).
+ */
+export function planTicks(positions: readonly number[], widths: readonly number[], fontSize: number, { rotate = false, gap }: { rotate?: boolean; gap?: number } = {}): TickPlan {
+  const n = positions.length;
+  if (n <= 1) return { keep: n ? [0] : [], angle: 0 };
+  const g = gap ?? fontSize * 0.5;
+  const fitsFlat = (idx: readonly number[]) => idx.every((i, j) => j === 0 || positions[i] - positions[idx[j - 1]] >= (widths[i] + widths[idx[j - 1]]) / 2 + g);
+  // Rotated by 45°, neighbours a distance d apart along the axis are d·sin 45° apart across their baselines.
+  const fitsRotated = (idx: readonly number[]) => idx.every((i, j) => j === 0 || (positions[i] - positions[idx[j - 1]]) * Math.SQRT1_2 >= fontSize * 1.2);
+  const all = positions.map((_, i) => i);
+  if (fitsFlat(all)) return { keep: all, angle: 0 };
+  if (rotate && fitsRotated(all)) return { keep: all, angle: -45 };
+  const fits = rotate ? fitsRotated : fitsFlat;
+  for (let k = 2; k <= n; k++) {
+    const keep = all.filter((i) => i % k === 0);
+    if (!fits(keep)) continue;
+    // The last tick (the axis's end) too, in place of the k-th before it when they would collide.
+    const last = n - 1;
+    if (keep[keep.length - 1] !== last) {
+      const withLast = [...keep, last];
+      if (fits(withLast)) return { keep: withLast, angle: rotate ? -45 : 0 };
+      const swapped = [...keep.slice(0, -1), last];
+      if (keep.length > 1 && fits(swapped)) return { keep: swapped, angle: rotate ? -45 : 0 };
+    }
+    return { keep, angle: rotate ? -45 : 0 };
+  }
+  return { keep: [0], angle: rotate ? -45 : 0 };
+}
+
+/**
+ * Numeric ticks thinned so their labels (`format`ted, measured at `fontSize` in the figure font) fit
+ * an axis `length` units long over `domain`: the ticks recharts is given, so it draws every one.
+ */
+export function thinTicks(ticks: readonly number[], domain: Domain, length: number, fontSize: number, format: (v: number) => string, measure: (s: string, size: number) => number = textWidth): number[] {
+  const span = domain[1] - domain[0] || 1;
+  const pos = ticks.map((t) => ((t - domain[0]) / span) * length);
+  const plan = planTicks(pos, ticks.map((t) => measure(format(t), fontSize)), fontSize);
+  return plan.keep.map((i) => ticks[i]);
 }

@@ -80,7 +80,8 @@ export interface LegendItem {
 
 /**
  * A compact key: one entry per colour (metric), then, when two runs are compared, one per line
- * style naming its run (instead of every metric × run pair).
+ * style naming its run (instead of every metric × run pair). Labels are the series' groups (internal
+ * names); the charts show them through humanLabel, the CSV keeps them.
  */
 export function legendItems(series: readonly CurveSeries[]): LegendItem[] {
   const out: LegendItem[] = [];
@@ -118,6 +119,18 @@ export function mergeSeries(series: readonly CurveSeries[]): CurveRow[] {
     }
   }
   return [...byStep.values()].sort((a, b) => a.step - b.step);
+}
+
+/** [first, last] step over every point of the series, or null when there are none. */
+export function stepExtent(series: readonly CurveSeries[]): [number, number] | null {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const s of series)
+    for (const p of s.points) {
+      lo = Math.min(lo, p.step);
+      hi = Math.max(hi, p.step);
+    }
+  return lo <= hi ? [lo, hi] : null;
 }
 
 /** Every plotted value of the series (for domains). */

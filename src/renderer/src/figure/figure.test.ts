@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { escapeXml, legendSvg, slug, standaloneSvg } from './exportFigure';
+import { escapeXml, finishSvg, legendSvg, slug, standaloneSvg, titleSvg } from './exportFigure';
 import { fmt, heatmapAnnotations, heatmapLayout, heatmapRows, heatmapSvgBody, type HeatmapSpec } from './heatmapFigure';
+import { FIGURE_FONT_FAMILY } from './font';
+import { presetById, printTheme } from './presets';
+import { textWidth } from './text';
 import { colourOf, extent, FIGURE_THEME, rgbOf, SCREEN_THEME } from './theme';
 
 const spec: HeatmapSpec = {
@@ -63,7 +66,7 @@ describe('standalone SVG', () => {
     expect(svg).toMatch(/<svg xmlns="http:\/\/www.w3.org\/2000\/svg" width="200" height="\d+"/);
     expect(svg).toContain('A &amp; B');
     expect(svg).toContain('head 0');
-    expect(svg).toContain(`font-family="${FIGURE_THEME.fontFamily}"`);
+    expect(svg).toContain(`font-family="${escapeXml(FIGURE_FONT_FAMILY)}"`);
     expect(svg.trim().endsWith('</svg>')).toBe(true);
   });
 
@@ -96,5 +99,76 @@ describe('colours and numbers', () => {
     expect(fmt(555.4)).toBe('555');
     expect(fmt(0.001)).toBe('1.0e-3');
     expect(fmt(0)).toBe('0.00');
+  });
+});
+
+describe('print-quality figures', () => {
+  const long = 'Attention of lora-vs-steering/lora, step 2000 (rows: query, columns: key), a title much wider than the figure';
+
+  it('never draws a title line wider than the figure', () => {
+    for (const theme of [SCREEN_THEME, FIGURE_THEME, printTheme(FIGURE_THEME, presetById('single'))])
+      for (const width of [150, 312, 520]) {
+        const svg = standaloneSvg('', width, 100, theme, { title: long });
+        const lines = [...svg.matchAll(/<text [^>]*font-size="([\d.]+)" font-weight="600">([^<]*)<\/text>/g)];
+        expect(lines.length).toBeGreaterThan(0);
+        for (const [, size, text] of lines) expect(textWidth(text, Number(size), 600)).toBeLessThanOrEqual(width);
+        expect(lines.map((m) => m[2]).join(' ')).toBe(long);
+      }
+    const t = titleSvg('Short title', FIGURE_THEME, 400);
+    expect(t.lines).toEqual(['Short title']);
+    expect(t.size).toBe(FIGURE_THEME.titleSize);
+  });
+
+  it('wraps legend rows at the figure width, in the figure font', () => {
+    const entries = ['held-out implications', 'training facts', 'held-out facts', 'training implications'].map((label) => ({ label, colour: '#000', swatch: 'line' as const }));
+    const lg = legendSvg(entries, FIGURE_THEME, 0, 0, 200);
+    const texts = [...lg.markup.matchAll(/<text x="([\d.]+)"[^>]*>([^<]*)<\/text>/g)];
+    for (const [, x, text] of texts) expect(Number(x) + textWidth(text, FIGURE_THEME.fontSize)).toBeLessThanOrEqual(200 + 1e-6);
+    expect(lg.markup).toContain('<line ');
+  });
+
+  it('readies SVGs for a preset: typeset, physical size, the font embedded', () => {
+    const doc = standaloneSvg('<text>10⁻³ σₖ</text>', 312, 100, FIGURE_THEME, { title: 'Δ' });
+    const out = finishSvg(doc, presetById('single'));
+    expect(out).toMatch(/<svg xmlns="http:\/\/www.w3.org\/2000\/svg" width="3.25in" height="[\d.]+in" viewBox="0 0 312 \d+"/);
+    expect(out).toContain('<style>@font-face{font-family:Arimo;');
+    expect(out).toMatch(/src:url\(data:font\/woff2;base64,[A-Za-z0-9+/=]{1000,}\) format\('woff2'\)/);
+    // Greek text and a bold title: the greek subset and weight 600 too.
+    expect(out.match(/@font-face/g)).toHaveLength(4);
+    expect(out).toContain('<tspan dy="-0.5em" font-size="70%">−3</tspan>');
+    const plain = finishSvg(standaloneSvg('<text>abc</text>', 100, 50, SCREEN_THEME), presetById('screen'));
+    expect(plain.match(/@font-face/g)).toHaveLength(1);
+    expect(plain).toContain('width="100"');
+  });
+
+  it('draws masked heatmap cells hatched grey, not in the colour scale, with a key', () => {
+    const masked: HeatmapSpec = { ...spec, values: [[0.5, 0], [0.25, 0.75]], colLabels: ['x', 'y'], masked: (r, c) => c > r, maskedLabel: 'masked (causal)' };
+    const body = heatmapSvgBody(masked, SCREEN_THEME);
+    expect(body).toContain('class="masked-cells"');
+    expect(body).toMatch(/<pattern id="heatmap-masked"[^>]*>.*#d9d9d9/);
+    expect(body).toMatch(/<path class="masked-cells" d="M[^"]+z" fill="url\(#heatmap-masked\)"\/>/);
+    expect(body).toContain('>masked (causal)</text>');
+    // Three colour-scale cells; the masked one is not a zero-coloured rect.
+    const cells = body.match(/<rect x="[\d.]+" y="[\d.]+" width="([\d.]+)" height="\1" fill="[^"]+"\/>/g) ?? [];
+    expect(cells.filter((c) => !c.includes('url(')).length).toBe(3);
+    // The domain ignores masked cells (their stored 0).
+    expect(heatmapLayout({ ...masked, domain: undefined, values: [[0.5, 0], [0.25, 0.75]] }, SCREEN_THEME).domain).toEqual([0.25, 0.75]);
+  });
+
+  it('thins and rotates labels so none overlaps, and fits a print width', () => {
+    const T = 40;
+    const tokens = Array.from({ length: T }, (_, i) => `token_${i}`);
+    const big: HeatmapSpec = { values: tokens.map(() => tokens.map(() => 0.5)), rowLabels: tokens, colLabels: tokens, scale: 'sequential', valueLabel: 'weight' };
+    const theme = printTheme(FIGURE_THEME, presetById('single'));
+    const L = heatmapLayout(big, theme);
+    expect(L.totalWidth).toBeCloseTo(theme.fitWidth as number, 0);
+    expect(L.colAngle).toBe(-45);
+    // Rotated neighbours at least a line apart across their baselines; rows a line apart.
+    for (let j = 1; j < L.colKeep.length; j++) expect((L.colKeep[j] - L.colKeep[j - 1]) * L.cell * Math.SQRT1_2).toBeGreaterThanOrEqual(theme.fontSize * 1.2 - 1e-9);
+    for (let j = 1; j < L.rowKeep.length; j++) expect((L.rowKeep[j] - L.rowKeep[j - 1]) * L.cell).toBeGreaterThanOrEqual(theme.fontSize * 1.15 - 1e-9);
+    // The first rotated label stays inside the figure.
+    expect(L.x0 + 0.5 * L.cell - textWidth(tokens[0], theme.fontSize) * Math.SQRT1_2).toBeGreaterThanOrEqual(0);
+    // Few wide cells: labels flat.
+    expect(heatmapLayout({ ...spec, cell: 44 }, SCREEN_THEME).colAngle).toBe(0);
   });
 });

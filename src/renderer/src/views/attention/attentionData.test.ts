@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { SCREEN_THEME } from '../../figure/theme';
-import { heatmapLayout } from '../../figure/heatmapFigure';
 import {
   attentionCsv,
   attentionScale,
+  causallyMasked,
   cellSize,
   defaultSteps,
   gridColumns,
@@ -90,21 +90,44 @@ describe('attention figure', () => {
     expect(cellSize(60)).toBe(16);
   });
 
-  it('composes every head into one SVG, laid out in a column per layer', () => {
+  it('composes every head into one SVG as small multiples: a column per layer, one shared colour bar', () => {
     const ps = headPatterns(softmaxAttention);
     const scale = attentionScale(true, ps);
     const items = ps.map((p) => ({ label: p.label, spec: patternSpec(p, softmaxAttention.tokens, scale) }));
     const g = gridSvg(items, gridColumns(ps), SCREEN_THEME);
-    const L = heatmapLayout(items[0].spec, SCREEN_THEME);
     expect(g.body.match(/<g transform="translate\(/g)).toHaveLength(2 * items.length);
     for (const p of ps) expect(g.body).toContain(`>${p.label}</text>`);
-    // 2 columns, 2 rows of equal heatmaps, 12 px apart; each row has a label line above.
-    expect(g.width).toBeCloseTo(2 * L.totalWidth + 12);
-    expect(g.height).toBeCloseTo(2 * (L.totalHeight + SCREEN_THEME.fontSize + 6) + 12);
-    // Vector cells: one rect per cell of every head (plus frame and colour bar).
-    expect((g.body.match(/<rect /g) ?? []).length).toBeGreaterThanOrEqual(items.length * 36);
+    // Vector cells: one rect per unmasked cell of every head (3 tokens: 6 of 9 under the causal mask).
+    const T = softmaxAttention.tokens.length;
+    const cells = (g.body.match(/<rect x="[\d.]+" y="[\d.]+" width="([\d.]+)" height="\1" fill="(#[0-9a-f]{6}|rgb\([^)]*\))"\/>/g) ?? []).length;
+    expect(cells).toBeGreaterThanOrEqual((items.length * T * (T + 1)) / 2);
+    // Masked cells: one hatched path per head, and one key under the single colour bar.
+    expect(g.body.match(/class="masked-cells"/g)).toHaveLength(items.length);
+    expect(g.body.match(/class="masked-key"/g)).toHaveLength(1);
+    expect(g.body.match(/>attention weight<\/text>/g)).toHaveLength(1);
+    // Token labels only on the left column (rows) and the bottom row (columns).
+    const tok = softmaxAttention.tokens[0];
+    expect((g.body.match(new RegExp(`text-anchor="end"[^>]*>${tok}</text>`, 'g')) ?? []).length).toBeLessThanOrEqual(2 * 2);
     expect(g.body).toContain('translate(0 0)');
-    expect(g.body).toContain(`translate(${L.totalWidth + 12} 0)`);
+  });
+
+  it('fits the grid to a print width', () => {
+    const ps = headPatterns(softmaxAttention);
+    const scale = attentionScale(true, ps);
+    const items = ps.map((p) => ({ label: p.label, spec: patternSpec(p, softmaxAttention.tokens, scale) }));
+    const single = gridSvg(items, gridColumns(ps), { ...SCREEN_THEME, fontSize: 10.67, fitWidth: 312 });
+    expect(single.width).toBeCloseTo(312, 0);
+    // Wider than its cells may grow (40 units at most): narrower than the column, never wider.
+    const double = gridSvg(items, gridColumns(ps), { ...SCREEN_THEME, fontSize: 10.67, fitWidth: 648 });
+    expect(double.width).toBeLessThanOrEqual(648);
+    expect(double.body).toContain('width="40" height="40"');
+  });
+
+  it('marks the causal mask: later keys are masked, the diagonal and earlier ones are not', () => {
+    expect(causallyMasked(0, 1)).toBe(true);
+    expect(causallyMasked(1, 1)).toBe(false);
+    expect(causallyMasked(2, 0)).toBe(false);
+    expect(attentionScale(true, []).note).toMatch(/Hatched grey: masked/);
   });
 });
 

@@ -17,6 +17,7 @@ import {
   DEFAULT_PARAMS,
   defaultSource,
   exportLegend,
+  exportViewport,
   focusColours,
   LIMITS,
   normalisePoints,
@@ -142,6 +143,8 @@ export function ProjectionView() {
   const title = data ? `3D projection: ${data.id}, ${data.source === 'embed' ? 'embedding' : data.source} (${data.method.toUpperCase()})` : '3D projection';
   const fileName = data ? `projection-${slug(data.id)}-${slug(data.source)}-${data.method}` : 'projection';
   const legend = colours ? exportLegend(colours, colourBy) : [];
+  // The exports' key: the colours, and what an arrow means when arrows are drawn.
+  const figureLegend = data?.origins && showArrows ? [...legend, { label: 'arrows: from the base model to the fine-tune', colour: theme.muted, swatch: 'line' as const }] : legend;
 
   const runsError = runs.status === 'error' ? runs.error : null;
   const noRuns = runs.status === 'ready' && !id;
@@ -282,13 +285,17 @@ export function ProjectionView() {
           }
           csv={() => projectionCsv(data)}
           legend={legend}
-          png={() => {
+          svg={(t) => {
             if (!scatter.current) throw new Error('the 3D view is not running');
-            return scatter.current.toPng(2, legend);
+            const box = exportViewport(t, scatter.current.size(), axes);
+            const view = scatter.current.exportView(box.width, box.height, box.inset, box.labelPads);
+            return projectionSvg(norm, view, { colours: shownColours, radius, axisLabels: axes, showArrows, pinned, labels: data.labels }, t, { title, legend: figureLegend });
           }}
-          svg={() => {
+          pngSvg={(t, pixelsPerUnit) => {
             if (!scatter.current) throw new Error('the 3D view is not running');
-            return projectionSvg(norm, scatter.current.cameraView(), { colours: shownColours, radius, axisLabels: axes, showArrows, pinned, labels: data.labels }, theme, { title, legend });
+            const box = exportViewport(t, scatter.current.size(), axes);
+            const { view, image } = scatter.current.renderExport(box.width, box.height, box.inset, box.labelPads, pixelsPerUnit);
+            return projectionSvg(norm, view, { colours: shownColours, radius, axisLabels: axes, showArrows, pinned, labels: data.labels, raster: image }, t, { title, legend: figureLegend });
           }}
           controls={
             <>

@@ -11,7 +11,11 @@ import {
   checkProjection,
   defaultSource,
   exportLegend,
+  exportViewport,
   extendedPalette,
+  fitExportCamera,
+  sceneExtentPoints,
+  scenePads,
   focusColours,
   mixColour,
   FRAME,
@@ -303,7 +307,8 @@ describe('camera projection and SVG', () => {
     const doc = projectionSvg(n, view, opts, SCREEN_THEME, { title: 'Projection', legend: exportLegend(colours, 'group') });
     expect(doc.startsWith('<?xml')).toBe(true);
     expect(doc).toContain('width="400"');
-    expect(doc).toContain('world_country (5)');
+    // Groups (the task's splits) by their human labels.
+    expect(doc).toContain('world facts: country (5)');
   });
   it('draws arrows origin → point for fine-tuned runs, and none when turned off', () => {
     const { view } = cameraView();
@@ -333,5 +338,87 @@ describe('camera projection and SVG', () => {
     const body = projectionSvgBody(n, view, { colours: ['#000000', '#111111'], radius: 0.05, axisLabels: null, showArrows: false, pinned: null, labels: [] }, SCREEN_THEME);
     expect((body.match(/<circle /g) ?? []).length).toBe(1);
     expect(body).toContain('#111111');
+  });
+});
+
+describe('export framing', () => {
+  /** The view of an export camera (three.js, as the scene renders it). */
+  function viewOf(cam: { position: number[]; target: number[]; up: number[] }, w: number, h: number) {
+    const c = new PerspectiveCamera(35, w / h, 0.01, 100);
+    c.position.set(cam.position[0], cam.position[1], cam.position[2]);
+    c.up.set(cam.up[0], cam.up[1], cam.up[2]);
+    c.lookAt(new Vector3(cam.target[0], cam.target[1], cam.target[2]));
+    c.updateProjectionMatrix();
+    c.updateMatrixWorld();
+    const vp = new Matrix4().multiplyMatrices(c.projectionMatrix, c.matrixWorldInverse);
+    return { viewProjection: Array.from(vp.elements), focalY: c.projectionMatrix.elements[5], width: w, height: h };
+  }
+
+  it('frames the whole scene (frame, axis labels, points, arrows) inside the inset, filling the view', () => {
+    const n = normalisePoints(LORA_PCA.points, LORA_PCA.origins);
+    const pts = sceneExtentPoints(n, true);
+    expect(pts.length).toBe(8 + 3 + 2 * n.n);
+    for (const dir of [
+      [0.42, 0.32, 1],
+      [1, 0.1, 0],
+      [-0.3, 1, 0.2],
+      [0, 0, -1],
+    ] as [number, number, number][])
+      for (const [w, h] of [
+        [312, 250],
+        [900, 520],
+      ]) {
+        const inset = 6;
+        // The axis labels (after the 8 corners) need 30 px of room on each side, 7 above and below.
+        const pads = scenePads([0, 1, 2].map(() => ({ x: 30, y: 7 })));
+        const cam = fitExportCamera(pts, dir, [0, 1, 0], 35, w, h, inset, pads);
+        const v = viewOf(cam, w, h);
+        const xs: number[] = [];
+        const ys: number[] = [];
+        pts.forEach((p, i) => {
+          const s = projectToScreen(v, p[0], p[1], p[2]);
+          expect(s.w).toBeGreaterThan(0);
+          const pad = pads[i] ?? { x: 0, y: 0 };
+          xs.push(s.x - pad.x, s.x + pad.x);
+          ys.push(s.y - pad.y, s.y + pad.y);
+        });
+        expect(Math.min(...xs)).toBeGreaterThanOrEqual(inset - 1);
+        expect(Math.max(...xs)).toBeLessThanOrEqual(w - inset + 1);
+        expect(Math.min(...ys)).toBeGreaterThanOrEqual(inset - 1);
+        expect(Math.max(...ys)).toBeLessThanOrEqual(h - inset + 1);
+        // It fills the view along one axis, and is centred.
+        const fillX = (Math.max(...xs) - Math.min(...xs)) / (w - 2 * inset);
+        const fillY = (Math.max(...ys) - Math.min(...ys)) / (h - 2 * inset);
+        expect(Math.max(fillX, fillY)).toBeGreaterThan(0.97);
+        expect((Math.max(...xs) + Math.min(...xs)) / 2).toBeCloseTo(w / 2, -0.5);
+      }
+  });
+
+  it('sizes the exported view: the screen’s, or the column’s width at 4:5', () => {
+    expect(exportViewport(SCREEN_THEME, { width: 800.4, height: 500 }, null)).toMatchObject({ width: 800, height: 500 });
+    const print = exportViewport({ ...SCREEN_THEME, fontSize: 10.67, fitWidth: 312 }, { width: 800, height: 500 }, ['PC1 (27.5%)', 'PC2', 'PC3']);
+    expect(print.width).toBe(312);
+    expect(print.height).toBe(250);
+    expect(print.labelPads).toHaveLength(3);
+    expect(print.labelPads[0].x).toBeGreaterThan(20);
+    expect(print.labelPads[1].x).toBeLessThan(print.labelPads[0].x);
+  });
+
+  it('draws the WebGL image in place of the vector scene, under the same labels', () => {
+    const n = normalisePoints(LORA_PCA.points, LORA_PCA.origins);
+    const v = viewOf(fitExportCamera(sceneExtentPoints(n, true), [0.42, 0.32, 1], [0, 1, 0], 35, 400, 300, 30), 400, 300);
+    const colours = n.visible.length ? Array.from({ length: n.n }, () => '#0072B2') : [];
+    const opts = { colours, radius: 0.04, axisLabels: ['PC1', 'PC2', 'PC3'] as const, showArrows: true, pinned: null, labels: LORA_PCA.labels };
+    const vector = projectionSvgBody(n, v, { ...opts, axisLabels: [...opts.axisLabels] }, SCREEN_THEME);
+    const raster = projectionSvgBody(n, v, { ...opts, axisLabels: [...opts.axisLabels], raster: 'data:image/png;base64,AAAA' }, SCREEN_THEME);
+    expect(raster).toContain('<image href="data:image/png;base64,AAAA" x="0" y="0" width="400" height="300"');
+    expect(raster).not.toContain('<circle');
+    const labels = (s: string) => [...s.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[0]);
+    expect(labels(raster)).toEqual(labels(vector));
+    // Arrows: shafts thicker than a hairline, with heads.
+    const shafts = [...vector.matchAll(/<line [^>]*stroke-opacity="0.8" stroke-width="([\d.]+)"/g)].map((m) => Number(m[1]));
+    expect(shafts.length).toBeGreaterThan(0);
+    for (const w of shafts) expect(w).toBeGreaterThanOrEqual(1.5);
+    expect(vector).toContain('<polygon ');
   });
 });

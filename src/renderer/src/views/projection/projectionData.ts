@@ -3,6 +3,8 @@ import type { PointLabel, Projection3D } from '../../../../shared/analysis';
 import { hookName, type HookName } from '../../../../shared/hooks';
 import type { ModelConfig } from '../../../../shared/modelConfig';
 import { escapeXml, standaloneSvg, type LegendEntry } from '../../figure/exportFigure';
+import { humanLabel } from '../../figure/labels';
+import { textWidth } from '../../figure/text';
 import { rgbOf, type FigureTheme } from '../../figure/theme';
 
 /**
@@ -151,6 +153,29 @@ export function tooltipRows(l: PointLabel): [string, string][] {
   return rows;
 }
 
+/** A category as legends show it: groups (a task's splits) by their human label, tokens as they are. */
+export function categoryLabel(category: string, field: ColourField): string {
+  return field === 'group' && category !== MISSING ? humanLabel(category) : category;
+}
+
+/**
+ * The exported view's size: the on-screen view's for the screen preset; for a print preset the
+ * column's width (theme.fitWidth) and 4:5 of it in height. `inset` is the margin every mark keeps
+ * from the edges, `labelPads` the room each axis label (centred on its anchor) needs around it.
+ */
+export function exportViewport(theme: FigureTheme, screen: { width: number; height: number }, axisLabels: readonly string[] | null): { width: number; height: number; inset: number; labelPads: { x: number; y: number }[] } {
+  const inset = Math.ceil(theme.fontSize * 0.5);
+  const labelPads = (axisLabels ?? []).map((l) => ({ x: textWidth(l, theme.fontSize) / 2 + 2, y: theme.fontSize * 0.6 }));
+  if (!theme.fitWidth) return { width: Math.round(screen.width), height: Math.round(screen.height), inset, labelPads };
+  const width = Math.round(theme.fitWidth);
+  return { width, height: Math.round(width * 0.8), inset, labelPads };
+}
+
+/** Per point of sceneExtentPoints(…, true): the axis labels' pads at their anchors (after the 8 corners), none elsewhere. */
+export function scenePads(labelPads: readonly { x: number; y: number }[]): { x: number; y: number }[] {
+  return [...Array.from({ length: 8 }, () => ({ x: 0, y: 0 })), ...labelPads];
+}
+
 /** Short label drawn next to a pinned point. */
 export function pinText(l: PointLabel): string {
   const head = l.prompt !== undefined ? `#${l.prompt} ${l.token}` : l.token;
@@ -249,7 +274,7 @@ export function focusColours(a: ColourAssignment, focus: string | null, backgrou
 
 /** Legend entries for exported figures: the legend, plus a line saying how many are left out. */
 export function exportLegend(a: ColourAssignment, field: ColourField): LegendEntry[] {
-  const out: LegendEntry[] = a.legend.map((e) => ({ label: `${e.label} (${e.count})`, colour: e.colour }));
+  const out: LegendEntry[] = a.legend.map((e) => ({ label: `${categoryLabel(e.label, field)} (${e.count})`, colour: e.colour }));
   if (a.hashed) out.push({ label: `+${a.total - a.legend.length} more ${field}s (colours hashed, shared)`, colour: 'none' });
   return out;
 }
@@ -399,6 +424,99 @@ export function nearestOnScreen(v: CameraView, positions: Float32Array, visible:
   return best;
 }
 
+// ─── Export framing ─────────────────────────────────────────────────────────────────────────────────
+
+type Vec3 = [number, number, number];
+const sub = (a: Vec3, b: Vec3): Vec3 => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
+const dot = (a: Vec3, b: Vec3): number => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+const cross = (a: Vec3, b: Vec3): Vec3 => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+const norm3 = (a: Vec3): Vec3 => {
+  const l = Math.hypot(a[0], a[1], a[2]) || 1;
+  return [a[0] / l, a[1] / l, a[2] / l];
+};
+const addScaled = (a: Vec3, b: Vec3, k: number): Vec3 => [a[0] + b[0] * k, a[1] + b[1] * k, a[2] + b[2] * k];
+
+/**
+ * What the export frames: the frame's corners, the axis-label anchors (when shown), every visible
+ * point and origin. With `labelPads` (px, per axis label), also the room each point needs around it:
+ * half the label's size at its anchor, nothing elsewhere.
+ */
+export function sceneExtentPoints(data: Normalised | null, withAxes: boolean): Vec3[] {
+  const F = FRAME;
+  const pts: Vec3[] = [];
+  for (const x of [-F, F]) for (const y of [-F, F]) for (const z of [-F, F]) pts.push([x, y, z]);
+  if (withAxes) for (const a of [0, 1, 2] as const) pts.push(axisLabelAnchor(a));
+  if (data)
+    for (let i = 0; i < data.n; i++) {
+      if (!data.visible[i]) continue;
+      pts.push([data.positions[i * 3], data.positions[i * 3 + 1], data.positions[i * 3 + 2]]);
+      if (data.origins) pts.push([data.origins[i * 3], data.origins[i * 3 + 1], data.origins[i * 3 + 2]]);
+    }
+  return pts;
+}
+
+export interface ExportCamera {
+  position: Vec3;
+  target: Vec3;
+  up: Vec3;
+}
+
+/**
+ * A camera looking along `direction` (from the target toward the eye, as the on-screen view does)
+ * that frames every point of `pts` in a width × height view (vertical field of view `fovDeg`),
+ * `insetPx` from each edge, point i with `pads[i]` more room around it (px: half a label's width and
+ * height, for the points that carry text): first from the points' bounding sphere, then refined on
+ * their projected bounds so the scene fills the view and is centred in it.
+ */
+export function fitExportCamera(pts: readonly Vec3[], direction: Vec3, up: Vec3, fovDeg: number, width: number, height: number, insetPx: number, pads: readonly { x: number; y: number }[] = []): ExportCamera {
+  const dir = norm3(direction);
+  const lo: Vec3 = [Infinity, Infinity, Infinity];
+  const hi: Vec3 = [-Infinity, -Infinity, -Infinity];
+  for (const p of pts)
+    for (let a = 0; a < 3; a++) {
+      lo[a] = Math.min(lo[a], p[a]);
+      hi[a] = Math.max(hi[a], p[a]);
+    }
+  let target: Vec3 = [(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, (lo[2] + hi[2]) / 2];
+  const radius = Math.max(1e-6, ...pts.map((p) => Math.hypot(...sub(p, target))));
+  const aspect = width / height;
+  const tanV = Math.tan((fovDeg * Math.PI) / 360);
+  const tanH = tanV * aspect;
+  const availX = Math.max(0.2, 1 - (2 * insetPx) / width);
+  const availY = Math.max(0.2, 1 - (2 * insetPx) / height);
+  let dist = radius / Math.sin(Math.atan(Math.min(tanV * availY, tanH * availX)));
+  // Screen axes of a camera looking along −dir.
+  const upRef = Math.abs(dot(norm3(up), dir)) > 0.999 ? ([0, 0, 1] as Vec3) : norm3(up);
+  const right = norm3(cross(upRef, dir));
+  const upS = cross(dir, right);
+  for (let iter = 0; iter < 6; iter++) {
+    const eye = addScaled(target, dir, dist);
+    let x0 = Infinity;
+    let x1 = -Infinity;
+    let y0 = Infinity;
+    let y1 = -Infinity;
+    pts.forEach((p, i) => {
+      const d = sub(p, eye);
+      const z = -dot(d, dir);
+      if (z <= 1e-6) return;
+      const nx = dot(d, right) / z / tanH;
+      const ny = dot(d, upS) / z / tanV;
+      const px = ((pads[i]?.x ?? 0) * 2) / width;
+      const py = ((pads[i]?.y ?? 0) * 2) / height;
+      x0 = Math.min(x0, nx - px);
+      x1 = Math.max(x1, nx + px);
+      y0 = Math.min(y0, ny - py);
+      y1 = Math.max(y1, ny + py);
+    });
+    if (!(x1 > x0) || !(y1 > y0)) break;
+    // Centre the projected bounds, then scale the distance so they fill the available part.
+    target = addScaled(addScaled(target, right, ((x0 + x1) / 2) * tanH * dist), upS, ((y0 + y1) / 2) * tanV * dist);
+    const fill = Math.max((x1 - x0) / (2 * availX), (y1 - y0) / (2 * availY));
+    dist *= fill;
+  }
+  return { position: addScaled(target, dir, dist), target, up: upS };
+}
+
 const f1 = (v: number): string => (Math.round(v * 10) / 10).toString();
 
 export interface SvgSceneOptions {
@@ -410,6 +528,11 @@ export interface SvgSceneOptions {
   /** Index of the pinned point (ringed and labelled), or null. */
   pinned: number | null;
   labels: readonly PointLabel[];
+  /**
+   * The scene rendered by WebGL from the same camera (a PNG data URL): drawn in place of the vector
+   * frame, points and arrows, under the same text (axis labels, pin label). The PNG export's body.
+   */
+  raster?: string;
 }
 
 /**
@@ -418,6 +541,12 @@ export interface SvgSceneOptions {
  */
 export function projectionSvgBody(data: Normalised, v: CameraView, o: SvgSceneOptions, theme: FigureTheme): string {
   const parts: string[] = [`<defs><clipPath id="projection-clip"><rect width="${f1(v.width)}" height="${f1(v.height)}"/></clipPath></defs>`, `<g clip-path="url(#projection-clip)">`];
+  if (o.raster) {
+    parts.push(`<image href="${o.raster}" x="0" y="0" width="${f1(v.width)}" height="${f1(v.height)}" preserveAspectRatio="none"/>`);
+    parts.push(sceneText(data, v, o, theme, false));
+    parts.push('</g>');
+    return parts.join('');
+  }
   const line = (a: readonly number[], b: readonly number[], stroke: string, width: number): string | null => {
     const p = projectToScreen(v, a[0], a[1], a[2]);
     const q = projectToScreen(v, b[0], b[1], b[2]);
@@ -448,14 +577,16 @@ export function projectionSvgBody(data: Normalised, v: CameraView, o: SvgSceneOp
       if (len <= r + 1) continue;
       const ux = dx / len;
       const uy = dy / len;
-      const head = Math.min(len - r, Math.max(4, 1.2 * r));
+      // Shafts about a third of the point's diameter (at least a hairline and a half), heads wider.
+      const shaft = Math.max(1.5, Math.min(4, r * 0.6));
+      const head = Math.min(len - r, Math.max(shaft * 3, 1.4 * r));
       const tipX = s.x - ux * r;
       const tipY = s.y - uy * r;
       const bx = tipX - ux * head;
       const by = tipY - uy * head;
-      const hw = head * 0.35;
+      const hw = Math.max(head * 0.4, shaft * 1.5);
       const arrow =
-        `<line x1="${f1(t.x)}" y1="${f1(t.y)}" x2="${f1(bx)}" y2="${f1(by)}" stroke="${colour}" stroke-opacity="0.55" stroke-width="1"/>` +
+        `<line x1="${f1(t.x)}" y1="${f1(t.y)}" x2="${f1(bx)}" y2="${f1(by)}" stroke="${colour}" stroke-opacity="0.8" stroke-width="${f1(shaft)}" stroke-linecap="round"/>` +
         `<polygon points="${f1(tipX)},${f1(tipY)} ${f1(bx - uy * hw)},${f1(by + ux * hw)} ${f1(bx + uy * hw)},${f1(by - ux * hw)}" fill="${colour}"/>`;
       // At its midpoint's depth, but never in front of its own point.
       items.push({ depth: Math.max((s.depth + t.depth) / 2, s.depth + 1e-9), svg: arrow });
@@ -464,6 +595,15 @@ export function projectionSvgBody(data: Normalised, v: CameraView, o: SvgSceneOp
   items.sort((a, b) => b.depth - a.depth);
   for (const it of items) parts.push(it.svg);
 
+  parts.push(sceneText(data, v, o, theme, true));
+  parts.push('</g>');
+  return parts.join('');
+}
+
+/** The scene's text over the points: axis labels, and the pinned point's label (and its ring, for the vector scene). */
+function sceneText(data: Normalised, v: CameraView, o: SvgSceneOptions, theme: FigureTheme, ring: boolean): string {
+  const parts: string[] = [];
+  const P = data.positions;
   if (o.axisLabels)
     o.axisLabels.forEach((text, a) => {
       const [x, y, z] = axisLabelAnchor(a as 0 | 1 | 2);
@@ -475,12 +615,14 @@ export function projectionSvgBody(data: Normalised, v: CameraView, o: SvgSceneOp
     const s = projectToScreen(v, P[i * 3], P[i * 3 + 1], P[i * 3 + 2]);
     if (s.w > 0) {
       const r = Math.max(0.5, screenRadius(v, o.radius, s.w));
-      parts.push(`<circle cx="${f1(s.x)}" cy="${f1(s.y)}" r="${f1(r + 3)}" fill="none" stroke="${theme.foreground}" stroke-width="1.5"/>`);
+      if (ring) parts.push(`<circle cx="${f1(s.x)}" cy="${f1(s.y)}" r="${f1(r + 3)}" fill="none" stroke="${theme.foreground}" stroke-width="1.5"/>`);
       const label = o.labels[i] ? pinText(o.labels[i]) : '';
-      parts.push(`<text x="${f1(s.x + r + 6)}" y="${f1(s.y - r - 4)}" fill="${theme.foreground}" font-weight="600">${escapeXml(label)}</text>`);
+      // Right of the point, or left of it when the label would run past the view's right edge.
+      const w = textWidth(label, theme.fontSize, 600);
+      const right = s.x + r + 6 + w <= v.width - 2;
+      parts.push(`<text x="${f1(right ? s.x + r + 6 : s.x - r - 6)}" y="${f1(s.y - r - 4)}" fill="${theme.foreground}" font-weight="600"${right ? '' : ' text-anchor="end"'}>${escapeXml(label)}</text>`);
     }
   }
-  parts.push('</g>');
   return parts.join('');
 }
 

@@ -3,7 +3,6 @@ import type { AttentionAnalysis } from '../../../../../shared/api';
 import { standaloneSvg } from '../../../figure/exportFigure';
 import { Heatmap } from '../../../figure/Heatmap';
 import { Panel } from '../../../figure/Panel';
-import { useFigureTheme } from '../../../figure/theme';
 import type { AsyncState } from '../../../shell/useAsync';
 import { attentionCsv, gridColumns, gridSvg, patternSpec, type AttentionScale, type HeadPattern } from '../attentionData';
 import { HINT } from '../../../shell/styles';
@@ -22,7 +21,6 @@ export interface CheckpointPatternsProps {
 
 /** One checkpoint's attention: a grid of query × key heatmaps (a column per layer, a row per head) in one Panel. */
 export function CheckpointPatterns({ runId, step, state, patterns, scale, title: fixedTitle }: CheckpointPatternsProps) {
-  const theme = useFigureTheme();
   const data = state.data;
   const tokens = useMemo(() => data?.tokens ?? [], [data]);
   const columns = gridColumns(patterns);
@@ -44,10 +42,11 @@ export function CheckpointPatterns({ runId, step, state, patterns, scale, title:
           ) : undefined
         }
         csv={data ? () => attentionCsv(tokens, patterns) : undefined}
-        svg={() => {
+        svg={(t) => {
           if (!data || !items.length) throw new Error('no attention patterns to export yet');
-          const g = gridSvg(items, columns, theme);
-          return standaloneSvg(g.body, g.width, g.height, theme, { title: `${data.id}, step ${data.step}: attention (rows query, columns key)` });
+          const g = gridSvg(items, columns, t);
+          const what = fixedTitle ?? `Attention of ${data.id}${data.adapter ? ` + ${data.adapter}` : ''}, step ${data.step}`;
+          return standaloneSvg(g.body, g.width, g.height, t, { title: `${what} (rows: query, columns: key)` });
         }}
       >
         {state.status === 'error' && (

@@ -1,4 +1,4 @@
-import type { ColourAssignment, ColourField } from '../projectionData';
+import { categoryLabel, type ColourAssignment, type ColourField } from '../projectionData';
 
 /**
  * The colour key: one row per category with its count (when colours are hashed, the largest ones).
@@ -18,7 +18,7 @@ export function ProjectionLegend({ colours, field, focus, onFocus, testId }: { c
               onClick={() => onFocus(focus === e.label ? null : e.label)}
             >
               <span className="projection__swatch" style={{ background: e.colour }} aria-hidden="true" />
-              <span className="projection__legend-label">{e.label}</span>
+              <span className="projection__legend-label">{categoryLabel(e.label, field)}</span>
               <span className="projection__legend-count">{e.count}</span>
             </button>
           </li>

@@ -1,6 +1,5 @@
 import { useEffect, useImperativeHandle, useRef, useState, type Ref } from 'react';
 import type { PointLabel } from '../../../../../shared/analysis';
-import type { LegendEntry } from '../../../figure/exportFigure';
 import { useFigureTheme } from '../../../figure/theme';
 import { errorMessage } from '../../../shell/errors';
 import type { CameraView, Normalised } from '../projectionData';
@@ -8,9 +7,14 @@ import { createScatterScene, type ScatterScene } from './scatterScene';
 
 export interface Scatter3DHandle {
   resetView(): void;
-  /** The camera now (for the SVG export). */
+  /** The camera now. */
   cameraView(): CameraView;
-  toPng(scale: number, legend: readonly LegendEntry[]): Promise<Blob>;
+  /** Size of the view on screen (CSS px). */
+  size(): { width: number; height: number };
+  /** The export's camera: the view direction now, the whole scene framed in width × height (see ScatterScene). */
+  exportView(width: number, height: number, insetPx: number, labelPads: readonly { x: number; y: number }[]): CameraView;
+  /** The scene rendered from the export camera at `pixelRatio` pixels per unit, as a PNG data URL, with its view. */
+  renderExport(width: number, height: number, insetPx: number, labelPads: readonly { x: number; y: number }[], pixelRatio: number): { view: CameraView; image: string };
 }
 
 export interface Scatter3DProps {
@@ -27,6 +31,11 @@ export interface Scatter3DProps {
   onPin: (index: number | null) => void;
   handle: Ref<Scatter3DHandle>;
   testId?: string;
+}
+
+function running(s: ScatterScene | null): ScatterScene {
+  if (!s) throw new Error('the 3D view is not running');
+  return s;
 }
 
 /**
@@ -70,14 +79,10 @@ export function Scatter3D({ data, labels, colours, radius, showArrows, axisLabel
     handle,
     () => ({
       resetView: () => scene.current?.resetView(),
-      cameraView: () => {
-        if (!scene.current) throw new Error('the 3D view is not running');
-        return scene.current.cameraView();
-      },
-      toPng: (scale, legend) => {
-        if (!scene.current) return Promise.reject(new Error('the 3D view is not running'));
-        return scene.current.toPng(scale, legend);
-      },
+      cameraView: () => running(scene.current).cameraView(),
+      size: () => running(scene.current).size(),
+      exportView: (w, h, inset, pads) => running(scene.current).exportView(w, h, inset, pads),
+      renderExport: (w, h, inset, pads, ratio) => running(scene.current).renderExport(w, h, inset, pads, ratio),
     }),
     [],
   );

@@ -5,6 +5,7 @@ import {
   BufferGeometry,
   Color,
   ConeGeometry,
+  CylinderGeometry,
   DirectionalLight,
   DynamicDrawUsage,
   InstancedBufferAttribute,
@@ -26,14 +27,14 @@ import {
 } from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import type { PointLabel } from '../../../../../shared/analysis';
-import { canvasToPng, type LegendEntry } from '../../../figure/exportFigure';
 import type { FigureTheme } from '../../../figure/theme';
-import { axisLabelAnchor, frameLines, mixColour, nearestOnScreen, pinText, projectToScreen, screenRadius, tooltipRows, type CameraView, type Normalised } from '../projectionData';
+import { axisLabelAnchor, fitExportCamera, frameLines, mixColour, nearestOnScreen, pinText, projectToScreen, sceneExtentPoints, scenePads, screenRadius, tooltipRows, type CameraView, type Normalised } from '../projectionData';
 
 /**
  * The 3D scatter in plain three.js, outside React: one WebGLRenderer, one InstancedMesh of spheres
- * (preallocated, grown by doubling, never rebuilt per change), arrows as LineSegments plus an
- * InstancedMesh of cones, and a frame. Setters only record what changed; the next animation frame
+ * (preallocated, grown by doubling, never rebuilt per change), arrows as InstancedMeshes of cylinders
+ * (shafts with a real thickness: WebGL lines are one pixel wide whatever the resolution) and cones,
+ * and a frame. Setters only record what changed; the next animation frame
  * writes it into the instance buffers and renders. Nothing renders without a reason (orbit, hover,
  * a prop change, a resize). The tooltip, pin label and axis labels are DOM nodes moved directly.
  */
@@ -50,8 +51,15 @@ export interface ScatterScene {
   setOnPin(fn: (index: number | null) => void): void;
   resetView(): void;
   cameraView(): CameraView;
-  /** The view rendered at `scale`× its on-screen size, with axis labels, pin label and legend drawn in. */
-  toPng(scale: number, legend: readonly LegendEntry[]): Promise<Blob>;
+  /** Size of the view on screen (CSS px). */
+  size(): { width: number; height: number };
+  /**
+   * The export's camera: the current view direction, moved so the whole scene (frame, axis labels
+   * with `labelPads` of room, every point and arrow) fills a width × height view, `insetPx` from its edges.
+   */
+  exportView(width: number, height: number, insetPx: number, labelPads: readonly { x: number; y: number }[]): CameraView;
+  /** The scene drawn from the export camera at `pixelRatio` pixels per unit (no hover halo), as a PNG data URL, with that camera's view. */
+  renderExport(width: number, height: number, insetPx: number, labelPads: readonly { x: number; y: number }[], pixelRatio: number): { view: CameraView; image: string };
   dispose(): void;
 }
 
@@ -121,9 +129,10 @@ export function createScatterScene(host: HTMLElement, initialTheme: FigureTheme)
   let sphereGeo = sphereFor(1024);
   const haloGeo = new SphereGeometry(1, 16, 12);
   const coneGeo = new ConeGeometry(1, 1, 12);
+  const shaftGeo = new CylinderGeometry(1, 1, 1, 8, 1, true);
   const pointMat = new MeshLambertMaterial({ color: 0xffffff });
   const coneMat = new MeshLambertMaterial({ color: 0xffffff });
-  const arrowMat = new LineBasicMaterial({ vertexColors: true, transparent: true, opacity: 0.8 });
+  const shaftMat = new MeshLambertMaterial({ color: 0xffffff });
   const hoverMat = new MeshBasicMaterial({ side: BackSide });
   const pinMat = new MeshBasicMaterial({ side: BackSide });
   const edgeMat = new LineBasicMaterial();
@@ -150,15 +159,14 @@ export function createScatterScene(host: HTMLElement, initialTheme: FigureTheme)
   let capacity = 0;
   let points!: InstancedMesh;
   let cones!: InstancedMesh;
-  let arrowGeo!: BufferGeometry;
-  let arrows!: LineSegments;
+  let shafts!: InstancedMesh;
   const allocate = (n: number): void => {
     if (capacity >= n && capacity) return;
     if (capacity) {
-      scene.remove(points, cones, arrows);
+      scene.remove(points, cones, shafts);
       points.dispose();
       cones.dispose();
-      arrowGeo.dispose();
+      shafts.dispose();
     }
     const grown = capacityFor(n);
     if (capacity && grown > 1024) {
@@ -168,19 +176,14 @@ export function createScatterScene(host: HTMLElement, initialTheme: FigureTheme)
     capacity = grown;
     points = new InstancedMesh(sphereGeo, pointMat, capacity);
     cones = new InstancedMesh(coneGeo, coneMat, capacity);
-    for (const m of [points, cones]) {
+    shafts = new InstancedMesh(shaftGeo, shaftMat, capacity);
+    for (const m of [points, cones, shafts]) {
       m.instanceMatrix.setUsage(DynamicDrawUsage);
       m.instanceColor = new InstancedBufferAttribute(new Float32Array(capacity * 3), 3).setUsage(DynamicDrawUsage);
       m.frustumCulled = false;
       m.count = 0;
     }
-    arrowGeo = new BufferGeometry();
-    arrowGeo.setAttribute('position', new BufferAttribute(new Float32Array(capacity * 6), 3).setUsage(DynamicDrawUsage));
-    arrowGeo.setAttribute('color', new BufferAttribute(new Float32Array(capacity * 6), 3).setUsage(DynamicDrawUsage));
-    arrowGeo.setDrawRange(0, 0);
-    arrows = new LineSegments(arrowGeo, arrowMat);
-    arrows.frustumCulled = false;
-    scene.add(points, cones, arrows);
+    scene.add(points, cones, shafts);
   };
   allocate(0);
 
@@ -228,8 +231,7 @@ export function createScatterScene(host: HTMLElement, initialTheme: FigureTheme)
     points.count = n;
     const withArrows = showArrows && !!data?.origins;
     cones.count = withArrows ? n : 0;
-    const pos = arrowGeo.getAttribute('position') as BufferAttribute;
-    const col = arrowGeo.getAttribute('color') as BufferAttribute;
+    shafts.count = withArrows ? n : 0;
     for (let i = 0; i < n && data; i++) {
       const P = data.positions;
       const shown = data.visible[i] === 1;
@@ -253,17 +255,17 @@ export function createScatterScene(host: HTMLElement, initialTheme: FigureTheme)
       } else M.makeScale(0, 0, 0);
       cones.setMatrixAt(i, M);
       cones.setColorAt(i, C.set(colours[i] ?? '#999999'));
+      // The shaft: a cylinder from the origin to the cone's base, about a third of the point's width.
       const end = shown ? Math.max(0, len - radius - (hasHead ? head : 0)) : 0;
-      pos.setXYZ(i * 2, S.x, S.y, S.z);
-      pos.setXYZ(i * 2 + 1, S.x + DIR.x * end, S.y + DIR.y * end, S.z + DIR.z * end);
-      C.set(mixColour(colours[i] ?? '#999999', theme.background, 0.7));
-      col.setXYZ(i * 2, C.r, C.g, C.b);
-      C.set(colours[i] ?? '#999999');
-      col.setXYZ(i * 2 + 1, C.r, C.g, C.b);
+      if (end > 0) {
+        Q.setFromUnitVectors(UP, DIR);
+        T.copy(S).addScaledVector(DIR, end / 2);
+        M.compose(T, Q, K.set(radius * 0.3, end, radius * 0.3));
+      } else M.makeScale(0, 0, 0);
+      shafts.setMatrixAt(i, M);
+      shafts.setColorAt(i, C.set(mixColour(colours[i] ?? '#999999', theme.background, 0.25)));
     }
-    arrowGeo.setDrawRange(0, withArrows ? n * 2 : 0);
-    pos.needsUpdate = col.needsUpdate = true;
-    for (const m of [points, cones]) {
+    for (const m of [points, cones, shafts]) {
       m.instanceMatrix.needsUpdate = true;
       if (m.instanceColor) m.instanceColor.needsUpdate = true;
     }
@@ -280,10 +282,40 @@ export function createScatterScene(host: HTMLElement, initialTheme: FigureTheme)
     halo.scale.setScalar(radius * k);
   };
 
-  const cameraView = (): CameraView => {
+  const viewOf = (w: number, h: number): CameraView => {
     camera.updateMatrixWorld();
     const vp = new Matrix4().multiplyMatrices(camera.projectionMatrix, camera.matrixWorldInverse);
-    return { viewProjection: Array.from(vp.elements), focalY: camera.projectionMatrix.elements[5], width, height };
+    return { viewProjection: Array.from(vp.elements), focalY: camera.projectionMatrix.elements[5], width: w, height: h };
+  };
+  const cameraView = (): CameraView => viewOf(width, height);
+
+  /**
+   * Runs `fn` with the camera moved to the export's framing for a w × h view (the light rides with
+   * it), then puts the camera back as it was.
+   */
+  const withExportCamera = <R>(w: number, h: number, insetPx: number, labelPads: readonly { x: number; y: number }[], fn: () => R): R => {
+    const saved = { position: camera.position.clone(), quaternion: camera.quaternion.clone(), up: camera.up.clone(), aspect: camera.aspect, zoom: camera.zoom };
+    const dir = new Vector3().subVectors(camera.position, controls.target);
+    const screenUp = new Vector3(0, 1, 0).applyQuaternion(camera.quaternion);
+    const fit = fitExportCamera(sceneExtentPoints(data, !!axisText), [dir.x, dir.y, dir.z], [screenUp.x, screenUp.y, screenUp.z], FOV, w, h, insetPx, axisText ? scenePads(labelPads) : []);
+    camera.aspect = w / h;
+    camera.zoom = 1;
+    camera.position.set(...fit.position);
+    camera.up.set(...fit.up);
+    camera.lookAt(...fit.target);
+    camera.updateProjectionMatrix();
+    camera.updateMatrixWorld();
+    try {
+      return fn();
+    } finally {
+      camera.position.copy(saved.position);
+      camera.quaternion.copy(saved.quaternion);
+      camera.up.copy(saved.up);
+      camera.aspect = saved.aspect;
+      camera.zoom = saved.zoom;
+      camera.updateProjectionMatrix();
+      camera.updateMatrixWorld();
+    }
   };
 
   /** The point under (x, y): a ray hit on the spheres, else the nearest within a few pixels. */
@@ -448,39 +480,6 @@ export function createScatterScene(host: HTMLElement, initialTheme: FigureTheme)
   canvas.addEventListener('pointerup', onUp);
   controls.addEventListener('change', onControlsChange);
 
-  const drawText = (ctx: CanvasRenderingContext2D, text: string, x: number, y: number, colour: string, align: CanvasTextAlign, bold = false): void => {
-    ctx.font = `${bold ? '600 ' : ''}${theme.fontSize}px ${theme.fontFamily}`;
-    ctx.fillStyle = colour;
-    ctx.textAlign = align;
-    ctx.textBaseline = 'middle';
-    ctx.fillText(text, x, y);
-  };
-
-  const drawLegend = (ctx: CanvasRenderingContext2D, legend: readonly LegendEntry[]): void => {
-    if (!legend.length) return;
-    ctx.font = `${theme.fontSize}px ${theme.fontFamily}`;
-    const rowH = theme.fontSize + 6;
-    const w = 28 + Math.max(...legend.map((e) => ctx.measureText(e.label).width));
-    const h = legend.length * rowH + 8;
-    ctx.fillStyle = theme.background;
-    ctx.globalAlpha = 0.85;
-    ctx.fillRect(8, 8, w, h);
-    ctx.globalAlpha = 1;
-    ctx.strokeStyle = theme.grid;
-    ctx.lineWidth = 1;
-    ctx.strokeRect(8.5, 8.5, w, h);
-    legend.forEach((e, i) => {
-      const y = 12 + i * rowH + rowH / 2;
-      if (e.colour !== 'none') {
-        ctx.fillStyle = e.colour;
-        ctx.beginPath();
-        ctx.arc(20, y, 5, 0, 2 * Math.PI);
-        ctx.fill();
-      }
-      drawText(ctx, e.label, 30, y, theme.foreground, 'left');
-    });
-  };
-
   return {
     setData(d, l) {
       data = d;
@@ -529,36 +528,28 @@ export function createScatterScene(host: HTMLElement, initialTheme: FigureTheme)
       requestFrame();
     },
     cameraView,
-    toPng(scale, legend) {
+    size: () => ({ width, height }),
+    exportView: (w, h, insetPx, labelPads) => withExportCamera(w, h, insetPx, labelPads, () => viewOf(w, h)),
+    renderExport(w, h, insetPx, labelPads, pixelRatio) {
       if (dirtyInstances) {
         dirtyInstances = false;
         writeInstances();
       }
-      const v = cameraView();
-      return canvasToPng(width * scale, height * scale, (ctx) => {
-        const hoverWas = hoverHalo.visible;
-        hoverHalo.visible = false;
-        renderer.setPixelRatio(scale);
-        renderer.setSize(width, height, false);
-        renderer.render(scene, camera);
-        ctx.drawImage(canvas, 0, 0, width * scale, height * scale);
+      const hoverWas = hoverHalo.visible;
+      hoverHalo.visible = false;
+      try {
+        return withExportCamera(w, h, insetPx, labelPads, () => {
+          renderer.setPixelRatio(pixelRatio);
+          renderer.setSize(w, h, false);
+          renderer.render(scene, camera);
+          return { view: viewOf(w, h), image: canvas.toDataURL('image/png') };
+        });
+      } finally {
         hoverHalo.visible = hoverWas;
         renderer.setPixelRatio(screenRatio());
         renderer.setSize(width, height, false);
         renderNow();
-        ctx.scale(scale, scale);
-        axisText?.forEach((text, a) => {
-          const s = projectToScreen(v, ...axisLabelAnchor(a as 0 | 1 | 2));
-          if (s.w > 0) drawText(ctx, text, s.x, s.y, theme.muted, 'center');
-        });
-        if (data && pinned !== null && pinned < data.n && data.visible[pinned] && labels[pinned]) {
-          const P = data.positions;
-          const s = projectToScreen(v, P[pinned * 3], P[pinned * 3 + 1], P[pinned * 3 + 2]);
-          const r = screenRadius(v, radius, s.w);
-          if (s.w > 0) drawText(ctx, pinText(labels[pinned]), s.x + r + 6, s.y - r - 4, theme.foreground, 'left', true);
-        }
-        drawLegend(ctx, legend);
-      });
+      }
     },
     dispose() {
       if (frameId) cancelAnimationFrame(frameId);
@@ -571,8 +562,9 @@ export function createScatterScene(host: HTMLElement, initialTheme: FigureTheme)
       controls.dispose();
       points.dispose();
       cones.dispose();
-      for (const g of [sphereGeo, haloGeo, coneGeo, arrowGeo, edgeGeo, axisGeo]) g.dispose();
-      for (const m of [pointMat, coneMat, arrowMat, hoverMat, pinMat, edgeMat, axisMat]) m.dispose();
+      shafts.dispose();
+      for (const g of [sphereGeo, haloGeo, coneGeo, shaftGeo, edgeGeo, axisGeo]) g.dispose();
+      for (const m of [pointMat, coneMat, shaftMat, hoverMat, pinMat, edgeMat, axisMat]) m.dispose();
       renderer.dispose();
       renderer.forceContextLoss();
       for (const d of [canvas, tooltip, pinTip, ...axisDivs]) d.remove();
