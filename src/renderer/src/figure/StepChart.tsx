@@ -1,7 +1,7 @@
-import { useMemo, type ReactNode } from 'react';
-import { CartesianGrid, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
+import { useMemo, type CSSProperties, type ReactNode } from 'react';
+import { Area, CartesianGrid, ComposedChart, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { decadeTicks, formatTick, linearTicks, logDomain, logTickLabel, thinTicks } from './axes';
-import { curvesCsv, legendItems, mergeSeries, seriesValues, stepExtent, type CurveSeries } from './curves';
+import { bandKeys, curvesCsv, dashArray, legendItems, lineStyleOf, mergeSeries, seriesValues, stepExtent, type CurveRow, type CurveSeries } from './curves';
 import type { LegendEntry } from './exportFigure';
 import { humanLabel } from './labels';
 import { Panel } from './Panel';
@@ -20,8 +20,51 @@ export const CHART_HEIGHT = 300;
 export function curveLegend(series: readonly CurveSeries[], theme: FigureTheme): LegendEntry[] {
   return legendItems(series).map((it) =>
     it.colourIndex === null
-      ? { label: it.label, colour: it.dashed ? theme.muted : theme.foreground, swatch: it.dashed ? 'dashed' : 'line' }
+      ? it.band
+        ? { label: it.label, colour: theme.muted, swatch: 'box' }
+        : { label: it.label, colour: it.dashed || it.thin ? theme.muted : theme.foreground, swatch: it.dashed ? 'dashed' : 'line' }
       : { label: humanLabel(it.label), colour: seriesColour(theme, it.colourIndex), swatch: 'line' },
+  );
+}
+
+/** A screen legend entry that can draw any line style, a thin translucent line or a band swatch. */
+export interface StepLegendEntry extends ScreenLegendEntry {
+  dasharray?: string;
+  thin?: boolean;
+  band?: boolean;
+}
+
+/** The screen key of charts with several line styles, per-seed lines or bands (its swatches draw each style). */
+export function curveStepLegend(series: readonly CurveSeries[], theme: FigureTheme): StepLegendEntry[] {
+  return legendItems(series).map((it) =>
+    it.colourIndex === null
+      ? { label: it.label, colour: theme.foreground, dashed: it.dashed, dasharray: dashArray(it.lineStyle ?? (it.dashed ? 1 : 0), 10), thin: it.thin, band: it.band }
+      : { label: humanLabel(it.label), colour: seriesColour(theme, it.colourIndex), dashed: false },
+  );
+}
+
+/** Whether a chart needs curveStepLegend's swatches (more than solid and dashed runs). */
+export function needsStepLegend(series: readonly CurveSeries[]): boolean {
+  return series.some((s) => s.lineStyle !== undefined || s.thin || (s.band?.length ?? 0) > 0);
+}
+
+function StepLegend({ entries, style }: { entries: readonly StepLegendEntry[]; style?: CSSProperties }) {
+  if (entries.length < 1) return null;
+  return (
+    <ul aria-label="Legend" style={{ listStyle: 'none', display: 'flex', flexWrap: 'wrap', margin: 0, padding: 0, ...style }}>
+      {entries.map((e, i) => (
+        <li key={`${i}|${e.label}`} style={{ display: 'flex', alignItems: 'center', gap: '0.3rem' }}>
+          <svg width="22" height="10" aria-hidden="true">
+            {e.band ? (
+              <rect x="1" y="1" width="20" height="8" fill={e.colour} fillOpacity={0.2} />
+            ) : (
+              <line x1="1" y1="5" x2="21" y2="5" stroke={e.colour} strokeWidth={e.thin ? 1 : 2} strokeOpacity={e.thin ? 0.5 : 1} strokeDasharray={e.dasharray} />
+            )}
+          </svg>
+          {e.label}
+        </li>
+      ))}
+    </ul>
   );
 }
 
@@ -58,6 +101,7 @@ export function StepChart({ series, yLog = false, yLabel, xMax, width: w = CHART
   const theme = useFigureTheme();
   const { width, height } = stepChartSize(theme, w, h);
   const rows = useMemo(() => mergeSeries(series), [series]);
+  const banded = useMemo(() => series.filter((s) => (s.band?.length ?? 0) > 0), [series]);
   const fs = theme.fontSize;
   const domain: [number, number] = yLog ? logDomain(seriesValues(series)) : [0, 1];
   const yTicks = yLog ? decadeTicks(domain, { maxTicks: 8 }) : ACC_TICKS;
@@ -66,10 +110,22 @@ export function StepChart({ series, yLog = false, yLabel, xMax, width: w = CHART
   const yAxisWidth = Math.ceil(Math.max(...yTicks.map((t) => textWidth(yFormat(t), fs))) + 10 + fs * 1.4);
   const margin = { top: Math.round(fs * 0.7), right: Math.round(fs * 1.6), bottom: Math.round(fs * 1.6), left: 4 };
   const x = stepAxis(series, width - margin.left - margin.right - yAxisWidth, fs, xMax);
+  // Each band's [lo, hi] per row; on a log axis the lower edge stops at the axis (mean − sd may be ≤ 0).
+  const yFloor = yLog ? domain[0] : -Infinity;
+  const bandRanges = useMemo(
+    () =>
+      banded.map((s) => {
+        const k = bandKeys(s.key);
+        return { s, range: (r: CurveRow): [number, number] | null => (r[k.lo] === undefined ? null : [Math.max(r[k.lo], yFloor), r[k.hi]]) };
+      }),
+    [banded, yFloor],
+  );
+  // Recharts draws areas only in area and composed charts; a chart without bands stays a LineChart.
+  const Chart = banded.length ? ComposedChart : LineChart;
   const tick = { fontSize: fs, fill: theme.muted, fontFamily: theme.fontFamily };
   const axisLabel = { fill: theme.muted, fontSize: fs, fontFamily: theme.fontFamily };
   return (
-    <LineChart width={width} height={height} data={rows} margin={margin}>
+    <Chart width={width} height={height} data={rows} margin={margin}>
       <CartesianGrid stroke={theme.grid} />
       <XAxis
         dataKey="step"
@@ -99,6 +155,21 @@ export function StepChart({ series, yLog = false, yLabel, xMax, width: w = CHART
         label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: Math.round(fs), style: { textAnchor: 'middle' }, ...axisLabel }}
       />
       <Tooltip formatter={(v) => (typeof v === 'number' ? Number(v.toPrecision(4)) : v)} labelFormatter={(s) => `step ${String(s)}`} />
+      {/* Bands (mean ± 1 sd) first, under every line. */}
+      {bandRanges.map(({ s, range }) => (
+        <Area
+          key={`${s.key}-band`}
+          type="linear"
+          dataKey={range}
+          name={`${humanLabel(s.group)} ± 1 sd`}
+          fill={seriesColour(theme, s.colourIndex)}
+          fillOpacity={0.18}
+          stroke="none"
+          tooltipType="none"
+          connectNulls
+          isAnimationActive={false}
+        />
+      ))}
       {series.map((s) => (
         <Line
           key={s.key}
@@ -106,14 +177,15 @@ export function StepChart({ series, yLog = false, yLabel, xMax, width: w = CHART
           dataKey={s.key}
           name={`${humanLabel(s.group)}${s.run !== undefined ? ` · ${s.run}` : ''}`}
           stroke={seriesColour(theme, s.colourIndex)}
-          strokeWidth={theme.strokeWidth}
-          strokeDasharray={s.dashed ? `${fs * 0.5} ${fs * 0.33}` : undefined}
+          strokeWidth={s.thin ? Math.max(0.75, theme.strokeWidth * 0.5) : theme.strokeWidth}
+          strokeOpacity={s.thin ? 0.45 : undefined}
+          strokeDasharray={dashArray(lineStyleOf(s), fs)}
           dot={false}
           connectNulls
           isAnimationActive={false}
         />
       ))}
-    </LineChart>
+    </Chart>
   );
 }
 
@@ -130,7 +202,7 @@ export function CurvePanel({ title, caption, series, yLog, yLabel, xMax, empty, 
         {hasData ? (
           <>
             <StepChart series={series} yLog={yLog} yLabel={yLabel} xMax={xMax} />
-            <ScreenLegend entries={curveScreenLegend(series, theme)} swatch="line" style={CURVE_LEGEND_STYLE} />
+            {needsStepLegend(series) ? <StepLegend entries={curveStepLegend(series, theme)} style={CURVE_LEGEND_STYLE} /> : <ScreenLegend entries={curveScreenLegend(series, theme)} swatch="line" style={CURVE_LEGEND_STYLE} />}
           </>
         ) : (
           <p className="view__empty curve-panel__empty" style={{ width: CHART_WIDTH }}>

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { accKeys, curvesCsv, downsample, keySeries, legendItems, lossPoints, mergeSeries, metricPoints, seriesValues, type StepRecord } from './curves';
+import { accKeys, curvesCsv, dashArray, downsample, keySeries, legendItems, lineStyleName, lineStyleOf, lossPoints, mergeSeries, metricPoints, seriesValues, type StepRecord } from './curves';
 
 const RECORDS: StepRecord[] = [
   { step: 1, loss: 4.8, metrics: { test_acc: 0.1, test_loss: 4.9 } },
@@ -35,6 +35,34 @@ describe('series from step records', () => {
       { label: 'loss', colourIndex: 0, dashed: false },
       { label: 'test_acc', colourIndex: 1, dashed: false },
     ]);
+  });
+});
+
+describe('line styles, bands and extra CSV columns', () => {
+  it('names and draws line styles, dashed as before', () => {
+    expect([0, 1, 2, 3, 4, 5].map(lineStyleName)).toEqual(['solid', 'dashed', 'dotted', 'dash-dot', 'long dash', 'solid']);
+    expect(dashArray(0, 12)).toBeUndefined();
+    expect(dashArray(1, 12)).toBe(`${12 * 0.5} ${12 * 0.33}`);
+    expect(new Set([1, 2, 3, 4].map((i) => dashArray(i, 12))).size).toBe(4);
+    expect(lineStyleOf({ dashed: true })).toBe(1);
+    expect(lineStyleOf({ dashed: true, lineStyle: 3 })).toBe(3);
+  });
+
+  it('merges band bounds into the rows, bounds the domain by the upper edge, writes extra columns', () => {
+    const [s] = keySeries([
+      {
+        label: 'acc · mean',
+        group: 'acc',
+        colourIndex: 0,
+        dashed: false,
+        points: [{ step: 10, value: 0.5 }],
+        band: [{ step: 10, lo: -0.1, hi: 1.1 }],
+        csvExtra: [{ label: 'acc · sd', points: [{ step: 10, value: 0.6 }] }],
+      },
+    ]);
+    expect(mergeSeries([s])).toEqual([{ step: 10, s0: 0.5, s0_lo: -0.1, s0_hi: 1.1 }]);
+    expect(seriesValues([s])).toEqual([0.5, 1.1]);
+    expect(curvesCsv([s]).trim().split('\n')).toEqual(['step,acc · mean,acc · sd', '10,0.5,0.6']);
   });
 });
 

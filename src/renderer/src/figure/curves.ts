@@ -32,7 +32,57 @@ export interface CurveSeries {
   colourIndex: number;
   dashed: boolean;
   points: StepPoint[];
+  /**
+   * Line style when several runs are compared (an index into LINE_STYLES: 0 solid, 1 dashed, 2 dotted,
+   * 3 dash-dot, 4 long dash); without it `dashed` decides (1 or 0).
+   */
+  lineStyle?: number;
+  /** Drawn thin and translucent under the other lines (one seed under the seeds' mean). */
+  thin?: boolean;
+  /** A shaded band around the line, per step (mean ± 1 sd over seeds). */
+  band?: StepBand[];
+  /** Columns the CSV writes right after this series' own (the band's sd and n), labelled in full. */
+  csvExtra?: { label: string; points: StepPoint[] }[];
 }
+
+export interface StepBand {
+  step: number;
+  lo: number;
+  hi: number;
+}
+
+/** Line styles that tell compared runs apart (colour stays with the metric), cycled past the last. */
+export const LINE_STYLES = ['solid', 'dashed', 'dotted', 'dash-dot', 'long dash'] as const;
+
+/** The style index a series is drawn with. */
+export function lineStyleOf(s: Pick<CurveSeries, 'lineStyle' | 'dashed'>): number {
+  return s.lineStyle ?? (s.dashed ? 1 : 0);
+}
+
+/** Name of a style index (cycling past the last). */
+export function lineStyleName(style: number): string {
+  return LINE_STYLES[((style % LINE_STYLES.length) + LINE_STYLES.length) % LINE_STYLES.length];
+}
+
+/** SVG stroke-dasharray of a style at a font size (the dashed style is the one the charts always drew); undefined for solid. */
+export function dashArray(style: number, fontSize: number): string | undefined {
+  const u = (k: number) => Number((fontSize * k).toFixed(2));
+  switch (lineStyleName(style)) {
+    case 'dashed':
+      return `${fontSize * 0.5} ${fontSize * 0.33}`;
+    case 'dotted':
+      return `${u(0.12)} ${u(0.28)}`;
+    case 'dash-dot':
+      return `${u(0.6)} ${u(0.25)} ${u(0.12)} ${u(0.25)}`;
+    case 'long dash':
+      return `${u(1.1)} ${u(0.4)}`;
+    default:
+      return undefined;
+  }
+}
+
+/** Data keys of a series' band bounds in the merged rows. */
+export const bandKeys = (key: string): { lo: string; hi: string } => ({ lo: `${key}_lo`, hi: `${key}_hi` });
 
 /** One row per step; a series missing at that step has no property there. */
 export type CurveRow = { step: number } & { [key: string]: number };
@@ -76,6 +126,12 @@ export interface LegendItem {
   /** Palette index of a colour entry; null for a line-style entry (which run is solid, which dashed). */
   colourIndex: number | null;
   dashed: boolean;
+  /** A line-style entry's style index, when its series set one (several compared runs). */
+  lineStyle?: number;
+  /** The entry for the thin per-seed lines. */
+  thin?: boolean;
+  /** The entry for the shaded ± 1 sd band. */
+  band?: boolean;
 }
 
 /**
@@ -92,9 +148,17 @@ export function legendItems(series: readonly CurveSeries[]): LegendItem[] {
     seen.add(k);
     out.push({ label: s.group, colourIndex: s.colourIndex, dashed: false });
   }
-  const runs = new Map<string, boolean>();
-  for (const s of series) if (s.run !== undefined && !runs.has(s.run)) runs.set(s.run, s.dashed);
-  if (runs.size > 1) for (const [run, dashed] of runs) out.push({ label: `${run} (${dashed ? 'dashed' : 'solid'})`, colourIndex: null, dashed });
+  const runs = new Map<string, CurveSeries>();
+  for (const s of series) if (s.run !== undefined && !s.thin && !runs.has(s.run)) runs.set(s.run, s);
+  const thin = [...new Set(series.filter((s) => s.thin && s.run !== undefined).map((s) => s.run as string))];
+  const banded = series.some((s) => (s.band?.length ?? 0) > 0);
+  if (runs.size > 1 || thin.length > 0 || banded)
+    for (const [run, s] of runs) {
+      const style = lineStyleOf(s);
+      out.push({ label: `${run} (${lineStyleName(style)})`, colourIndex: null, dashed: style > 0, ...(s.lineStyle !== undefined ? { lineStyle: s.lineStyle } : {}) });
+    }
+  if (banded) out.push({ label: '± 1 sd (band)', colourIndex: null, dashed: false, band: true });
+  if (thin.length) out.push({ label: `${thin.join(', ')} (thin)`, colourIndex: null, dashed: false, thin: true });
   return out;
 }
 
@@ -117,6 +181,14 @@ export function mergeSeries(series: readonly CurveSeries[]): CurveRow[] {
       if (!row) byStep.set(p.step, (row = { step: p.step } as CurveRow));
       row[s.key] = p.value;
     }
+    if (!s.band) continue;
+    const k = bandKeys(s.key);
+    for (const b of s.band) {
+      let row = byStep.get(b.step);
+      if (!row) byStep.set(b.step, (row = { step: b.step } as CurveRow));
+      row[k.lo] = b.lo;
+      row[k.hi] = b.hi;
+    }
   }
   return [...byStep.values()].sort((a, b) => a.step - b.step);
 }
@@ -133,16 +205,20 @@ export function stepExtent(series: readonly CurveSeries[]): [number, number] | n
   return lo <= hi ? [lo, hi] : null;
 }
 
-/** Every plotted value of the series (for domains). */
+/**
+ * Every plotted value of the series (for domains), with the bands' upper bounds; their lower bounds
+ * are left out (mean − sd of a loss may be ≤ 0, off a log axis: the chart clips the band there).
+ */
 export function seriesValues(series: readonly CurveSeries[]): number[] {
-  return series.flatMap((s) => s.points.map((p) => p.value));
+  return series.flatMap((s) => [...s.points.map((p) => p.value), ...(s.band ?? []).map((b) => b.hi)]);
 }
 
 /** The plotted data as CSV: a step column, then one column per series (empty where not measured). */
 export function curvesCsv(series: readonly CurveSeries[]): string {
   const rows = mergeSeries(series);
+  const extra = series.map((s) => (s.csvExtra ?? []).map((c) => ({ label: c.label, at: new Map(c.points.map((p) => [p.step, p.value])) })));
   return toCsv(
-    ['step', ...series.map((s) => s.label)],
-    rows.map((r) => [r.step, ...series.map((s) => r[s.key] ?? '')]),
+    ['step', ...series.flatMap((s, i) => [s.label, ...extra[i].map((c) => c.label)])],
+    rows.map((r) => [r.step, ...series.flatMap((s, i) => [r[s.key] ?? '', ...extra[i].map((c) => c.at.get(r.step) ?? '')])]),
   );
 }

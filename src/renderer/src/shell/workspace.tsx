@@ -1,4 +1,4 @@
-import { createContext, useContext, useMemo, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
 import type { ModelSummary, RunSummary } from '../../../shared/api';
 import { useApi } from './api';
 import { useJobs } from './jobs';
@@ -11,9 +11,13 @@ interface Workspace {
   /** The run (or model) the analysis views show (set from Runs → Open, or each view's run picker). */
   runId: string | null;
   setRunId(id: string | null): void;
-  /** A second run for side-by-side comparisons (Runs → Compare). */
+  /** A second run for side-by-side comparisons (Runs → Compare): the first of `compareIds`. */
   compareId: string | null;
+  /** Compares this one run alone (null: none). */
   setCompareId(id: string | null): void;
+  /** Every run ticked for comparison in Runs, in the order ticked (kept here so it outlives the view). */
+  compareIds: readonly string[];
+  setCompareIds(ids: readonly string[]): void;
 }
 
 const WorkspaceContext = createContext<Workspace | null>(null);
@@ -30,8 +34,10 @@ export function WorkspaceProvider({ children }: { children: ReactNode }) {
   const runs = useAsync(`runs#${generation}`, () => api.listRuns());
   const models = useAsync(`models#${generation}`, () => api.listModels());
   const [runId, setRunId] = useState<string | null>(null);
-  const [compareId, setCompareId] = useState<string | null>(null);
-  const value = useMemo(() => ({ runs, models, runId, setRunId, compareId, setCompareId }), [runs, models, runId, compareId]);
+  const [compareIds, setCompareIds] = useState<readonly string[]>([]);
+  const compareId = compareIds[0] ?? null;
+  const setCompareId = useCallback((id: string | null) => setCompareIds(id ? [id] : []), []);
+  const value = useMemo(() => ({ runs, models, runId, setRunId, compareId, setCompareId, compareIds, setCompareIds }), [runs, models, runId, compareId, setCompareId, compareIds]);
   return <WorkspaceContext.Provider value={value}>{children}</WorkspaceContext.Provider>;
 }
 

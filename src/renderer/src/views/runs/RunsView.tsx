@@ -1,4 +1,5 @@
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
+import { lineStyleName } from '../../figure/curves';
 import { useNavigate } from '../../shell/navigation';
 import { CurvePanel } from '../../figure/StepChart';
 import { ModelsTable } from './components/ModelsTable';
@@ -7,26 +8,42 @@ import { RunCard } from './components/RunCard';
 import { ResumeRun } from './components/ResumeRun';
 import { RunsTable } from './components/RunsTable';
 import { StudiesTable } from './components/StudiesTable';
-import { runCurves } from './curves';
+import { runCurves, seedCurves } from './curves';
+import { seedGroup } from './seedAggregate';
 import { useRunsData } from './useRunsData';
 import './runs.css';
 import { ErrorWithRetry } from '../../shell/ErrorWithRetry';
 
 /**
  * Runs: the workspace browser. The table lists every run (unreadable ones too, with their error);
- * the selected run's card and curves follow, with a second run overlaid dashed when one is ticked
- * for comparison; then the LoRA-vs-steering studies.
+ * the selected run's card and curves follow, with every run ticked for comparison overlaid in its own
+ * line style — or, when they are seeds of one configuration, their mean ± sd (Group by seed); then
+ * the LoRA-vs-steering studies.
  */
 export function RunsView() {
   const navigate = useNavigate();
-  const { runs, models, runId, setRunId, compareId, setCompareId, isModel, liveJobs, detail, compare, studies } = useRunsData();
+  const { runs, models, runId, setRunId, compareIds, setCompareIds, isModel, liveJobs, detail, compare, studies } = useRunsData();
+  const [groupBySeed, setGroupBySeed] = useState(false);
 
   const shown = detail.data && detail.data.id === runId ? detail.data : undefined;
-  const compared = compare.data && compareId && compare.data.id === compareId && compareId !== runId ? compare.data : undefined;
-  const curves = useMemo(
-    () => (shown ? runCurves({ id: shown.id, lines: shown.metrics }, compared ? { id: compared.id, lines: compared.metrics } : null) : null),
-    [shown, compared],
-  );
+  // The compared runs other than the one shown, in the order ticked; those read so far, and those that failed.
+  const others = useMemo(() => compareIds.filter((id) => id !== runId), [compareIds, runId]);
+  const compared = useMemo(() => others.flatMap((id) => compare.data?.find((c) => c.id === id)?.data ?? []), [others, compare.data]);
+  const failed = (compare.data ?? []).filter((c) => c.error && others.includes(c.id));
+  const allRead = shown !== undefined && compared.length === others.length && others.length > 0;
+  const seeds = allRead ? seedGroup([shown.manifest, ...compared.map((c) => c.manifest)]) : null;
+  const aggregate = groupBySeed && seeds !== null;
+  const curves = useMemo(() => {
+    if (!shown) return null;
+    const lines = [shown, ...compared].map((d) => ({ id: d.id, lines: d.metrics }));
+    return aggregate ? seedCurves(lines) : runCurves(lines[0], lines.slice(1));
+  }, [shown, compared, aggregate]);
+  const overlay = aggregate
+    ? `; mean ± 1 sd over ${compared.length + 1} seeds at the steps all of them logged, each seed thin`
+    : compared.length
+      ? `; ${compared.map((c, i) => `${c.id} ${lineStyleName(i + 1)}`).join(', ')}`
+      : '';
+  const setCompared = (id: string, on: boolean) => setCompareIds(on ? [...compareIds.filter((c) => c !== id), id] : compareIds.filter((c) => c !== id));
 
   return (
     <div className="runs" data-testid="view-runs">
@@ -36,13 +53,28 @@ export function RunsView() {
           Refresh
         </button>
         {runs.status === 'loading' && <span className="view__loading">Loading…</span>}
-        {compareId && (
+        {others.length > 0 && (
           <span className="runs__comparing" data-testid="runs-comparing">
-            Comparing with <strong>{compareId}</strong> (dashed){' '}
-            <button type="button" onClick={() => setCompareId(null)}>
+            Comparing with{' '}
+            {others.map((id, i) => (
+              <span key={id}>
+                {i > 0 && ', '}
+                <strong>{id}</strong> ({aggregate ? 'thin' : lineStyleName(i + 1)})
+              </span>
+            ))}{' '}
+            <button type="button" onClick={() => setCompareIds([])}>
               Clear
             </button>
           </span>
+        )}
+        {others.length > 0 && (
+          <label
+            className="runs__seed-group"
+            title={seeds ? `The runs differ only in their seed (${seeds.join(', ')})` : allRead ? 'Only for runs that differ in nothing but their seed (same preset and run.json config)' : 'Reading the compared runs…'}
+          >
+            <input type="checkbox" data-testid="runs-seed-group" checked={aggregate} disabled={!seeds} onChange={(e) => setGroupBySeed(e.target.checked)} /> Group by seed
+            {seeds ? `: mean ± sd over ${seeds.length} seeds` : ''}
+          </label>
         )}
       </div>
 
@@ -56,14 +88,14 @@ export function RunsView() {
         <RunsTable
           runs={runs.data}
           runId={runId}
-          compareId={compareId}
+          compareIds={compareIds}
           liveJobs={liveJobs}
           onSelect={setRunId}
           onOpen={(id) => {
             setRunId(id);
             navigate('weights');
           }}
-          onCompare={setCompareId}
+          onCompare={setCompared}
         />
       )}
 
@@ -76,9 +108,14 @@ export function RunsView() {
           )}
           {compare.status === 'error' && (
             <p className="view__error" role="alert">
-              Could not read the compared run {compareId}: {compare.error}
+              Could not read the compared runs: {compare.error}
             </p>
           )}
+          {failed.map((c) => (
+            <p key={c.id} className="view__error" role="alert" data-testid="run-compare-error">
+              Could not read the compared run {c.id}: {c.error}
+            </p>
+          ))}
           {!shown && detail.status === 'loading' && <p className="view__loading">Loading {runId}…</p>}
           {shown && <ResumeRun details={shown} />}
           {shown && curves && (
@@ -86,8 +123,8 @@ export function RunsView() {
               <RunCard details={shown} />
               <CurvePanel
                 title="Loss over steps"
-                caption={`Training loss (log scale)${compared ? `; ${compared.id} dashed` : ''}.`}
-                fileName={`loss-${shown.id}`}
+                caption={`Training loss (log scale)${overlay}.`}
+                fileName={`loss-${shown.id}${aggregate ? '-seeds' : ''}`}
                 series={curves.loss}
                 yLog
                 yLabel="loss"
@@ -96,8 +133,8 @@ export function RunsView() {
               />
               <CurvePanel
                 title="Accuracy by split"
-                caption={`Accuracy of each evaluation split at the logged steps${compared ? `; ${compared.id} dashed` : ''}.`}
-                fileName={`accuracy-${shown.id}`}
+                caption={`Accuracy of each evaluation split at the logged steps${overlay}.`}
+                fileName={`accuracy-${shown.id}${aggregate ? '-seeds' : ''}`}
                 series={curves.acc}
                 yLabel="accuracy"
                 empty="No accuracy metrics logged."

@@ -1,6 +1,7 @@
 import { useEffect, useMemo } from 'react';
 import type { RunDetails, StudySummary } from '../../../../shared/api';
 import { useApi } from '../../shell/api';
+import { errorMessage } from '../../shell/errors';
 import { useJobs, type JobState } from '../../shell/jobs';
 import { useAsync } from '../../shell/useAsync';
 import { useWorkspace } from '../../shell/workspace';
@@ -8,14 +9,21 @@ import { defaultRunId, unlistedRunIds } from './runsData';
 
 /**
  * Everything the Runs view shows: the workspace's runs (shared with the other views), the selected
- * and compared runs' details, the LoRA-vs-steering studies, and the jobs still writing to runs.
+ * and compared runs' details (each compared run read on its own: one that fails keeps its error), the LoRA-vs-steering studies, and the jobs still writing to runs.
  * Lists re-fetch when a job ends (jobs' generation); a run being trained re-fetches as it goes.
  */
+/** A compared run's details, or why they could not be read. */
+export interface ComparedRun {
+  id: string;
+  data?: RunDetails;
+  error?: string;
+}
+
 export function useRunsData() {
   const api = useApi();
   const ws = useWorkspace();
   const { jobs, generation } = useJobs();
-  const { runs, runId, setRunId, compareId } = ws;
+  const { runs, runId, setRunId, compareIds } = ws;
   // A model chosen for the analysis views stays chosen; this view then shows no run's details.
   const isModel = Boolean(runId && ws.models.data?.some((m) => m.id === runId));
 
@@ -44,9 +52,22 @@ export function useRunsData() {
   const live = runId ? liveJobs.get(runId) : undefined;
   const tick = live ? Math.floor(live.step / Math.max(1, live.totalSteps / 10)) : 0;
   const detail = useAsync<RunDetails>(runId && !isModel ? `run:${runId}#${generation}.${tick}` : null, () => api.getRun({ id: runId ?? '' }));
-  const compareLive = compareId ? liveJobs.get(compareId) : undefined;
-  const compareTick = compareLive ? Math.floor(compareLive.step / Math.max(1, compareLive.totalSteps / 10)) : 0;
-  const compare = useAsync<RunDetails>(compareId && compareId !== runId ? `run:${compareId}#${generation}.${compareTick}` : null, () => api.getRun({ id: compareId ?? '' }));
+  const tickOf = (id: string) => {
+    const j = liveJobs.get(id);
+    return j ? Math.floor(j.step / Math.max(1, j.totalSteps / 10)) : 0;
+  };
+  const others = compareIds.filter((id) => id !== runId);
+  const compareKey = others.length ? `runs:${others.map((id) => `${id}.${tickOf(id)}`).join('\n')}#${generation}` : null;
+  const compare = useAsync<ComparedRun[]>(compareKey, () =>
+    Promise.all(
+      others.map((id) =>
+        api.getRun({ id }).then(
+          (data): ComparedRun => ({ id, data }),
+          (err: unknown): ComparedRun => ({ id, error: errorMessage(err) }),
+        ),
+      ),
+    ),
+  );
   const studies = useAsync<StudySummary[]>(`studies#${generation}`, () => api.listStudies());
 
   return { ...ws, isModel, liveJobs, detail, compare, studies };

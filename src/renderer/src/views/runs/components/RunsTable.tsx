@@ -8,12 +8,13 @@ const stop = (e: MouseEvent) => e.stopPropagation();
 
 /**
  * The workspace's runs, one row each; a run whose run.json could not be read keeps its row and
- * shows why. Clicking a row selects it; Open selects it and goes to the Weights view.
+ * shows why. Clicking a row selects it; Open selects it and goes to the Weights view; Compare ticks
+ * any number of runs to overlay on the selected one's curves.
  */
 export function RunsTable({
   runs,
   runId,
-  compareId,
+  compareIds,
   liveJobs,
   onSelect,
   onOpen,
@@ -21,11 +22,13 @@ export function RunsTable({
 }: {
   runs: readonly RunSummary[];
   runId: string | null;
-  compareId: string | null;
+  /** The runs overlaid on the selected run's curves (any number). */
+  compareIds: readonly string[];
   liveJobs: ReadonlyMap<string, JobState>;
   onSelect: (id: string) => void;
   onOpen: (id: string) => void;
-  onCompare: (id: string | null) => void;
+  /** Ticks (true) or unticks a run for comparison. */
+  onCompare: (id: string, compared: boolean) => void;
 }) {
   return (
     <div className="runs__table-wrap">
@@ -92,8 +95,8 @@ export function RunsTable({
                     >
                       Open
                     </button>
-                    <label className="runs__compare" onClick={stop} title={selected ? 'This is the selected run' : 'Overlay this run (dashed) on the selected run’s curves'}>
-                      <input type="checkbox" data-testid="run-compare" checked={compareId === r.id} disabled={selected || Boolean(r.error)} onChange={(e) => onCompare(e.target.checked ? r.id : null)} /> Compare
+                    <label className="runs__compare" onClick={stop} title={selected ? 'This is the selected run' : 'Overlay this run on the selected run’s curves, in its own line style'}>
+                      <input type="checkbox" data-testid="run-compare" checked={!selected && compareIds.includes(r.id)} disabled={selected || Boolean(r.error)} onChange={(e) => onCompare(r.id, e.target.checked)} /> Compare
                     </label>
                   </div>
                 </td>
