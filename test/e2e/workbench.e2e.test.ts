@@ -63,6 +63,49 @@ describe.skipIf(skip)('workbench in chromium (web mode)', () => {
     await screenshot(s.page, 'runs', { readme: true });
   });
 
+  it('Runs: several compared runs in their own line styles, and seeds grouped as mean ± sd', async () => {
+    const row = (id: string) => s.page.locator(`[data-testid="run-row"][data-run-id="${id}"]`);
+    const acc = s.page.locator('[data-testid="runs-acc-chart"]');
+    const legend = () => acc.locator('ul[aria-label="Legend"] li').allTextContents();
+    await row('ocr-factorized').click();
+    await row('ocr-combined').locator('[data-testid="run-compare"]').check();
+    await row('ocr-factorized-r128').locator('[data-testid="run-compare"]').check();
+    // Three runs in the accuracy panel's legend, each named with its line style; colours stay per metric.
+    await expect.poll(legend, { timeout: 30_000 }).toEqual(expect.arrayContaining(['ocr-factorized (solid)', 'ocr-combined (dashed)', 'ocr-factorized-r128 (dotted)']));
+    expect((await legend()).filter((t) => / \((solid|dashed|dotted|dash-dot|long dash)\)$/.test(t))).toHaveLength(3);
+    await expect.poll(() => acc.locator('.recharts-line').count(), { timeout: 30_000 }).toBe(12); // 4 splits × 3 runs
+    expect(await acc.locator('.recharts-line-curve[stroke-dasharray]').count()).toBe(8);
+    expect(await text('[data-testid="runs-comparing"]')).toMatch(/ocr-combined \(dashed\), ocr-factorized-r128 \(dotted\)/);
+    // They differ in more than their seed: no grouping offered.
+    expect(await s.page.locator('[data-testid="runs-seed-group"]').isDisabled()).toBe(true);
+    const csv = fs.readFileSync((await exportFrom(s, /Accuracy by split/, 'CSV')).file, 'utf8').trim().split('\n');
+    expect(csv[0].split(',')).toEqual(expect.arrayContaining(['test_impl_acc · ocr-factorized', 'test_impl_acc · ocr-combined (dashed)', 'test_impl_acc · ocr-factorized-r128 (dotted)']));
+    await s.page.locator('[data-testid="view-runs"]').evaluate((el) => el.scrollIntoView());
+    await screenshot(s.page, 'runs-compare-three', { height: 1500 });
+
+    // The study's two steering runs differ only in their seed (0, 1000): mean ± 1 sd over them, each seed thin.
+    await s.page.locator('[data-testid="runs-comparing"]').getByRole('button', { name: 'Clear' }).click();
+    await row('lora-vs-steering/steer').click();
+    await row('lora-vs-steering/steer-seed2').locator('[data-testid="run-compare"]').check();
+    const group = s.page.locator('[data-testid="runs-seed-group"]');
+    await expect.poll(() => group.isEnabled(), { timeout: 30_000 }).toBe(true);
+    expect(await s.page.locator('.runs__seed-group').textContent()).toMatch(/mean ± sd over 2 seeds/);
+    await group.check();
+    await expect
+      .poll(legend, { timeout: 30_000 })
+      .toEqual(expect.arrayContaining(['mean of 2 seeds (solid)', '± 1 sd (band)', 'lora-vs-steering/steer, lora-vs-steering/steer-seed2 (thin)']));
+    await expect.poll(() => acc.locator('.recharts-area').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    expect(await acc.locator('.panel__caption').first().textContent()).toMatch(/mean ± 1 sd over 2 seeds/);
+    const seedCsv = fs.readFileSync((await exportFrom(s, /Accuracy by split/, 'CSV')).file, 'utf8').trim().split('\n');
+    expect(seedCsv[0].split(',')).toEqual(
+      expect.arrayContaining(['heldout_acc · lora-vs-steering/steer', 'heldout_acc · lora-vs-steering/steer-seed2', 'heldout_acc · mean', 'heldout_acc · sd', 'heldout_acc · n']),
+    );
+    const n = seedCsv[0].split(',').indexOf('heldout_acc · n');
+    expect(seedCsv.slice(1).map((l) => l.split(',')[n])).toContain('2');
+    await s.page.locator('[data-testid="view-runs"]').evaluate((el) => el.scrollIntoView());
+    await screenshot(s.page, 'runs-seeds', { height: 1500 });
+  });
+
   it('every navigation item has its exact name', async () => {
     const names = () => s.page.getByRole('navigation', { name: 'Views' }).getByRole('link').allTextContents();
     await expect.poll(names).toEqual(['Runs', 'Train', 'Weights', 'Attention', 'Projection', 'LoRA vs Steering', 'Lens & Patching']);

@@ -10,11 +10,14 @@ import {
   lensMatrix,
   lensRanks,
   lensRowLabel,
+  lensTopK,
   patchingDomain,
   patchingSummary,
   residPatchingCsv,
   residPatchingSpec,
 } from './lensPatchingData';
+import { heatmapSvgBody } from '../../figure/heatmapFigure';
+import { FIGURE_THEME } from '../../figure/theme';
 import { worldLens, worldPatching } from './mocks/analyses';
 
 const name = (t: number) => worldLens.vocab[t];
@@ -52,6 +55,27 @@ describe('logit lens matrix', () => {
     expect(m.spec.scale).toBe('sequential');
     expect(m.spec.domain).toEqual([0, Math.max(...m.spec.values.flat().filter(Number.isFinite))]);
     expect(m.spec.values.every((r) => r.length === m.columns.length)).toBe(true);
+  });
+
+  it('marks the cells outside a hook’s top k as masked (hatched, keyed “not in top k”), not as a colour', () => {
+    const m = lensMatrix(worldLens);
+    const k = lensTopK(worldLens);
+    expect(k).toBe(worldLens.lens.hooks[0].prompts[0].top.length);
+    expect(m.spec.maskedLabel).toBe(`not in top ${k}`);
+    const masked = m.spec.masked as (r: number, c: number) => boolean;
+    let n = 0;
+    m.spec.values.forEach((row, r) =>
+      row.forEach((v, c) => {
+        expect(masked(r, c)).toBe(!Number.isFinite(v));
+        if (masked(r, c)) n++;
+      }),
+    );
+    expect(n).toBeGreaterThan(0);
+    // In the exported SVG: one hatched shape over the masked cells, and the key under the colour bar.
+    const svg = heatmapSvgBody(m.spec, FIGURE_THEME);
+    expect(svg).toMatch(/<path class="masked-cells" d="[^"]+" fill="url\(#heatmap-masked\)"\/>/);
+    expect(svg).toContain(`>not in top ${k}</text>`);
+    expect(svg).not.toContain('fill="#999999"');
   });
 
   it('works without a lens target (answer known only by name)', () => {

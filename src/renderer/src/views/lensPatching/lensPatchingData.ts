@@ -32,14 +32,22 @@ export interface LensMatrix {
   answerColumn: number;
 }
 
+/** The k of the lens's top-k (the longest top list of prompt 0 over the hooks). */
+export function lensTopK(a: LensAnalysis): number {
+  return Math.max(0, ...a.lens.hooks.map((h) => h.prompts[0]?.top.length ?? 0));
+}
+
 /**
  * Rows: the lens's hooks by depth; columns: every token in some hook's top-k, plus the answer;
- * values: that token's probability at that hook, NaN (grey) where the hook's top-k does not hold it
- * (the lens returns only the top-k and the answer). Colour scale: 0 to the largest probability shown
- * (a small model's lens can be flat, and a fixed 0..1 scale would show nothing).
+ * values: that token's probability at that hook, NaN where the hook's top-k does not hold it (the
+ * lens returns only the top-k and the answer). Those cells are masked: hatched grey with a key
+ * "not in top k", never a colour of the scale (a probability of 0 would be viridis' darkest purple).
+ * Colour scale: 0 to the largest probability shown (a small model's lens can be flat, and a fixed
+ * 0..1 scale would show nothing).
  */
 export function lensMatrix(a: LensAnalysis): LensMatrix {
   const { hooks, columns, answerColumn, values } = lensTable(a);
+  const k = lensTopK(a);
   const answer = answerColumn >= 0 ? columns[answerColumn] : -1;
   const name = (t: number) => a.vocab[t] ?? `#${t}`;
   let max = 0;
@@ -56,6 +64,8 @@ export function lensMatrix(a: LensAnalysis): LensMatrix {
       xLabel: 'token',
       yLabel: 'depth: hook',
       valueLabel: 'probability',
+      masked: (r, c) => !Number.isFinite(values[r]?.[c]),
+      maskedLabel: k > 0 ? `not in top ${k}` : 'not in the top k',
       cell: columns.length <= 16 ? 28 : undefined,
     },
   };

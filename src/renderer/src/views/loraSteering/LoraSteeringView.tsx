@@ -52,6 +52,7 @@ import {
   tokenCosRows,
   topShareText,
 } from './loraSteeringData';
+import { tokenCosSvg } from './printFigures';
 import { useStudies, useStudy } from './useLoraSteeringData';
 import { ErrorWithRetry } from '../../shell/ErrorWithRetry';
 
@@ -159,17 +160,19 @@ export function StudyPanels({ study }: { study: LoraVsSteeringAnalysis }) {
   const dw = useMemo(() => deltaWRows(study), [study]);
   const dwDomain = useMemo(() => decadeDomain(positiveExtent(dw.rows, 'index')), [dw]);
   const legendOf = (labels: readonly string[], offset = 0) => labels.map((label, i) => ({ label, colour: seriesColour(theme, i + offset) }));
+  // Line charts: a line in the key, not a box.
+  const lineLegendOf = (labels: readonly string[]) => legendOf(labels).map((e) => ({ ...e, swatch: 'line' as const }));
   const methodSeries = METHODS.map((m) => ({ key: m, label: METHOD_LABELS[m] }));
   const pc1Legend = legendOf(PC1_SERIES.map((s) => s.label));
   const methodLegend = legendOf(methodSeries.map((s) => s.label));
-  const dwLegend = legendOf(dw.series.map((s) => s.label));
+  const dwLegend = lineLegendOf(dw.series.map((s) => s.label));
   const rank = loraRank(study);
   const chance = finite(study.chance);
   const summary = studySummaryParts(study);
   const sweep = useMemo(() => layerSweepRows(study), [study]);
   const peak = useMemo(() => sweepPeak(study), [study]);
   const hookAt = hookLayer(study);
-  const sweepLegend = legendOf(SWEEP_SERIES.map((s) => s.label));
+  const sweepLegend = lineLegendOf(SWEEP_SERIES.map((s) => s.label));
   const tokenCos = useMemo(() => tokenCosRows(study), [study]);
   const tokenLegend = legendOf(tokenCos.series.map((s) => s.label));
   const tokenW = Math.max(W, 90 + 14 * tokenCos.rows.length);
@@ -235,7 +238,7 @@ export function StudyPanels({ study }: { study: LoraVsSteeringAnalysis }) {
             title="Held-out accuracy"
             caption={
               <>
-                Accuracy on the held-out questions that need out-of-context reasoning (“held-out”) and on unrelated questions the base model already answers (“side effects”: lower = the intervention broke something), for the base model, the LoRA, and each steering vector added at every position. {chance !== null ? `Dashed: chance on the held-out questions (${chanceText(study)}).` : 'Chance on the held-out questions: n/a (the dataset does not say).'}{' '}
+                Accuracy on the held-out questions that need out-of-context reasoning (“held-out”) and on unrelated questions the base model already answers (“side effects”: lower = the intervention broke something), for the base model, the LoRA, and each steering vector added at every position. {chance !== null ? `Dashed: chance on the held-out questions (${chanceText(study)}), drawn over those bars only: it is the held-out questions’ chance, not the side-effect questions’.` : 'Chance on the held-out questions: n/a (the dataset does not say).'}{' '}
                 <span data-testid="lora-accuracy-source">{evaluationText(study)}</span>
               </>
             }
@@ -252,7 +255,7 @@ export function StudyPanels({ study }: { study: LoraVsSteeringAnalysis }) {
               yDomain={[0, 1.05]}
               yTicks={[0, 0.25, 0.5, 0.75, 1]}
               yLabel="accuracy"
-              refLines={chance !== null ? [{ y: chance, label: 'chance', dashed: true }] : []}
+              refLines={chance !== null && acc.length ? [{ y: chance, label: 'chance', dashed: true, category: String(acc[0].measure) }] : []}
               width={W}
               height={H}
             />
@@ -300,7 +303,7 @@ export function StudyPanels({ study }: { study: LoraVsSteeringAnalysis }) {
             {dw.rows.length ? (
               <>
                 <LogLinesChart rows={dw.rows} xKey="index" series={dw.series} domain={dwDomain} xLabel="index k" yLabel="σₖ" markX={rank !== null && dw.rows.length > rank ? { x: rank + 0.5, label: `r = ${rank}` } : undefined} width={W} height={H} />
-                <ScreenLegend entries={dwLegend} />
+                <ScreenLegend entries={dwLegend} swatch="line" />
               </>
             ) : (
               <p className="view__empty">The record holds no ΔW singular values.</p>
@@ -348,11 +351,12 @@ export function StudyPanels({ study }: { study: LoraVsSteeringAnalysis }) {
               title="Per-token cosine with the trained vector"
               caption={
                 <>
-                  cos between each sampled token’s LoRA delta at the hook and the trained steering vector (seed 1): positive and alike on every token ⇒ the LoRA adds (a multiple of) the same direction the steering vector found. Bars are labelled as in the |cos| matrix (T: training prompts, U: unrelated text; token@position, · = space). Mean over all tokens, not just this sample: {tokenCosMeansText(study)}.
+                  cos between each sampled token’s LoRA delta at the hook and the trained steering vector (seed 1): positive and alike on every token ⇒ the LoRA adds (a multiple of) the same direction the steering vector found. Bars are labelled as in the |cos| matrix (T: training prompts, U: unrelated text; token@position, · = space); exported for a column, every few bars are labelled (the CSV names every token). Mean over all tokens, not just this sample: {tokenCosMeansText(study)}.
                 </>
               }
               fileName="lora-token-cos-trained"
               legend={tokenLegend}
+              svg={(t) => tokenCosSvg(tokenCos, t, { title: 'Per-token cosine with the trained vector', width: tokenW, legend: tokenLegend })}
               csv={() => tokenCosCsv(study)}
               testId="lora-token-cos-panel"
             >

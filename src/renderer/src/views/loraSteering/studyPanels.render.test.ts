@@ -30,7 +30,7 @@ describe('StudyPanels', () => {
     expect(html).toContain('deltas and steering vectors at <code>blocks.0.hook_resid_post</code>. Natural steering vector');
     const t = text(html);
     expect(t).toContain('Locations task (codename city), seed 0, latent city #25. LoRA rank 4, α 8 on mlp.W_out of layer 0;');
-    expect(t).toContain('Dashed: chance on the held-out questions (0.21).');
+    expect(t).toContain('Dashed: chance on the held-out questions (0.21), drawn over those bars only: it is the held-out questions’ chance, not the side-effect questions’.');
     expect(t).toContain('It has rank ≤ r = 4;');
     // The heatmap's caption: over every token delta, not the sample.
     expect(t).toContain('Mean off-diagonal |cos| over all 768 tokens (384 training, 384 unrelated), not just this sample: train×train 0.81, unrelated×unrelated 0.64, across 0.68.');

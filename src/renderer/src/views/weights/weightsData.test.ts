@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../../../shared/api';
 import { entropyEffectiveRank, frobeniusNorm, normalisedSpectrum, nuclearOverFrobenius, rankAbove } from '../../../../shared/analyses/ovSpectrum';
+import { typeset } from '../../figure/text';
+import { NUCLEAR_OVER_FROBENIUS_LABEL, SHAPE_LABEL } from './components/OvColumn';
+import { xTickMargin } from './components/SeriesLineChart';
 import { COMBINED, FACTORIZED } from './mocks/ovSpectrum';
 import { COMBINED_FULL, FACTORIZED_R128_FULL, FACTORIZED_R8_FULL } from './mocks/fullSpectra';
 import {
@@ -216,5 +219,25 @@ describe('CSV', () => {
     expect(Number(rows[2][8])).toBeCloseTo(33.53, 1);
     expect(rows[2][9]).toBe('41');
     expect(rows[2][10]).toBe('40');
+  });
+});
+
+describe('chart typography', () => {
+  it('axis titles come from the shared labels, with σ subscripts the figure font sets (not σ_k, not ||W||)', () => {
+    expect(SHAPE_LABEL).toBe('σₖ / σ₁');
+    expect(typeset(SHAPE_LABEL)).toEqual([
+      { text: 'σ', shift: 'none' },
+      { text: 'k', shift: 'sub' },
+      { text: ' / σ', shift: 'none' },
+      { text: '1', shift: 'sub' },
+    ]);
+    expect(NUCLEAR_OVER_FROBENIUS_LABEL).toBe('nuclear / Frobenius norm');
+  });
+  it('x tick labels sit far enough below the axis that the first never meets the lowest y label at the origin', () => {
+    for (const fs of [12, 14, 8 * 1.75, 24]) {
+      // An x label's glyphs start about 0.2 em above its top (tick 6 + margin); a y label centred on the axis reaches 0.57 em below it.
+      expect(6 + xTickMargin(fs) - 0.195 * fs).toBeGreaterThan(0.567 * fs);
+    }
+    expect(xTickMargin(6)).toBe(2);
   });
 });

@@ -34,11 +34,13 @@ export function LogitLensPanel({ lens, topK }: { lens: LensAnalysis; topK: numbe
       caption={
         <>
           Probability of each token when the {lens.lens.layerNorm ? 'final LayerNorm (statistics recomputed per hook) and ' : ''}unembedding read the residual stream at
-          each depth, position {pos} (<code>{lens.tokens[pos]}</code>). Columns: the answer, then every token in some hook's top {topK}; grey = not in that hook's top {topK}; colour from 0 to the largest probability shown. Answer{' '}
+          each depth, position {pos} (<code>{lens.tokens[pos]}</code>). Columns: the answer, then every token in some hook's top {topK}; hatched grey (key under the colour bar) = not in that hook's top {topK}, distinct from a probability of 0; colour from 0 to the largest probability shown. Answer{' '}
           <strong>{lens.answer}</strong> ({ANSWER_SOURCE[lens.answerSource]}), rank by depth: {ranks.map((r) => (r.rank === null ? '–' : r.rank)).join(' → ')}.
         </>
       }
       csv={() => lensCsv(lens)}
+      // Laid out at the view's size and scaled to a column: fitted to one, a few hooks' rows would be
+      // shorter than their labels (thinned) and the rotated token labels would take the cells' room.
       svg={() => {
         const L = heatmapLayout(m.spec, theme);
         return standaloneSvg(heatmapSvgBody(m.spec, theme), L.totalWidth, L.totalHeight, theme, { title: `Logit lens: ${lens.id}, step ${lens.step}, answer ${lens.answer}` });

@@ -4,7 +4,6 @@ import { standaloneSvg } from '../../../figure/exportFigure';
 import { Heatmap, heatmapSvgBody } from '../../../figure/Heatmap';
 import { fmt, heatmapLayout, type HeatmapSpec } from '../../../figure/heatmapFigure';
 import { Panel } from '../../../figure/Panel';
-import { useFigureTheme } from '../../../figure/theme';
 import { headPatchingCsv, headPatchingSpec, patchingSummary, residPatchingCsv, residPatchingSpec } from '../lensPatchingData';
 
 const METRIC =
@@ -59,7 +58,6 @@ export function PatchingInputs({ p }: { p: PatchingAnalysis }) {
 }
 
 function PatchingHeatmapPanel({ title, testId, fileName, spec, caption, csv }: { title: string; testId: string; fileName: string; spec: HeatmapSpec; caption: string; csv: () => string }) {
-  const theme = useFigureTheme();
   return (
     <Panel
       title={title}
@@ -67,9 +65,9 @@ function PatchingHeatmapPanel({ title, testId, fileName, spec, caption, csv }: {
       fileName={fileName}
       caption={caption}
       csv={csv}
-      svg={() => {
-        const L = heatmapLayout(spec, theme);
-        return standaloneSvg(heatmapSvgBody(spec, theme), L.totalWidth, L.totalHeight, theme, { title });
+      svg={(t) => {
+        const L = heatmapLayout(spec, t);
+        return standaloneSvg(heatmapSvgBody(spec, t), L.totalWidth, L.totalHeight, t, { title });
       }}
     >
       <Heatmap {...spec} />

@@ -1,4 +1,4 @@
-import { Bar, BarChart, CartesianGrid, ErrorBar, LabelList, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
+import { Bar, BarChart, CartesianGrid, ErrorBar, LabelList, ReferenceArea, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
 import { fmt } from '../../../figure/heatmapFigure';
 import { seriesColour, useFigureTheme } from '../../../figure/theme';
 
@@ -11,6 +11,35 @@ export interface RefLine {
   y: number;
   label: string;
   dashed?: boolean;
+  /**
+   * Draw the line only across this category's group of bars (e.g. chance, which applies to one
+   * measure and not to the others), its label above its left end; default: across the whole plot.
+   */
+  category?: string;
+}
+
+/** Props recharts gives a ReferenceArea's shape: its rectangle in layout units. */
+interface AreaShapeProps {
+  x?: number;
+  y?: number;
+  width?: number;
+}
+
+/** A horizontal line across one category's band, labelled above its left end. */
+function bandLine(r: RefLine, stroke: string, strokeWidth: number, fontSize: number) {
+  // A named function: recharts calls it with the band's rectangle (zero height at y).
+  return function BandLine({ x = 0, y = 0, width = 0 }: AreaShapeProps) {
+    return (
+      <g className="bars-chart__band-line">
+        <line x1={x} y1={y} x2={x + width} y2={y} stroke={stroke} strokeWidth={strokeWidth} strokeDasharray={r.dashed ? '6 4' : undefined} />
+        {r.label && (
+          <text x={x + fontSize * 0.3} y={y - fontSize * 0.35} fontSize={fontSize} fill={stroke}>
+            {r.label}
+          </text>
+        )}
+      </g>
+    );
+  };
 }
 
 export interface BarsChartProps {
@@ -67,16 +96,29 @@ export function BarsChart({ rows, categoryKey, series, yDomain, yTicks, yLabel, 
           {values && <LabelList dataKey={s.key} position="top" formatter={(v: unknown) => (typeof v === 'number' ? fmt(v) : '')} style={{ fontSize: theme.fontSize - 2, fill: theme.foreground }} />}
         </Bar>
       ))}
-      {refLines.map((r) => (
-        <ReferenceLine
-          key={r.label}
-          y={r.y}
-          stroke={theme.foreground}
-          strokeWidth={r.dashed ? theme.strokeWidth : 1}
-          strokeDasharray={r.dashed ? '6 4' : undefined}
-          label={r.label ? { value: r.label, position: 'insideTopRight', fontSize: theme.fontSize - 1, fill: theme.foreground } : undefined}
-        />
-      ))}
+      {refLines.map((r) =>
+        r.category !== undefined ? (
+          <ReferenceArea
+            key={r.label || `y${r.y}`}
+            x1={r.category}
+            x2={r.category}
+            y1={r.y}
+            y2={r.y}
+            ifOverflow="visible"
+            zIndex={400}
+            shape={bandLine(r, theme.foreground, r.dashed ? theme.strokeWidth : 1, theme.fontSize - 1)}
+          />
+        ) : (
+          <ReferenceLine
+            key={r.label}
+            y={r.y}
+            stroke={theme.foreground}
+            strokeWidth={r.dashed ? theme.strokeWidth : 1}
+            strokeDasharray={r.dashed ? '6 4' : undefined}
+            label={r.label ? { value: r.label, position: 'insideTopRight', fontSize: theme.fontSize - 1, fill: theme.foreground } : undefined}
+          />
+        ),
+      )}
     </BarChart>
   );
 }

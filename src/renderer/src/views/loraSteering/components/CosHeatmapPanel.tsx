@@ -1,23 +1,12 @@
 import { useMemo, useState } from 'react';
-import { standaloneSvg } from '../../../figure/exportFigure';
 import { Heatmap } from '../../../figure/Heatmap';
-import { fmt, heatmapLayout, heatmapSvgBody, type HeatmapSpec } from '../../../figure/heatmapFigure';
+import { fmt, heatmapLayout, type HeatmapSpec } from '../../../figure/heatmapFigure';
 import { Panel } from '../../../figure/Panel';
-import { useFigureTheme, type FigureTheme } from '../../../figure/theme';
+import { useFigureTheme } from '../../../figure/theme';
 import { blockMeansText, cosCsv, filterCosMatrix, positionOptions, type CosMatrix, type FullBlockMeans } from '../loraSteeringData';
+import { cosHeatmapSpec, cosHeatmapSvg, cosSplitLines } from '../printFigures';
 
 const TITLE = '|cos| between per-token LoRA deltas';
-
-/** The train/unrelated split as two white lines across the matrix (same geometry on screen and in SVG). */
-function splitLines(spec: HeatmapSpec, split: number, theme: FigureTheme): { x: number; y: number; len: number; markup: string } | null {
-  const n = spec.values.length;
-  if (split <= 0 || split >= n) return null;
-  const L = heatmapLayout(spec, theme);
-  const x = L.x0 + split * L.cell;
-  const y = L.y0 + split * L.cell;
-  const markup = `<line x1="${x}" y1="${L.y0}" x2="${x}" y2="${L.y0 + L.height}" stroke="#ffffff" stroke-width="2"/><line x1="${L.x0}" y1="${y}" x2="${L.x0 + L.width}" y2="${y}" stroke="#ffffff" stroke-width="2"/>`;
-  return { x, y, len: L.width, markup };
-}
 
 /**
  * Panel (a): pairwise |cos| of the LoRA's per-token output deltas, training tokens then unrelated ones,
@@ -40,12 +29,9 @@ export function CosHeatmapPanel({ matrix: sample, means }: { matrix: CosMatrix; 
       return next;
     });
   };
-  const spec: HeatmapSpec = useMemo(
-    () => ({ values: matrix.values, rowLabels: matrix.rowLabels, colLabels: matrix.colLabels, scale: 'sequential', domain: [0, 1], valueLabel: '|cos|', cell: matrix.values.length > 24 ? Math.max(11, theme.fontSize) : undefined }),
-    [matrix, theme.fontSize],
-  );
+  const spec: HeatmapSpec = useMemo(() => cosHeatmapSpec(matrix, theme), [matrix, theme]);
   const L = useMemo(() => heatmapLayout(spec, theme), [spec, theme]);
-  const lines = useMemo(() => splitLines(spec, matrix.split, theme), [spec, matrix.split, theme]);
+  const lines = useMemo(() => cosSplitLines(spec, matrix.split, theme), [spec, matrix.split, theme]);
   const n = matrix.values.length;
   const nSample = sample.values.length;
   const nUnrel = sample.values.length - sample.split;
@@ -57,7 +43,7 @@ export function CosHeatmapPanel({ matrix: sample, means }: { matrix: CosMatrix; 
         testId="lora-cos-heatmap"
         caption={
           <>
-            Each cell is |cos| between two tokens’ LoRA deltas (LoRA-model minus base-model activation at the hook), for a display sample of {nSample} tokens (the picker below lists their positions). T1–T{sample.split}: tokens of training prompts; U1–U{nUnrel}: tokens of unrelated text (rows name the token and its position); the white lines mark the split. One shared direction ⇒ |cos| near 1 everywhere, on unrelated text too.{' '}
+            Each cell is |cos| between two tokens’ LoRA deltas (LoRA-model minus base-model activation at the hook), for a display sample of {nSample} tokens (the picker below lists their positions). T1–T{sample.split}: tokens of training prompts; U1–U{nUnrel}: tokens of unrelated text (rows name the token and its position); the white lines mark the split (exported for a column, rows are named by their ids like the columns, every few labelled; the CSV names every token). One shared direction ⇒ |cos| near 1 everywhere, on unrelated text too.{' '}
             <span data-testid="lora-cos-means">
               {means
                 ? `Mean off-diagonal |cos| over all ${means.nTrain + means.nUnrelated} tokens (${means.nTrain} training, ${means.nUnrelated} unrelated), not just this sample: ${blockMeansText(means)}.`
@@ -66,7 +52,7 @@ export function CosHeatmapPanel({ matrix: sample, means }: { matrix: CosMatrix; 
           </>
         }
         fileName="lora-delta-abs-cos"
-        svg={() => standaloneSvg(heatmapSvgBody(spec, theme) + (lines?.markup ?? ''), L.totalWidth, L.totalHeight, theme, { title: TITLE })}
+        svg={(t) => cosHeatmapSvg(matrix, t, TITLE)}
         csv={() => cosCsv(matrix)}
       >
         {options.length > 1 && (

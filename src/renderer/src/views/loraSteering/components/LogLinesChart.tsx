@@ -21,6 +21,17 @@ export interface LogLinesChartProps {
   height?: number;
 }
 
+/**
+ * Where a vertical marker's label goes: beside the line on the side with more room, so a marker at
+ * the axis's start (the hook at layer 0) keeps its label inside the plot, clear of the y tick labels.
+ */
+export function markLabelPosition(x: number, xs: readonly number[]): 'insideTopLeft' | 'insideTopRight' {
+  if (!xs.length) return 'insideTopRight';
+  const lo = Math.min(...xs);
+  const hi = Math.max(...xs);
+  return x - lo < (hi - lo) / 2 ? 'insideTopLeft' : 'insideTopRight';
+}
+
 /** Lines with dots on a log y axis spanning whole decades (or a linear one); fixed size, theme colours. */
 export function LogLinesChart({ rows, xKey, series, domain, yScale = 'log', yTicks, xLabel, yLabel, markX, width = 420, height = 280 }: LogLinesChartProps) {
   const log = yScale === 'log';
@@ -45,7 +56,7 @@ export function LogLinesChart({ rows, xKey, series, domain, yScale = 'log', yTic
         label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 2, style: { textAnchor: 'middle' }, ...muted }}
       />
       <Tooltip isAnimationActive={false} formatter={(v) => (typeof v === 'number' ? fmt(v) : String(v))} labelFormatter={(x) => `${xLabel} ${String(x)}`} contentStyle={{ fontSize: theme.fontSize }} />
-      {markX && <ReferenceLine x={markX.x} stroke={theme.muted} strokeDasharray="4 3" label={{ value: markX.label, position: 'insideTopRight', fontSize: theme.fontSize - 1, fill: theme.muted }} />}
+      {markX && <ReferenceLine x={markX.x} stroke={theme.muted} strokeDasharray="4 3" label={{ value: markX.label, position: markLabelPosition(markX.x, xs), offset: theme.fontSize * 0.4, fontSize: theme.fontSize - 1, fill: theme.muted }} />}
       {series.map((s, i) => (
         <Line key={s.key} dataKey={s.key} name={s.label} type="linear" stroke={seriesColour(theme, i)} strokeWidth={theme.strokeWidth} dot={{ r: 3, fill: seriesColour(theme, i), strokeWidth: 0 }} connectNulls={false} isAnimationActive={false} />
       ))}

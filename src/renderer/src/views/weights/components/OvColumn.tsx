@@ -3,6 +3,7 @@ import type { OvSpectrumAnalysis } from '../../../../../shared/api';
 import { axisTicks, decadeTicks, linearTicks } from '../../../figure/axes';
 import { svgElementToStandalone, type LegendEntry } from '../../../figure/exportFigure';
 import { fmt } from '../../../figure/heatmapFigure';
+import { humanLabel } from '../../../figure/labels';
 import { Panel } from '../../../figure/Panel';
 import { ScreenLegend } from '../../../figure/ScreenLegend';
 import { seriesColour, useFigureTheme } from '../../../figure/theme';
@@ -28,6 +29,13 @@ export interface OvColumnProps {
   width: number;
 }
 
+/**
+ * Axis and figure titles, from the shared labels and set with the figure font's scripts (σₖ is drawn
+ * as σ with a lowered k, never as `σ_k`).
+ */
+export const SHAPE_LABEL = 'σₖ / σ₁';
+export const NUCLEAR_OVER_FROBENIUS_LABEL = `${humanLabel('nuclear').replace(/ norm$/, '')} / ${humanLabel('frobenius')}`;
+
 /** Series with at most this many drawable points get markers (a rank-8 spectrum is 8 dots, not a stub). */
 export const DOTS_UP_TO = 32;
 
@@ -51,7 +59,7 @@ export function OvColumn({ side, runId, onRun, spectrum, onRetry, stepIndex, sha
     () => (spec ? spec.heads.map((h, i) => ({ key: headKey(i), label: headLabel(h), dots: !many && drawnPoints(svRows, headKey(i)) <= DOTS_UP_TO })) : []),
     [spec, svRows, many],
   );
-  const legend = series.map((s, i) => ({ label: s.label, colour: seriesColour(theme, i) }));
+  const legend = series.map((s, i) => ({ label: s.label, colour: seriesColour(theme, i), swatch: 'line' as const }));
   const nnRows: ChartRow[] = useMemo(() => (spec ? overTrainingRows(headEntries(spec), nuclearOverFrobenius) : []), [spec]);
   const stats = useMemo(() => (spec ? headStats(spec, stepIndex) : []), [spec, stepIndex]);
   const kind = spec ? ovKindText(spec) : null;
@@ -102,7 +110,7 @@ export function OvColumn({ side, runId, onRun, spectrum, onRetry, stepIndex, sha
               </>
             }
             legend={legend}
-            svg={() => chartSvg(svBox.current, theme, `σ_k / σ_1 of W_OV — ${runId}, step ${step}`, legend)}
+            svg={() => chartSvg(svBox.current, theme, `OV normalised singular values ${SHAPE_LABEL} — ${runId}, step ${step}`, legend)}
             csv={() => shapeCsv([{ run: spec.id, spec, stepIndex }])}
             testId="weights-sv-panel"
           >
@@ -112,7 +120,7 @@ export function OvColumn({ side, runId, onRun, spectrum, onRetry, stepIndex, sha
                 xKey="index"
                 series={series}
                 xLabel="index k (log)"
-                yLabel="σₖ / σ₁"
+                yLabel={SHAPE_LABEL}
                 xScale="log"
                 xDomain={[1, xMax]}
                 xTicks={svTicks}
@@ -124,7 +132,7 @@ export function OvColumn({ side, runId, onRun, spectrum, onRetry, stepIndex, sha
                 width={width}
               />
             </div>
-            <ScreenLegend entries={legend} />
+            <ScreenLegend entries={legend} swatch="line" />
           </Panel>
           <Panel
             title="Nuclear / Frobenius norm over training"
@@ -135,14 +143,14 @@ export function OvColumn({ side, runId, onRun, spectrum, onRetry, stepIndex, sha
               </>
             }
             legend={legend}
-            svg={() => chartSvg(nnBox.current, theme, `‖W_OV‖* / ‖W_OV‖F over training — ${runId}`, legend)}
+            svg={() => chartSvg(nnBox.current, theme, `OV ${NUCLEAR_OVER_FROBENIUS_LABEL} over training — ${runId}`, legend)}
             csv={() => ranksCsv([{ run: spec.id, spec }])}
             testId="weights-nuclear-panel"
           >
             <div ref={nnBox}>
-              <SeriesLineChart rows={nnRows} xKey="step" series={series.map((s) => ({ ...s, dots: !many }))} xLabel="step" yLabel="‖W‖* / ‖W‖F" yScale="linear" yDomain={ratioDomain} yTicks={ratioDomain ? linearTicks(ratioDomain) : undefined} markX={step} xTicks={nnTicks} width={width} height={220} />
+              <SeriesLineChart rows={nnRows} xKey="step" series={series.map((s) => ({ ...s, dots: !many }))} xLabel="step" yLabel={NUCLEAR_OVER_FROBENIUS_LABEL} yScale="linear" yDomain={ratioDomain} yTicks={ratioDomain ? linearTicks(ratioDomain) : undefined} markX={step} xTicks={nnTicks} width={width} height={240} />
             </div>
-            <ScreenLegend entries={legend} />
+            <ScreenLegend entries={legend} swatch="line" />
           </Panel>
         </>
       )}

@@ -49,11 +49,21 @@ export function linearTick(v: number): string {
   return Number.isInteger(v) ? String(v) : fmt(v);
 }
 
+/**
+ * Gap (layout units) between the x axis and its tick labels, so that the first x label never touches
+ * the lowest y label at the origin (a y label is centred on its tick and reaches about 0.57 em below
+ * the axis line; an x label's glyphs start about 0.2 em above its top).
+ */
+export function xTickMargin(fontSize: number): number {
+  return Math.max(2, Math.ceil(fontSize * 0.8 - 5));
+}
+
 /** A fixed-size recharts line chart, one line per series, coloured and sized from the figure theme. */
 export function SeriesLineChart({ rows, xKey, series, xLabel, yLabel, yScale, xScale = 'linear', xDomain, yDomain, yTicks, xTicks, markX, markY, markYLabel, width = 500, height = 280, dots, connectNulls = false }: SeriesLineChartProps) {
   const theme = useFigureTheme();
   const tick = { fontSize: theme.fontSize, fill: theme.foreground };
   const label = { fontSize: theme.fontSize, fill: theme.muted };
+  const tickMargin = xTickMargin(theme.fontSize);
   return (
     <LineChart width={width} height={height} data={rows} margin={{ top: 8, right: 16, bottom: 22, left: 14 }}>
       <CartesianGrid stroke={theme.grid} strokeDasharray="3 3" />
@@ -66,6 +76,8 @@ export function SeriesLineChart({ rows, xKey, series, xLabel, yLabel, yScale, xS
         allowDecimals={false}
         allowDataOverflow={!!xDomain}
         tick={tick}
+        tickMargin={tickMargin}
+        height={30 + tickMargin - 2}
         stroke={theme.muted}
         label={{ value: xLabel, position: 'insideBottom', offset: -12, ...label }}
       />

@@ -2,6 +2,7 @@ import { useRef } from 'react';
 import type { OvSpectrumAnalysis } from '../../../../../shared/api';
 import { decadeTicks, linearDomain, linearTicks } from '../../../figure/axes';
 import { fmt } from '../../../figure/heatmapFigure';
+import { humanLabel } from '../../../figure/labels';
 import { Panel } from '../../../figure/Panel';
 import { ScreenLegend } from '../../../figure/ScreenLegend';
 import { seriesColour, useFigureTheme } from '../../../figure/theme';
@@ -22,7 +23,7 @@ import {
   unionSteps,
   type SpectrumSeries,
 } from '../weightsData';
-import { chartSvg, DOTS_UP_TO } from './OvColumn';
+import { chartSvg, DOTS_UP_TO, SHAPE_LABEL } from './OvColumn';
 import { SeriesLineChart, type Series } from './SeriesLineChart';
 
 export interface ShapeComparisonProps {
@@ -101,7 +102,7 @@ export function ShapeComparison({ ids, of, onRetry, step, yDomain, xMax, width }
     className: `weights-shape-line ${runClass(r.run)}`,
     dotClassName: `weights-shape-dot ${runClass(r.run, 'dot')}`,
   }));
-  const legend = rows.map((r) => ({ label: `${r.head ? `${r.run} ${r.head}` : r.run} (${r.kind})`, colour: seriesColour(theme, r.colour) }));
+  const legend = rows.map((r) => ({ label: `${r.head ? `${r.run} ${r.head}` : r.run} (${r.kind})`, colour: seriesColour(theme, r.colour), swatch: 'line' as const }));
   const rankRows = overTrainingRows(rows.map((r) => ({ key: r.key, steps: r.steps, sv: r.svOverTraining })), entropyRankOf);
   const rankDomain = linearDomain(rankRows, 'step');
   const allSteps = unionSteps(...rows.map((r) => r.steps));
@@ -129,7 +130,7 @@ export function ShapeComparison({ ids, of, onRetry, step, yDomain, xMax, width }
           <div style={{ display: 'flex', flexWrap: 'wrap', gap: '1rem', alignItems: 'flex-start' }}>
             <div style={{ flex: `1 1 ${width + 40}px`, minWidth: 0 }}>
               <Panel
-                title="Spectral shape: σ_k / σ_1"
+                title={`Spectral shape: ${SHAPE_LABEL}`}
                 fileName={`ov-spectral-shape-step-${step ?? 'last'}`}
                 caption={
                   <>
@@ -137,7 +138,7 @@ export function ShapeComparison({ ids, of, onRetry, step, yDomain, xMax, width }
                   </>
                 }
                 legend={legend}
-                svg={() => chartSvg(shapeBox.current, theme, `OV spectral shape σ_k / σ_1 — ${stepText}`, legend)}
+                svg={() => chartSvg(shapeBox.current, theme, `OV spectral shape ${SHAPE_LABEL} — ${stepText}`, legend)}
                 csv={() => shapeCsv(csvEntries)}
                 testId="weights-shape-panel"
               >
@@ -147,7 +148,7 @@ export function ShapeComparison({ ids, of, onRetry, step, yDomain, xMax, width }
                     xKey="index"
                     series={[...series].reverse()}
                     xLabel="index k (log)"
-                    yLabel="σₖ / σ₁"
+                    yLabel={SHAPE_LABEL}
                     xScale="log"
                     xDomain={[1, xMax]}
                     xTicks={log2Ticks(xMax)}
@@ -183,7 +184,7 @@ export function ShapeComparison({ ids, of, onRetry, step, yDomain, xMax, width }
                     xKey="step"
                     series={series.map((s) => ({ ...s, dots: true, className: undefined, dotClassName: undefined }))}
                     xLabel="step"
-                    yLabel="effective rank"
+                    yLabel={humanLabel('effective_rank')}
                     yScale="linear"
                     yDomain={rankDomain}
                     yTicks={rankDomain ? linearTicks(rankDomain) : undefined}
