@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { escapeXml } from '../../figure/exportFigure';
 import { STUDY, TRAINING } from '../../shell/mocks/jobs';
 import { FACTORIZED, LORA_RUN, STUDIES, SUMMARIES } from './mocks/runs';
-import { accSummary, canResume, defaultRunId, unlistedRunIds, detailRowsSvg, formatAcc, formatSeconds, runDetailRows, runRow, studyRows } from './runsData';
+import { accSummary, canResume, defaultRunId, unlistedRunIds, formatAcc, formatSeconds, runDetailRows, runRow, studyRows } from './runsData';
 
 describe('runRow', () => {
   it('shows held-out accuracies compactly and every accuracy in the title', () => {
@@ -102,13 +101,6 @@ describe('runDetailRows', () => {
       ['data', 'data/train.jsonl, data/eval.jsonl'],
       ['weights', 'adapter'],
     ]);
-  });
-
-  it('writes an escaped SVG table', () => {
-    const svg = detailRowsSvg([{ group: 'Run', key: 'status', value: 'failed (a < b & "c")' }], 12, escapeXml);
-    expect(svg.body).toContain('failed (a &lt; b &amp; &quot;c&quot;)');
-    expect(svg.height).toBeGreaterThan(12);
-    expect(svg.width).toBeGreaterThan(100);
   });
 });
 

@@ -134,20 +134,6 @@ export function canResume(d: Pick<RunDetails, 'manifest'>): boolean {
   return !m.finetune && (m.status === 'cancelled' || m.status === 'failed' || m.status === 'interrupted') && m.step < m.config.steps;
 }
 
-/** The run card as a two-column SVG table body (for the Panel's PNG/SVG export). */
-export function detailRowsSvg(rows: readonly DetailRow[], fontSize: number, escape: (s: string) => string): { body: string; width: number; height: number } {
-  const lineH = fontSize + 6;
-  const keyW = Math.max(...rows.map((r) => `${r.group} · ${r.key}`.length), 4) * fontSize * 0.6 + 16;
-  const valW = Math.max(...rows.map((r) => r.value.length), 4) * fontSize * 0.6;
-  const body = rows
-    .map((r, i) => {
-      const y = 12 + (i + 1) * lineH - 6;
-      return `<text x="12" y="${y}" fill-opacity="0.7">${escape(`${r.group} · ${r.key}`)}</text><text x="${12 + keyW}" y="${y}">${escape(r.value)}</text>`;
-    })
-    .join('');
-  return { body, width: Math.ceil(24 + keyW + valW), height: 12 + rows.length * lineH + 6 };
-}
-
 export interface StudyRow {
   id: string;
   kind: string;
