@@ -87,6 +87,11 @@ describe('LoRA vs steering on a Hugging Face model folder', () => {
     expect(a.delta_w_singular_values).toEqual([{ weight: 'blocks.0.mlp.W_out', values: expect.any(Array) }]);
     expect(a.delta_w_singular_values[0].values).toHaveLength(4);
     expect(a.peft).toEqual({ r: 4, alpha: 8, targetModules: ['mlp.c_proj'], layers: [0] });
+    // Intervals need the questions behind each accuracy: the dataset's own eval and side-effect examples.
+    expect(a.eval_n?.acc.lora).toBe(200);
+    expect(a.evaluation?.heldout_sets).toEqual([{ name: 'heldout_country', n: 100 }, { name: 'heldout_language', n: 100 }]);
+    expect(a.cos_matrix.readout?.some(Boolean)).toBe(true);
+    expect(a.cos_block_means).toBeDefined();
 
     const onDisk = JSON.parse(fs.readFileSync(path.join(out, 'analyses', 'lora_vs_steering.json'), 'utf8')) as LoraVsSteeringAnalysis;
     expect(onDisk.run).toBe('.');

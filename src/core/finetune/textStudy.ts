@@ -8,7 +8,7 @@ import { hookName, type HookName } from '../../shared/hooks';
 import type { Metrics, ModelConfig } from '../../shared/modelConfig';
 import type { JobEvent } from '../../shared/progress';
 import { cosine, lowRankSingularValues, pairwiseAbsCos, type Rows } from '../analysis/linalg';
-import { capRows, concatRows, deltaCosTrained, layerSweep, pickRows as pick, seedsRecord, stratifiedSample, summariseDeltas } from '../analysis/loraVsSteering';
+import { capRows, concatRows, cosBlockMeans, deltaCosTrained, layerSweep, pickRows as pick, seedsRecord, stratifiedSample, summariseDeltas } from '../analysis/loraVsSteering';
 import { readDataset } from '../data/datasetFolder';
 import { writeFileAtomicSync } from '../io/atomicWrite';
 import { ANALYSES_DIR, readManifest } from '../io/runStore';
@@ -240,6 +240,8 @@ function analyse(o: TextStudyOptions, x: StudyContext): { record: LoraVsSteering
       trained_sv_seed2: withVector(sv2),
     };
     const acc = (m: Metrics): number => m.heldout_acc ?? NaN;
+    const nHeld = x.data.eval.length;
+    const nSide = x.data.sideEffects.length;
     const side = (m: Metrics): number => m.side_effect_acc ?? NaN;
 
     // Display sample of the |cos| matrix: spread over positions, the read-out tokens included.
@@ -278,7 +280,7 @@ function analyse(o: TextStudyOptions, x: StudyContext): { record: LoraVsSteering
       peft: { r: x.adapter.r, alpha: x.adapter.alpha, targetModules: Array.isArray(x.adapter.targets) ? x.adapter.targets : [x.adapter.targets], layers: x.adapter.layers },
       model: { dir: x.modelDir, modelType: x.model.modelType, data: path.resolve(o.data), adapter: x.adapterDir, adapterTrainedHere: !o.adapter },
       deltas: summary,
-      cos_matrix: { labels, values: cosMatrix },
+      cos_matrix: { labels, values: cosMatrix, positions: [...tIdx.map((i) => trainD.positions[i]), ...uIdx.map((i) => unrelD.positions[i])], readout: [...tIdx.map((i) => trainD.readout[i]), ...uIdx.map((i) => unrelD.readout[i])] },
       delta_w_singular_values: spectra,
       metrics,
       runs: { lora: x.loraRunDir, steer: x.runs[0], steer_seed2: x.runs[1] },
@@ -286,9 +288,16 @@ function analyse(o: TextStudyOptions, x: StudyContext): { record: LoraVsSteering
       delta_cos_trained: deltaCosTrained({ rows: full.train, index: tIdx, labels: trainD.labels }, { rows: full.unrelated, index: uIdx, labels: unrelD.labels }, sv1),
       layer_sweep: sweep,
       seeds: seedsRecord([
-        { seed: o.seed, acc: acc(metrics.trained_sv), side_effect_acc: side(metrics.trained_sv), vector: sv1 },
-        { seed: o.seed + 1000, acc: acc(metrics.trained_sv_seed2), side_effect_acc: side(metrics.trained_sv_seed2), vector: sv2 },
+        { seed: o.seed, acc: acc(metrics.trained_sv), side_effect_acc: side(metrics.trained_sv), vector: sv1, n: nHeld, side_effect_n: nSide },
+        { seed: o.seed + 1000, acc: acc(metrics.trained_sv_seed2), side_effect_acc: side(metrics.trained_sv_seed2), vector: sv2, n: nHeld, side_effect_n: nSide },
       ]),
+      // Every method is evaluated on the dataset's own eval and side-effect examples: the intervals' n.
+      eval_n: {
+        acc: { base: nHeld, lora: nHeld, natural_sv: nHeld, trained_sv: nHeld, trained_sv_seed2: nHeld },
+        side_effect_acc: { base: nSide, lora: nSide, natural_sv: nSide, trained_sv: nSide, trained_sv_seed2: nSide },
+      },
+      evaluation: { seed: o.seed, heldout_sets: labelSizes(x.data.eval), side_effect_sets: labelSizes(x.data.sideEffects) },
+      cos_block_means: cosBlockMeans(trainRows, unrelRows),
     };
     const all = concatRows(full.train, full.unrelated);
     const tensors = {
@@ -309,4 +318,11 @@ export function textRunWeights(runDir: string): { method: 'lora' | 'steer'; mode
   const f = m.finetune;
   if (!f || f.baseKind !== 'model' || !f.weights || f.method === 'full') throw new Error(`${runDir}: not a completed fine-tune of a model folder`);
   return { method: f.method, modelDir: path.resolve(runDir, f.base), weights: path.resolve(runDir, f.weights) };
+}
+
+/** Examples per label, in label order: which questions a study's accuracies come from. */
+function labelSizes(rows: readonly EncodedExample[]): { name: string; n: number }[] {
+  const n = new Map<string, number>();
+  for (const r of rows) n.set(r.label, (n.get(r.label) ?? 0) + 1);
+  return [...n].sort(([a], [b]) => a.localeCompare(b)).map(([name, k]) => ({ name, n: k }));
 }
