@@ -22,7 +22,13 @@ export function curveLegend(series: readonly CurveSeries[], theme: FigureTheme):
     it.colourIndex === null
       ? it.band
         ? { label: it.label, colour: theme.muted, swatch: 'box' }
-        : { label: it.label, colour: it.dashed || it.thin ? theme.muted : theme.foreground, swatch: it.dashed ? 'dashed' : 'line' }
+        : {
+            label: it.label,
+            colour: it.dashed || it.thin ? theme.muted : theme.foreground,
+            swatch: it.dashed ? 'dashed' : 'line',
+            // A compared run's own pattern (dotted, dash-dot, …), so the exported key matches its line.
+            ...(it.lineStyle !== undefined && dashArray(it.lineStyle, theme.fontSize) ? { dasharray: dashArray(it.lineStyle, theme.fontSize) } : {}),
+          }
       : { label: humanLabel(it.label), colour: seriesColour(theme, it.colourIndex), swatch: 'line' },
   );
 }

@@ -14,6 +14,8 @@ export interface LegendEntry {
   colour: string;
   /** How the key is drawn: a filled box (default), a line, a dashed line, or the masked-cell hatch. */
   swatch?: 'box' | 'line' | 'dashed' | 'masked';
+  /** A line swatch's own stroke-dasharray (a compared run's dotted or dash-dot style), overriding 'dashed'. */
+  dasharray?: string;
 }
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -33,7 +35,7 @@ export function maskedPatternDefs(id: string, ground: string, hatch: string, siz
 function swatchSvg(e: LegendEntry, x: number, y: number, s: number): string {
   const sw = e.swatch ?? 'box';
   if (sw === 'line' || sw === 'dashed')
-    return `<line x1="${n2(x)}" y1="${n2(y + s / 2)}" x2="${n2(x + s * 1.6)}" y2="${n2(y + s / 2)}" stroke="${e.colour}" stroke-width="${n2(Math.max(1, s / 5))}"${sw === 'dashed' ? ` stroke-dasharray="${n2(s / 2)} ${n2(s / 3)}"` : ''}/>`;
+    return `<line x1="${n2(x)}" y1="${n2(y + s / 2)}" x2="${n2(x + s * 1.6)}" y2="${n2(y + s / 2)}" stroke="${e.colour}" stroke-width="${n2(Math.max(1, s / 5))}"${e.dasharray ? ` stroke-dasharray="${e.dasharray}"` : sw === 'dashed' ? ` stroke-dasharray="${n2(s / 2)} ${n2(s / 3)}"` : ''}/>`;
   if (sw === 'masked') return `<rect x="${n2(x)}" y="${n2(y)}" width="${n2(s)}" height="${n2(s)}" fill="url(#legend-masked)" stroke="${e.colour}" stroke-width="0.5"/>`;
   return `<rect x="${n2(x)}" y="${n2(y)}" width="${n2(s)}" height="${n2(s)}" fill="${e.colour}"/>`;
 }

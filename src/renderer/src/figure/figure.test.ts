@@ -172,3 +172,19 @@ describe('print-quality figures', () => {
     expect(heatmapLayout({ ...spec, cell: 44 }, SCREEN_THEME).colAngle).toBe(0);
   });
 });
+
+describe('exported legend line styles', () => {
+  it('draw a compared run’s own dash pattern, not the generic dash', async () => {
+    const { curveLegend } = await import('./StepChart');
+    const { keySeries, dashArray } = await import('./curves');
+    const series = keySeries([
+      { label: 'loss · a', group: 'loss', run: 'a', colourIndex: 0, dashed: false, lineStyle: 0, points: [{ step: 1, value: 1 }] },
+      { label: 'loss · b', group: 'loss', run: 'b', colourIndex: 0, dashed: true, lineStyle: 2, points: [{ step: 1, value: 1 }] },
+    ]);
+    const theme = { fontSize: 10, foreground: '#000', muted: '#888', background: '#fff', palette: ['#0072b2'] } as unknown as Parameters<typeof curveLegend>[1];
+    const legend = curveLegend(series, theme);
+    const dotted = legend.find((e) => /dotted/.test(e.label));
+    expect(dotted?.dasharray).toBe(dashArray(2, 10));
+    expect(legend.find((e) => /solid/.test(e.label))?.dasharray).toBeUndefined();
+  });
+});
