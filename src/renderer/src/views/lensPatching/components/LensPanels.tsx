@@ -113,13 +113,14 @@ export function DlaPanel({ lens }: { lens: LensAnalysis }) {
         { label: 'lowers', colour: down },
       ]}
     >
-      <BarChart width={460} height={height} data={data} layout="vertical" stackOffset="sign" margin={{ top: 8, right: 24, bottom: 20, left: 8 }}>
+      <BarChart width={460} height={height} data={data} layout="vertical" stackOffset="sign" margin={{ top: 8, right: 32, bottom: 20, left: 8 }}>
         <CartesianGrid stroke={theme.grid} horizontal={false} />
         <XAxis
           type="number"
           stroke={theme.muted}
           tick={{ fill: theme.foreground, fontSize: theme.fontSize }}
-          tickFormatter={(v: number) => fmt(v)}
+          // Round ticks print as integers (−5, 0, 5, 10), not with fmt's three significant digits (10.0 beside 5.00).
+          tickFormatter={(v: number) => (Number.isInteger(v) ? String(v) : fmt(v))}
           label={{ value: `contribution to ${target}`, position: 'insideBottom', offset: -12, fill: theme.muted, fontSize: theme.fontSize }}
         />
         <YAxis type="category" dataKey="label" width={80} stroke={theme.muted} tick={{ fill: theme.foreground, fontSize: theme.fontSize }} interval={0} />
