@@ -6,7 +6,7 @@ import { forward, type Params } from '../model/forward';
 import { promptOf, tokenNames } from './runModel';
 import type { AnalysisRunner } from './runner';
 import type { AnalysisModel } from './target';
-import { taskAnswers, type TaskAnswer, type TaskAnswers } from './taskAnswers';
+import { resolveAnswer, taskAnswers, type TaskAnswer, type TaskAnswers } from './taskAnswers';
 
 /** The model's logits at the last position of `tokens`, as one row (float32). */
 export function lastLogits(m: AnalysisModel, params: Params, tokens: readonly number[]): Float32Array {
@@ -59,18 +59,7 @@ export const logitLens: AnalysisRunner<'logit-lens'> = (target, args) => {
   return m.withParams((params) => {
     const row = lastLogits(m, params, prompt.slice(0, position + 1));
     const top = argmaxOf(row);
-    let answer: number;
-    let answerSource: AnswerSource;
-    if (args.answer) {
-      answer = m.tokenId(args.answer, 'answer');
-      answerSource = known?.answer === answer ? 'task' : 'given';
-    } else if (known) {
-      answer = known.answer;
-      answerSource = 'task';
-    } else {
-      answer = top;
-      answerSource = 'predicted';
-    }
+    const { answer, answerSource } = resolveAnswer(args.answer ? m.tokenId(args.answer, 'answer') : undefined, known, top);
     let wrong: number | undefined;
     let wrongSource: AnswerSource | undefined;
     if (method === 'logit-diff') {

@@ -8,7 +8,7 @@ import { promptOf, tokenNames, topPrediction } from './runModel';
 import type { AnalysisRunner } from './runner';
 import type { AnalysisModel } from './target';
 import { answersFor } from './logitLens';
-import { tokenFamily, type TaskAnswer, type TaskAnswers } from './taskAnswers';
+import { resolveAnswer, tokenFamily, type TaskAnswer, type TaskAnswers } from './taskAnswers';
 
 /**
  * The default corruption where the task knows the clean prompt's answer: the clean prompt with one
@@ -116,18 +116,7 @@ export const patching: AnalysisRunner<'patching'> = (target, args) => {
     const knownCorrupted = answers?.lookup(corrupted);
     const cleanTop = topPrediction(m, params, prompt);
     const corruptedTop = topPrediction(m, params, corrupted);
-    let answer: number;
-    let answerSource: AnswerSource;
-    if (args.answer) {
-      answer = m.tokenId(args.answer, 'answer');
-      answerSource = known?.answer === answer ? 'task' : 'given';
-    } else if (known) {
-      answer = known.answer;
-      answerSource = 'task';
-    } else {
-      answer = cleanTop;
-      answerSource = 'predicted';
-    }
+    const { answer, answerSource } = resolveAnswer(args.answer ? m.tokenId(args.answer, 'answer') : undefined, known, cleanTop);
     let wrong: number;
     let wrongSource: AnswerSource;
     if (args.wrong) {

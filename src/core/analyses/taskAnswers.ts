@@ -1,3 +1,4 @@
+import type { AnswerSource } from '../../shared/analyses/logitLens';
 import type { Task } from '../tasks/taskTypes';
 import { Rng } from '../util/rng';
 
@@ -75,4 +76,14 @@ export function taskAnswers(task: Task): TaskAnswers {
     answersOf: (split) => [...(answers.get(split) ?? [])].sort((a, b) => a - b),
     isNoise: (t) => noise[t] ?? false,
   };
+}
+
+/**
+ * The answer an analysis tracks: the one the caller gave (marked 'task' when it is the task's own), else
+ * the task's true answer for a prompt it asks, else the model's top prediction.
+ */
+export function resolveAnswer(given: number | undefined, known: TaskAnswer | undefined, top: number): { answer: number; answerSource: AnswerSource } {
+  if (given !== undefined) return { answer: given, answerSource: known?.answer === given ? 'task' : 'given' };
+  if (known) return { answer: known.answer, answerSource: 'task' };
+  return { answer: top, answerSource: 'predicted' };
 }
