@@ -15,6 +15,7 @@ import { registerExportCommand } from './commands/exportCommand';
 import { registerDatasetCommand } from './commands/datasetCommand';
 import { formatModelInfo, modelInfo, registerModelCommands } from './commands/modelCommands';
 import { registerServeCommand } from './commands/serve';
+import { registerSweepCommand } from './commands/sweepCommand';
 import { formatRunInfo, runInfo } from './commands/runInfo';
 import { applyTrainFlags, parseInteger, RANGES, type TrainFlags } from './overrides';
 import { runJobCommand } from './runJob';
@@ -187,6 +188,7 @@ export function buildProgram(): Command {
   registerModelCommands(program);
   registerAnalyzeCommand(program);
   registerServeCommand(program);
+  registerSweepCommand(program);
   return program;
 }
 
