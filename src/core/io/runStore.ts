@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { TrainConfigSchema } from '../../shared/modelConfig';
 import type { MetricsLine, RunManifest, RunStatus } from '../../shared/modelConfig';
 import { writeFileAtomicSync } from './atomicWrite';
-import { FileReadError, readRegularTextSync, READ_LIMITS } from './safeFs';
+import { describeFsError, FileReadError, readRegularTextSync, READ_LIMITS } from './safeFs';
 import { hasLiveOwner } from './runLock';
 
 /**
@@ -99,17 +99,7 @@ function errnoCode(err: unknown): string | undefined {
 }
 
 function readProblem(err: unknown): string {
-  switch (errnoCode(err)) {
-    case 'ENOENT':
-      return 'file not found';
-    case 'EISDIR':
-      return 'is a directory, not a file';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    default:
-      return `cannot read file (${errnoCode(err) ?? (err as Error).message})`;
-  }
+  return describeFsError(err, 'a file');
 }
 
 /** Zero-padded so a plain directory listing sorts checkpoints by step. */
@@ -330,7 +320,8 @@ export function listCheckpoints(runDir: string): CheckpointEntry[] {
     names = readdirSync(dir);
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return [];
-    throw new RunFileError(dir, readProblem(err));
+    // A listing's ENOTDIR is the folder itself being a file, not one of its parents.
+    throw new RunFileError(dir, errnoCode(err) === 'ENOTDIR' ? 'is not a folder' : readProblem(err));
   }
   const out: CheckpointEntry[] = [];
   for (const name of names) {

@@ -65,14 +65,14 @@ export function formatBytes(n: number): string {
   return `${(n / GiB).toFixed(1)} GiB`;
 }
 
-/** An operating-system error in words, the way every reader of the workbench says it. */
-export function describeFsError(err: unknown): string {
+/** An operating-system error in words, the way every reader of the workbench says it; `expected` names what a directory was found instead of. */
+export function describeFsError(err: unknown, expected = 'a regular file'): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {
     case 'ENOENT':
       return 'file not found';
     case 'EISDIR':
-      return 'is a directory, not a regular file';
+      return `is a directory, not ${expected}`;
     case 'ENOTDIR':
       return 'a parent of it is not a folder';
     case 'EACCES':

@@ -1,6 +1,6 @@
 import { closeSync } from 'node:fs';
 import { writeFileAtomic, writeFileAtomicSync } from './atomicWrite';
-import { FileReadError, formatBytes, openRegularFileSync, readAtSync, readRegularFile, readRegularFileSync, READ_LIMITS } from './safeFs';
+import { describeFsError, FileReadError, formatBytes, openRegularFileSync, readAtSync, readRegularFile, readRegularFileSync, READ_LIMITS } from './safeFs';
 
 /**
  * The standard safetensors layout (https://github.com/huggingface/safetensors), so checkpoints load in
@@ -433,18 +433,7 @@ function f16Table(): Float32Array {
 
 function readProblem(err: unknown): string {
   if (err instanceof FileReadError && err.code === undefined) return err.problem;
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  switch (code) {
-    case 'ENOENT':
-      return 'file not found';
-    case 'EISDIR':
-      return 'is a directory, not a checkpoint file';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    default:
-      return `cannot read file (${code ?? (err as Error).message})`;
-  }
+  return describeFsError(err, 'a checkpoint file');
 }
 
 export async function writeSafetensorsFile(
