@@ -8,6 +8,8 @@ import { effectiveStatus, readManifest, RUN_FILE } from '../io/runStore';
 import { createJobQueue, defaultConcurrency } from '../jobs/jobQueue';
 import { startJob, type JobOutcome } from '../jobs/jobRunner';
 import { planCells, type CellValues, type SweepCell, type SweepSpec } from './sweepSpec';
+import { canonicalJson } from '../../shared/canonicalJson';
+import { READ_LIMITS, readRegularTextSync } from '../io/safeFs';
 
 export const SWEEP_FILE = 'sweep.json';
 export const RESULTS_FILE = 'results.csv';
@@ -70,23 +72,11 @@ export function readSweepRecord(dir: string): SweepRecord | null {
   const file = path.join(dir, SWEEP_FILE);
   if (!fs.existsSync(file)) return null;
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as SweepRecord;
+    // Through safeFs like every other workspace file: a FIFO or device named sweep.json is refused, not waited on.
+    return JSON.parse(readRegularTextSync(file, READ_LIMITS.json)) as SweepRecord;
   } catch (err) {
     throw new Error(`${file}: not a readable sweep record (${(err as Error).message})`);
   }
-}
-
-/** Canonical JSON (sorted keys), to compare a spec with the one a folder was started with. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .sort()
-      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
 }
 
 /** results.csv: cell, the swept values, status, the spec's metrics, run folder. */
@@ -113,7 +103,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
   const dir = path.resolve(opts.outDir);
   const cells = planCells(spec);
   const previous = readSweepRecord(dir);
-  if (previous && canonical(previous.spec) !== canonical(spec)) {
+  if (previous && canonicalJson(previous.spec) !== canonicalJson(spec)) {
     throw new Error(`${dir} holds sweep '${previous.name}' with a different spec; resume it with the same spec, or choose another --out`);
   }
   if (!previous && fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {

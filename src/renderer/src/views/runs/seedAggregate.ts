@@ -1,5 +1,6 @@
 import type { RunManifest } from '../../../../shared/modelConfig';
 import type { StepPoint } from '../../figure/curves';
+import { canonicalJson } from '../../../../shared/canonicalJson';
 
 /**
  * Seeds of one configuration, aggregated (Runs → group by seed; pure, DOM-free): whether a set of
@@ -7,22 +8,10 @@ import type { StepPoint } from '../../figure/curves';
  * logged.
  */
 
-/** A JSON value with object keys sorted, so two configs written in different key orders compare equal. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object')
-    return `{${Object.keys(v)
-      .sort()
-      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(v) ?? 'null';
-}
-
 /** What must be equal for two runs to be seeds of one experiment: preset, fine-tune and config without `seed`. */
 function sansSeed(m: Pick<RunManifest, 'preset' | 'config' | 'finetune'>): string {
   const { seed: _seed, ...config } = m.config;
-  return canonical({ preset: m.preset ?? null, finetune: m.finetune ?? null, config });
+  return canonicalJson({ preset: m.preset ?? null, finetune: m.finetune ?? null, config });
 }
 
 /**
