@@ -13,10 +13,11 @@ import { paramSpecs, type HostTensor } from '../model/params';
 import type { EvalSet } from '../tasks/taskTypes';
 import { createFinetuneTask, FinetuneTaskOptionsSchema, type FinetuneTask } from '../tasks/worldFinetune';
 import { evaluateSets } from '../train/evaluate';
-import { runTrainingLoop, type Trainee } from '../train/trainingLoop';
+import { runTrainingLoop, type Trainee, type TrainingLoopResult } from '../train/trainingLoop';
 import { Rng } from '../util/rng';
 import { applyLora, checkLoraSpec, initLora } from './lora';
-import { steeringIntervention, steerHook } from './steering';
+import { variableFrom } from './moduleLora';
+import { initialSteeringVector, steeringIntervention, steerHook } from './steering';
 
 export interface FinetuneRequest {
   /** Base run folder or checkpoint file (a `world` model). */
@@ -49,6 +50,11 @@ export interface FinetuneResult {
   seconds: number;
   metrics: Metrics;
   weightsFile: string;
+}
+
+/** A fine-tune's outcome from its training loop's. */
+export function finetuneResult(r: TrainingLoopResult): FinetuneResult {
+  return { runDir: r.runDir, status: r.status, steps: r.steps, seconds: r.seconds, metrics: r.finalMetrics, weightsFile: r.weightsFile };
 }
 
 export const DEFAULT_LORA: LoraSpec = { rank: 4, alpha: 8, targets: ['mlp.W_out'], layers: [0] };
@@ -93,9 +99,7 @@ export function buildAdaptation(
   const variables: tf.Variable[] = [];
   const named: Record<string, tf.Tensor> = {};
   const asVar = (name: string, h: HostTensor): tf.Variable => {
-    const t = tf.tensor(h.data, h.shape);
-    const v = tf.variable(t, true, `${name}#ft${tf.util.now()}`);
-    t.dispose();
+    const v = variableFrom(h.data, h.shape, `${name}#ft${tf.util.now()}`);
     variables.push(v);
     named[name] = v;
     return v;
@@ -132,15 +136,7 @@ export function buildAdaptation(
   }
   const spec = opts.steer ?? DEFAULT_STEER;
   steerHook(config, spec);
-  let vec = opts.trained?.steering_vector;
-  if (!vec) {
-    // A small random start: from exactly zero, every seed would follow the same path but for data order.
-    const rng = new Rng(opts.seed ^ 0x57ee);
-    const data = new Float32Array(config.dModel);
-    for (let i = 0; i < data.length; i++) data[i] = rng.normal() * 0.01;
-    vec = { shape: [config.dModel], data };
-  }
-  const v = asVar('steering_vector', vec);
+  const v = asVar('steering_vector', opts.trained?.steering_vector ?? { shape: [config.dModel], data: initialSteeringVector(config.dModel, opts.seed) });
   return { method, variables, params: () => frozen, interventions: () => [steeringIntervention(config, spec, v)], export: exportNamed, dispose: disposeAll };
 }
 
@@ -210,7 +206,7 @@ export async function runFinetune(req: FinetuneRequest): Promise<FinetuneResult>
     onEvent: req.onEvent,
     shouldCancel: req.shouldCancel,
   });
-  return { runDir: r.runDir, status: r.status, steps: r.steps, seconds: r.seconds, metrics: r.finalMetrics, weightsFile: r.weightsFile };
+  return finetuneResult(r);
 }
 
 function saveAdaptation(

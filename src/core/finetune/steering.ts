@@ -3,6 +3,7 @@ import type { SteerSpec } from '../../shared/finetune';
 import { hookName, parseHookName, type HookName } from '../../shared/hooks';
 import type { ModelConfig } from '../../shared/modelConfig';
 import type { Intervention } from '../model/forward';
+import { Rng } from '../util/rng';
 
 /** The hook a steering spec reads and adds at (TransformerLens name). */
 export function steerHook(c: ModelConfig, spec: SteerSpec): HookName {
@@ -28,4 +29,13 @@ export function steeringIntervention(c: ModelConfig, spec: SteerSpec, vector: tf
     return { hook, kind: 'add', value: completionMask.expandDims(2).mul(vector), scale };
   }
   return { hook, kind: 'add', value: vector, positions: spec.positions === 'all' ? undefined : spec.positions, scale };
+}
+
+/**
+ * A trained vector's starting point: small and random (from exactly zero, every seed would follow the
+ * same path but for data order), the same draws for the toy models and model folders.
+ */
+export function initialSteeringVector(dModel: number, seed: number): Float32Array {
+  const rng = new Rng(seed ^ 0x57ee);
+  return Float32Array.from({ length: dModel }, () => rng.normal() * 0.01);
 }

@@ -85,3 +85,10 @@ export function chunkByLength(rows: readonly EncodedExample[], size: number): En
   for (let s = 0; s < order.length; s += size) out.push(order.slice(s, s + size).map((x) => x.r));
   return out;
 }
+
+/** Examples per label, in label order. */
+export function labelCounts(rows: readonly EncodedExample[]): { name: string; n: number }[] {
+  const n = new Map<string, number>();
+  for (const r of rows) n.set(r.label, (n.get(r.label) ?? 0) + 1);
+  return [...n].sort(([a], [b]) => a.localeCompare(b)).map(([name, k]) => ({ name, n: k }));
+}

@@ -15,10 +15,10 @@ import { readSafetensorsFileSync, writeSafetensorsFileSync } from '../io/safeten
 import type { Params } from '../model/forward';
 import type { LiveModel } from '../model/liveModel';
 import { runTrainingLoop, type Trainee } from '../train/trainingLoop';
-import { Rng } from '../util/rng';
+import { finetuneResult, type FinetuneResult } from './runFinetune';
 import { createModuleLora, defaultTargetModules, variableFrom, type ModuleLora } from './moduleLora';
-import { steeringIntervention, steerHook } from './steering';
-import { encodeExamples, sampleTextBatch, textBatch, type EncodedExample, type TextBatch } from './textBatches';
+import { initialSteeringVector, steeringIntervention, steerHook } from './steering';
+import { encodeExamples, labelCounts, sampleTextBatch, textBatch, type EncodedExample, type TextBatch } from './textBatches';
 import { completionLoss, evaluateText, meanAccuracy, type TextAdaptation } from './textObjective';
 
 /** A fine-tune of a Hugging Face model folder on a text dataset, as plain data (what a job carries). */
@@ -53,15 +53,8 @@ export interface TextFinetuneRequest extends TextFinetuneOptions {
   shouldCancel?: () => boolean;
 }
 
-export interface TextFinetuneResult {
-  runDir: string;
-  status: 'completed' | 'cancelled';
-  steps: number;
-  seconds: number;
-  metrics: Metrics;
-  /** The PEFT adapter folder or steering.safetensors. */
-  weightsFile: string;
-}
+/** As a world model's fine-tune; weightsFile is the PEFT adapter folder or steering.safetensors. */
+export type TextFinetuneResult = FinetuneResult;
 
 export const ADAPTER_DIR = 'adapter';
 export const STEERING_FILE = 'steering.safetensors';
@@ -97,7 +90,7 @@ export function withHeadlines(m: Metrics, d: Pick<EncodedDataset, 'evalLabels' |
 /** Examples behind each final accuracy: one count per label, and the pooled counts of the two headlines. */
 export function evalCounts(d: Pick<EncodedDataset, 'eval' | 'sideEffects'>): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const r of [...d.eval, ...d.sideEffects]) out[`${r.label}_acc`] = (out[`${r.label}_acc`] ?? 0) + 1;
+  for (const { name, n } of labelCounts([...d.eval, ...d.sideEffects])) out[`${name}_acc`] = n;
   if (d.eval.length) out.heldout_acc = d.eval.length;
   if (d.sideEffects.length) out.side_effect_acc = d.sideEffects.length;
   return out;
@@ -151,13 +144,7 @@ export function buildTextTrainee(model: HfModelConfig, params: Params, method: '
     };
   }
   const spec = o.steer as SteerSpec;
-  let data = o.vector;
-  if (!data) {
-    // A small random start: from exactly zero every seed would follow the same path but for data order.
-    const rng = new Rng(o.seed ^ 0x57ee);
-    data = Float32Array.from({ length: c.dModel }, () => rng.normal() * 0.01);
-  }
-  const vector = variableFrom(data, [c.dModel], `steer${tf.util.now()}`);
+  const vector = variableFrom(o.vector ?? initialSteeringVector(c.dModel, o.seed), [c.dModel], `steer${tf.util.now()}`);
   return {
     vector,
     variables: [vector],
@@ -257,7 +244,7 @@ export async function runTextFinetune(req: TextFinetuneRequest): Promise<TextFin
       onEvent: req.onEvent,
       shouldCancel: req.shouldCancel,
     });
-    return { runDir: r.runDir, status: r.status, steps: r.steps, seconds: r.seconds, metrics: r.finalMetrics, weightsFile: r.weightsFile };
+    return finetuneResult(r);
   } finally {
     (live as LiveModel | null)?.dispose();
   }

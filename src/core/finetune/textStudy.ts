@@ -20,7 +20,7 @@ import { forward, type Params } from '../model/forward';
 import type { LiveModel } from '../model/liveModel';
 import type { StudyOutcome } from './loraVsSteering';
 import { steeringIntervention } from './steering';
-import { chunkByLength, textBatch, type EncodedExample } from './textBatches';
+import { chunkByLength, labelCounts, textBatch, type EncodedExample } from './textBatches';
 import {
   ADAPTER_DIR,
   encodeDataset,
@@ -76,7 +76,7 @@ interface LayerDeltas {
 
 function layerDeltas(c: ModelConfig, params: Params, adapter: Params, rows: readonly EncodedExample[], tok: TextTokenizer, prefix: string): LayerDeltas {
   const hooks = Array.from({ length: c.nLayers }, (_, l) => hookName('hook_resid_post', l));
-  const chunks: Float32Array[][] = hooks.map(() => []);
+  const chunks: Rows[][] = hooks.map(() => []);
   const out: LayerDeltas = { perLayer: [], labels: [], positions: [], readout: [] };
   for (const part of chunkByLength(rows, 16)) {
     const b = textBatch(part);
@@ -93,18 +93,10 @@ function layerDeltas(c: ModelConfig, params: Params, adapter: Params, rows: read
         out.positions.push(t);
         out.readout.push(t + 1 >= r.promptLen);
       }
-      hooks.forEach((_, l) => chunks[l].push(diffs[l].slice(i * b.seqLen * c.dModel, (i * b.seqLen + n) * c.dModel)));
+      hooks.forEach((_, l) => chunks[l].push({ n, d: c.dModel, data: diffs[l].slice(i * b.seqLen * c.dModel, (i * b.seqLen + n) * c.dModel) }));
     });
   }
-  out.perLayer = chunks.map((cs) => {
-    const data = new Float32Array(cs.reduce((s, x) => s + x.length, 0));
-    let o = 0;
-    for (const x of cs) {
-      data.set(x, o);
-      o += x.length;
-    }
-    return { n: data.length / c.dModel, d: c.dModel, data };
-  });
+  out.perLayer = chunks.map((cs) => concatRows(...cs));
   return out;
 }
 
@@ -146,17 +138,18 @@ export async function runTextStudy(o: TextStudyRequest): Promise<StudyOutcome> {
 
   let adapterDir: string;
   let loraRunDir: string;
+  let adapter: PeftAdapter;
   if (o.adapter) {
     adapterDir = path.resolve(o.adapter);
     loraRunDir = adapterDir;
-    loadPeftAdapter(adapterDir, model); // fails early, naming the module, if it does not fit
+    adapter = loadPeftAdapter(adapterDir, model); // before any training: fails naming the module if it does not fit
   } else {
     const r = await stage('lora', { method: 'lora', peft: o.peft, steps: o.loraSteps ?? 300, lr: o.loraLr ?? 3e-3, seed: o.seed, outDir: path.join(outDir, 'lora') });
     if (r.status === 'cancelled') return { status: 'cancelled', runDir: outDir, stage: 'lora' };
     loraRunDir = r.runDir;
     adapterDir = path.join(r.runDir, ADAPTER_DIR);
+    adapter = loadPeftAdapter(adapterDir, model);
   }
-  const adapter = loadPeftAdapter(adapterDir, model);
   const layer = o.layer ?? defaultLayer(c, adapter.layers);
   const steer: SteerSpec = resolveSteerSpec(c, { layer, positions: o.positions ?? 'all' });
   const hook = hookName('hook_resid_post', layer);
@@ -296,7 +289,7 @@ function analyse(o: TextStudyOptions, x: StudyContext): { record: LoraVsSteering
         acc: { base: nHeld, lora: nHeld, natural_sv: nHeld, trained_sv: nHeld, trained_sv_seed2: nHeld },
         side_effect_acc: { base: nSide, lora: nSide, natural_sv: nSide, trained_sv: nSide, trained_sv_seed2: nSide },
       },
-      evaluation: { seed: o.seed, heldout_sets: labelSizes(x.data.eval), side_effect_sets: labelSizes(x.data.sideEffects) },
+      evaluation: { seed: o.seed, heldout_sets: labelCounts(x.data.eval), side_effect_sets: labelCounts(x.data.sideEffects) },
       cos_block_means: cosBlockMeans(trainRows, unrelRows),
     };
     const all = concatRows(full.train, full.unrelated);
@@ -318,11 +311,4 @@ export function textRunWeights(runDir: string): { method: 'lora' | 'steer'; mode
   const f = m.finetune;
   if (!f || f.baseKind !== 'model' || !f.weights || f.method === 'full') throw new Error(`${runDir}: not a completed fine-tune of a model folder`);
   return { method: f.method, modelDir: path.resolve(runDir, f.base), weights: path.resolve(runDir, f.weights) };
-}
-
-/** Examples per label, in label order: which questions a study's accuracies come from. */
-function labelSizes(rows: readonly EncodedExample[]): { name: string; n: number }[] {
-  const n = new Map<string, number>();
-  for (const r of rows) n.set(r.label, (n.get(r.label) ?? 0) + 1);
-  return [...n].sort(([a], [b]) => a.localeCompare(b)).map(([name, k]) => ({ name, n: k }));
 }
