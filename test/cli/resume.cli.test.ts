@@ -1,10 +1,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { listRuns } from '../../src/core/io/runStore';
-import { BIN, ROOT, cliEnv, lastLine, oocr as runCli, type CliResult } from './runCli';
+import { lastLine, oocr as runCli, startCli as start, waitForCli as waitFor, type CliResult } from './runCli';
 
 /**
  * `oocr train` stopped every way a process stops — SIGKILL (nothing runs: the run stays marked running
@@ -12,37 +11,9 @@ import { BIN, ROOT, cliEnv, lastLine, oocr as runCli, type CliResult } from './r
  * with `oocr train --resume RUN`: the final checkpoint is byte for byte that of a run never stopped.
  */
 
-/** Starts the CLI; `done` resolves when it has exited (SIGKILL after `timeoutMs`). */
-function start(args: string[], timeoutMs = 120_000): { child: ChildProcess; done: Promise<CliResult>; output: () => CliResult } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const done = new Promise<CliResult>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-  return { child, done, output: () => ({ code: null, signal: null, stdout, stderr }) };
-}
-
 /** Runs the CLI to completion (SIGKILL after two minutes, as `start`). */
 function oocr(args: string[]): Promise<CliResult> {
   return runCli(args, { timeoutMs: 120_000 });
-}
-
-/** Resolves once `test()` holds, checking whenever the child writes and on a short poll; rejects if the child exits first. */
-async function waitFor(test: () => boolean, child: { done: Promise<CliResult> }, what: string): Promise<void> {
-  let exited: CliResult | null = null;
-  void child.done.then((r) => (exited = r));
-  while (!test()) {
-    if (exited) throw new Error(`the CLI exited before ${what}: ${JSON.stringify(exited)}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 function stepFile(dir: string, step: number, optim = false): string {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -59,3 +59,33 @@ export function lastLine(text: string): string {
 export function lastJson<T = Record<string, unknown>>(text: string): T {
   return JSON.parse(lastLine(text)) as T;
 }
+
+/** Starts the CLI; `done` resolves when it has exited (SIGKILL after `timeoutMs`). */
+export function startCli(args: string[], timeoutMs = 120_000): { child: ChildProcess; done: Promise<CliResult>; output: () => CliResult } {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const done = new Promise<CliResult>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+  return { child, done, output: () => ({ code: null, signal: null, stdout, stderr }) };
+}
+
+
+/** Resolves once `test()` holds, checking whenever the child writes and on a short poll; rejects if the child exits first. */
+export async function waitForCli(test: () => boolean, child: { done: Promise<CliResult> }, what: string): Promise<void> {
+  let exited: CliResult | null = null;
+  void child.done.then((r) => (exited = r));
+  while (!test()) {
+    if (exited) throw new Error(`the CLI exited before ${what}: ${JSON.stringify(exited)}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+

@@ -1,8 +1,11 @@
 import { Option, type Command } from 'commander';
 import fs from 'node:fs';
 import { BACKEND_ORDER, type BackendName } from '../../shared/backend';
-import { runSweep, type SweepSummary } from '../../core/sweeps/runSweep';
-import { parseSweepSpec, SWEEP_PRESETS, sweepPreset, type SweepSpec } from '../../core/sweeps/sweepSpec';
+import { runSweep, type SweepEvent, type SweepSummary } from '../../core/sweeps/runSweep';
+import { runDistributedSweep } from '../../core/sweeps/distributedSweep';
+import { DEFAULT_QUEUE, parseRedisUrl } from '../../core/sweeps/redisCells';
+import { startSweepWorker } from '../../core/sweeps/sweepWorker';
+import { LARGE_SWEEP_CELLS, parseSweepSpec, SWEEP_PRESETS, sweepPreset, type SweepSpec } from '../../core/sweeps/sweepSpec';
 import { defaultConcurrency } from '../../core/jobs/jobQueue';
 import { parseInteger } from '../overrides';
 import { fail } from '../fail';
@@ -20,7 +23,9 @@ export function loadSweepSpec(o: { spec?: string; preset?: string }): SweepSpec 
   return parseSweepSpec(raw, `sweep spec ${o.spec}`);
 }
 
+/** `oocr sweep` and its distributed counterpart `oocr worker`. */
 export function registerSweepCommand(program: Command): void {
+  registerWorkerCommand(program);
   program
     .command('sweep')
     .description('train every cell of a sweep (a grid of overrides over a preset) in local worker threads into DIR/runs/, collecting DIR/results.csv; re-running on the same DIR resumes')
@@ -28,14 +33,23 @@ export function registerSweepCommand(program: Command): void {
     .addOption(new Option('--preset <name>', 'a shipped sweep instead of --spec').choices(Object.keys(SWEEP_PRESETS)))
     .requiredOption('--out <dir>', 'sweep folder (new, empty, or one to resume)')
     .option('--workers <n>', 'cells trained at once (default: one per core, within memory)')
+    .option('--redis <url>', 'distributed: put the cells on a BullMQ queue at redis://HOST:PORT for `oocr worker`s on any machines to train')
+    .option('--queue <name>', `the BullMQ queue with --redis (default ${DEFAULT_QUEUE})`)
+    .option('--yes', `run a sweep of more than ${LARGE_SWEEP_CELLS} cells`)
     .addOption(new Option('--backend <name>', 'force a compute backend instead of the first that loads').choices([...BACKEND_ORDER]))
     .option('--json', 'print one JSON object as the last stdout line')
-    .addHelpText('after', '\nExamples:\n  npx oocr sweep --preset rank-sweep --out sweeps/rank --json\n  npx oocr sweep --spec my-sweep.json --out sweeps/mine --workers 2')
-    .action(async (o: { spec?: string; preset?: string; out: string; workers?: string; backend?: BackendName; json?: boolean }) => {
+    .addHelpText(
+      'after',
+      '\nExamples:\n  npx oocr sweep --preset rank-sweep --out sweeps/rank --json\n  npx oocr sweep --spec my-sweep.json --out sweeps/mine --workers 2\n  npx oocr sweep --preset rank-sweep --out sweeps/rank --redis redis://10.0.0.5:6379   # then oocr worker on each machine',
+    )
+    .action(async (o: { spec?: string; preset?: string; out: string; workers?: string; backend?: BackendName; json?: boolean; redis?: string; queue?: string; yes?: boolean }) => {
       let summary: SweepSummary;
       try {
         const spec = loadSweepSpec(o);
         const workers = o.workers !== undefined ? parseInteger('--workers', o.workers, { min: 1, max: 1024 }) : defaultConcurrency();
+        if (o.redis !== undefined && o.workers !== undefined) throw new Error('--workers is for local sweeps; with --redis, start `oocr worker --concurrency N` on each machine');
+        if (o.redis !== undefined) parseRedisUrl(o.redis);
+        if (o.queue !== undefined) checkQueueName(o.queue);
         let stop = false;
         let signals = 0;
         const onSignal = (): void => {
@@ -47,18 +61,14 @@ export function registerSweepCommand(program: Command): void {
         const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
         for (const s of sigs) process.on(s, onSignal);
         try {
-          summary = await runSweep({
-            spec,
-            outDir: o.out,
-            workers,
-            backend: o.backend,
-            shouldCancel: () => stop,
-            onEvent: (e) => {
-              if (e.kind !== 'cell') return;
-              const why = e.error ? `: ${e.error}` : '';
-              process.stderr.write(`sweep ${spec.name}: ${e.done}/${e.total} cells done; ${e.cell} ${e.status}${why}\n`);
-            },
-          });
+          const onEvent = (e: SweepEvent): void => {
+            if (e.kind !== 'cell' || (e.status === 'running' && !e.worker)) return;
+            const why = e.error ? `: ${e.error}` : '';
+            const who = e.worker && e.status === 'running' ? ` on ${e.worker}` : '';
+            process.stderr.write(`sweep ${spec.name}: ${e.done}/${e.total} cells done; ${e.cell} ${e.status}${who}${why}\n`);
+          };
+          const common = { spec, outDir: o.out, allowLarge: o.yes === true, shouldCancel: () => stop, onEvent };
+          summary = o.redis !== undefined ? await runDistributedSweep({ ...common, redis: o.redis, queue: o.queue }) : await runSweep({ ...common, workers, backend: o.backend });
         } finally {
           for (const s of sigs) process.off(s, onSignal);
         }
@@ -69,5 +79,70 @@ export function registerSweepCommand(program: Command): void {
       if (o.json) process.stdout.write(`${JSON.stringify(line)}\n`);
       else process.stdout.write(`${summary.completed}/${summary.cells} cells completed (${summary.skipped} already were), ${summary.failed} failed\nresults: ${summary.results}\n`);
       process.exitCode = summary.failed > 0 ? 1 : summary.completed < summary.cells ? 130 : 0;
+    });
+}
+
+/** BullMQ queue names may not contain ':'; keep them to a plain word. */
+function checkQueueName(name: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(name)) throw new Error(`--queue ${JSON.stringify(name)}: use letters, digits, '.', '_' and '-' (at most 100)`);
+  return name;
+}
+
+export function registerWorkerCommand(program: Command): void {
+  program
+    .command('worker')
+    .description('train sweep cells from a BullMQ queue on Redis (started by `oocr sweep --redis`), on this machine; run one on every machine that should help')
+    .requiredOption('--redis <url>', 'the Redis of the sweep, redis://HOST:PORT')
+    .requiredOption('--workspace <dir>', 'scratch folder for the cells being trained here (results travel back through Redis)')
+    .option('--concurrency <n>', 'cells trained at once on this machine (default: one per core, within memory)')
+    .option('--queue <name>', `the BullMQ queue (default ${DEFAULT_QUEUE})`)
+    .option('--lock-seconds <s>', 'how long a cell stays claimed without a heartbeat; a dead worker\'s cell is retried after about this long (default 30)')
+    .option('--name <name>', 'this worker\'s name in sweep.json and progress (default host:pid)')
+    .addOption(new Option('--backend <name>', 'force a compute backend instead of the first that loads').choices([...BACKEND_ORDER]))
+    .addHelpText('after', '\nExample:\n  npx oocr worker --redis redis://10.0.0.5:6379 --workspace /tmp/oocr-worker --concurrency 2')
+    .action(async (o: { redis: string; workspace: string; concurrency?: string; queue?: string; lockSeconds?: string; name?: string; backend?: BackendName }) => {
+      try {
+        parseRedisUrl(o.redis);
+        const concurrency = o.concurrency !== undefined ? parseInteger('--concurrency', o.concurrency, { min: 1, max: 256 }) : defaultConcurrency();
+        const lockSeconds = o.lockSeconds !== undefined ? parseInteger('--lock-seconds', o.lockSeconds, { min: 1, max: 3600 }) : 30;
+        if (o.queue !== undefined) checkQueueName(o.queue);
+        if (o.workspace.trim() === '') throw new Error('--workspace must name a folder');
+        fs.mkdirSync(o.workspace, { recursive: true });
+        const w = await startSweepWorker({
+          redis: o.redis,
+          workspace: o.workspace,
+          queue: o.queue,
+          concurrency,
+          backend: o.backend,
+          lockMs: lockSeconds * 1000,
+          name: o.name,
+          onEvent: (e) => {
+            switch (e.kind) {
+              case 'ready':
+                process.stderr.write(`oocr worker ${e.worker}: waiting for cells on queue '${e.queue}' (${concurrency} at once)\n`);
+                break;
+              case 'start':
+                process.stderr.write(`${e.sweep}/${e.cell}: ${e.resumeFrom === null ? 'starting' : `resuming from step ${e.resumeFrom}`}\n`);
+                break;
+              case 'done':
+                process.stderr.write(`${e.sweep}/${e.cell}: ${e.status}${e.error ? `: ${e.error}` : ''}\n`);
+                break;
+              default:
+                break;
+            }
+          },
+        });
+        let signals = 0;
+        const onSignal = (): void => {
+          signals += 1;
+          if (signals > 1) process.exit(130);
+          process.stderr.write('\noocr worker: stopping; cells in progress go back on the queue from their last step (again to abort)\n');
+          void w.close();
+        };
+        for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
+        await w.closed;
+      } catch (err) {
+        fail(err);
+      }
     });
 }

@@ -9,6 +9,7 @@ import { createJobQueue, defaultConcurrency } from '../jobs/jobQueue';
 import { startJob, type JobOutcome } from '../jobs/jobRunner';
 import { planCells, type CellValues, type SweepCell, type SweepSpec } from './sweepSpec';
 import { canonicalJson } from '../../shared/canonicalJson';
+import { randomUUID } from 'node:crypto';
 import { READ_LIMITS, readRegularTextSync } from '../io/safeFs';
 
 export const SWEEP_FILE = 'sweep.json';
@@ -26,11 +27,15 @@ export interface SweepCellRecord {
   error?: string;
   /** The run's final metrics named in the spec (null: the run did not report it). */
   metrics?: Record<string, number | null>;
+  /** Who trained it last: `local` or a queue worker's `host:pid`. */
+  worker?: string;
 }
 
 /** DIR/sweep.json. */
 export interface SweepRecord {
   format: 'oocr-sweep/1';
+  /** Unique per sweep folder (absent in sweeps written before distributed mode; added on resume). */
+  id?: string;
   name: string;
   spec: SweepSpec;
   createdAt: string;
@@ -39,8 +44,8 @@ export interface SweepRecord {
 }
 
 export type SweepEvent =
-  | { kind: 'cell'; cell: string; status: CellStatus; done: number; total: number; error?: string }
-  | { kind: 'job'; cell: string; event: JobEvent };
+  | { kind: 'cell'; cell: string; status: CellStatus; done: number; total: number; error?: string; worker?: string }
+  | { kind: 'job'; cell: string; event: JobEvent; worker?: string };
 
 export interface RunSweepOptions {
   spec: SweepSpec;
@@ -54,6 +59,8 @@ export interface RunSweepOptions {
   shouldCancel?: () => boolean;
   /** Recorded in each run.json's versions. */
   versions?: Record<string, string>;
+  /** Allow more than LARGE_SWEEP_CELLS cells (`--yes`). */
+  allowLarge?: boolean;
 }
 
 export interface SweepSummary {
@@ -88,20 +95,32 @@ export function resultsCsv(record: SweepRecord): string {
   return toCsv(header, rows);
 }
 
-function pickMetrics(spec: SweepSpec, finalMetrics: Record<string, number> | undefined): Record<string, number | null> {
+export function pickMetrics(spec: SweepSpec, finalMetrics: Record<string, number> | undefined): Record<string, number | null> {
   return Object.fromEntries(spec.metrics.map((m) => [m, finalMetrics?.[m] ?? null]));
 }
 
+/** A sweep folder opened for running: its record (sweep.json), what is left to run, and how to save. */
+export interface OpenSweep {
+  dir: string;
+  record: SweepRecord;
+  byId: Map<string, SweepCellRecord>;
+  cells: SweepCell[];
+  /** Cells to run: `resume` when their run folder exists (stopped, cancelled, failed or interrupted). */
+  todo: { cell: SweepCell; resume: boolean }[];
+  /** Cells already completed (never re-run). */
+  skipped: number;
+  /** Rewrites sweep.json and results.csv atomically. */
+  save: () => void;
+}
+
 /**
- * Runs (or resumes) a sweep in local worker threads: every cell is a training job through the job
- * queue, `workers` at a time. Completed cells (run.json says so) are never re-run; cancelled, failed
- * and interrupted ones continue from their last checkpoint; missing ones start. sweep.json and
- * results.csv are rewritten atomically whenever a cell changes state.
+ * Opens (creates or resumes) a sweep folder: checks the spec against a previous sweep.json, and reads
+ * what each cell's run folder says now: completed (skip), stopped (resume), absent (start). Shared by
+ * the local and the distributed runners, so both resume the same way.
  */
-export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
-  const { spec } = opts;
-  const dir = path.resolve(opts.outDir);
-  const cells = planCells(spec);
+export function openSweep(spec: SweepSpec, outDir: string, opts: { allowLarge?: boolean } = {}): OpenSweep {
+  const dir = path.resolve(outDir);
+  const cells = planCells(spec, opts);
   const previous = readSweepRecord(dir);
   if (previous && canonicalJson(previous.spec) !== canonicalJson(spec)) {
     throw new Error(`${dir} holds sweep '${previous.name}' with a different spec; resume it with the same spec, or choose another --out`);
@@ -112,13 +131,19 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
   fs.mkdirSync(path.join(dir, RUNS_DIR), { recursive: true });
 
   const now = new Date().toISOString();
+  const before = new Map((previous?.cells ?? []).map((c) => [c.id, c]));
   const record: SweepRecord = {
     format: 'oocr-sweep/1',
+    // The id names this sweep's jobs on a shared queue; kept across resumes so they are found again.
+    id: previous?.id ?? randomUUID(),
     name: spec.name,
     spec,
     createdAt: previous?.createdAt ?? now,
     updatedAt: now,
-    cells: cells.map((c) => ({ id: c.id, values: c.values, run: `${RUNS_DIR}/${c.id}`, status: 'pending' })),
+    cells: cells.map((c) => {
+      const worker = before.get(c.id)?.worker;
+      return { id: c.id, values: c.values, run: `${RUNS_DIR}/${c.id}`, status: 'pending', ...(worker ? { worker } : {}) };
+    }),
   };
   const byId = new Map(record.cells.map((c) => [c.id, c]));
   const save = (): void => {
@@ -127,7 +152,6 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
     writeFileAtomicSync(path.join(dir, RESULTS_FILE), resultsCsv(record));
   };
 
-  // What each cell's run folder says now: completed (skip), stopped (resume), absent (start).
   const todo: { cell: SweepCell; resume: boolean }[] = [];
   let skipped = 0;
   for (const cell of cells) {
@@ -151,6 +175,35 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
     }
   }
   save();
+  return { dir, record, byId, cells, todo, skipped, save };
+}
+
+/** The summary of a sweep from its record once a runner has finished with it. */
+export function summarize(open: OpenSweep): SweepSummary {
+  const { record } = open;
+  const count = (s: CellStatus): number => record.cells.filter((c) => c.status === s).length;
+  const total = record.cells.length;
+  return {
+    dir: open.dir,
+    cells: total,
+    completed: count('completed'),
+    failed: count('failed'),
+    cancelled: total - count('completed') - count('failed'),
+    skipped: open.skipped,
+    results: path.join(open.dir, RESULTS_FILE),
+  };
+}
+
+/**
+ * Runs (or resumes) a sweep in local worker threads: every cell is a training job through the job
+ * queue, `workers` at a time. Completed cells (run.json says so) are never re-run; cancelled, failed
+ * and interrupted ones continue from their last checkpoint; missing ones start. sweep.json and
+ * results.csv are rewritten atomically whenever a cell changes state.
+ */
+export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
+  const { spec } = opts;
+  const open = openSweep(spec, opts.outDir, { allowLarge: opts.allowLarge });
+  const { dir, byId, cells, todo, skipped, save } = open;
 
   const total = cells.length;
   let done = skipped;
@@ -177,16 +230,17 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
           kind: 'train',
           onStart: () => {
             rec.status = 'running';
+            rec.worker = 'local';
             delete rec.error;
             save();
-            emit({ kind: 'cell', cell: cell.id, status: 'running', done, total });
+            emit({ kind: 'cell', cell: cell.id, status: 'running', done, total, worker: 'local' });
           },
           start: () =>
             startJob(
               {
                 kind: 'train',
                 backend: opts.backend,
-                train: { config: cell.config, preset: spec.preset, outDir: runDir, ...(opts.versions ? { versions: opts.versions } : {}), ...(resume ? { resume: true } : {}) },
+                train: { config: cell.config, preset: cell.preset, outDir: runDir, ...(opts.versions ? { versions: opts.versions } : {}), ...(resume ? { resume: true } : {}) },
               },
               (event) => {
                 emit({ kind: 'job', cell: cell.id, event });
@@ -217,14 +271,5 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
     if (poll) clearInterval(poll);
   }
 
-  const count = (s: CellStatus): number => record.cells.filter((c) => c.status === s).length;
-  return {
-    dir,
-    cells: total,
-    completed: count('completed'),
-    failed: count('failed'),
-    cancelled: total - count('completed') - count('failed'),
-    skipped,
-    results: path.join(dir, RESULTS_FILE),
-  };
+  return summarize(open);
 }

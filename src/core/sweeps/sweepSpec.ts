@@ -10,6 +10,7 @@ import { checkTrainConfig } from '../train/trainRun';
 
 /** The overrides a sweep can vary (the fields `oocr train` sets), plus `taskOptions.<key>`. */
 export const SWEEP_OVERRIDES = {
+  preset: 'the training preset of the cell (e.g. ocr-factorized vs ocr-combined); the spec\'s preset is the default',
   seed: 'config.seed',
   steps: 'config.steps',
   lr: 'config.optimizer.lr',
@@ -26,8 +27,10 @@ export type SweepValue = number | string | boolean;
 export type CellValues = Record<string, SweepValue>;
 
 const TASK_OPTION = /^taskOptions\.[A-Za-z_][A-Za-z0-9_]*$/;
-/** Refused beyond this: a typo in a grid should not start a week of training. */
-export const MAX_SWEEP_CELLS = 10_000;
+/** Beyond this a sweep needs `--yes` (allowLarge): a typo in a grid should not start a week of training. */
+export const LARGE_SWEEP_CELLS = 1_000;
+/** Refused even with `--yes`: sweep.json holds every cell. */
+export const MAX_SWEEP_CELLS = 1_000_000;
 
 function isOverrideKey(key: string): boolean {
   return Object.hasOwn(SWEEP_OVERRIDES, key) || TASK_OPTION.test(key);
@@ -70,6 +73,8 @@ export interface SweepCell {
   /** Stable id from the swept values, e.g. `ovRank-8_seed-1`; the run folder is `runs/<id>`. */
   id: string;
   values: CellValues;
+  /** The training preset of this cell: a swept or fixed `preset`, else the spec's. */
+  preset: string;
   config: TrainConfig;
 }
 
@@ -93,13 +98,22 @@ export function cellId(values: CellValues): string {
   return parts.length ? parts.join('_') : 'base';
 }
 
-/** The swept values of every cell: the grid's product (last key fastest), then the list's entries. */
-export function cellValues(spec: SweepSpec): CellValues[] {
+/** How many cells a spec has, without building them. */
+export function cellCount(spec: SweepSpec): number {
   const keys = Object.keys(spec.grid);
   const size = keys.reduce((n, k) => n * spec.grid[k].length, 1);
-  const total = (keys.length ? size : 0) + (spec.list?.length ?? 0);
+  return (keys.length ? size : 0) + (spec.list?.length ?? 0);
+}
+
+/** The swept values of every cell: the grid's product (last key fastest), then the list's entries. */
+export function cellValues(spec: SweepSpec, opts: { allowLarge?: boolean } = {}): CellValues[] {
+  const keys = Object.keys(spec.grid);
+  const total = cellCount(spec);
   if (total === 0) throw new Error(`sweep '${spec.name}' has no cells: give a grid with at least one override, or a list`);
   if (total > MAX_SWEEP_CELLS) throw new Error(`sweep '${spec.name}' has ${total} cells; at most ${MAX_SWEEP_CELLS} are allowed`);
+  if (total > LARGE_SWEEP_CELLS && !opts.allowLarge) {
+    throw new Error(`sweep '${spec.name}' has ${total} cells (more than ${LARGE_SWEEP_CELLS}); check the grid, and pass --yes to run it anyway`);
+  }
   let product: CellValues[] = keys.length ? [{}] : [];
   for (const k of keys) product = product.flatMap((c) => spec.grid[k].map((v) => ({ ...c, [k]: v })));
   return [...product, ...(spec.list ?? [])];
@@ -114,6 +128,7 @@ function asNumber(key: string, v: SweepValue): number {
 export function applyOverrides(base: TrainConfig, values: CellValues): TrainConfig {
   const c = structuredClone(base);
   for (const [key, v] of Object.entries(values)) {
+    if (key === 'preset') continue; // chosen before the overrides: see cellBase
     if (TASK_OPTION.test(key)) {
       c.taskOptions = { ...c.taskOptions, [key.slice('taskOptions.'.length)]: v };
       continue;
@@ -138,19 +153,28 @@ export function applyOverrides(base: TrainConfig, values: CellValues): TrainConf
   return c;
 }
 
+/** A cell's training preset: swept `preset` first, then `fixed.preset`, then the spec's. */
+export function cellPreset(spec: SweepSpec, values: CellValues): string {
+  const p = values.preset ?? spec.fixed?.preset ?? spec.preset;
+  if (typeof p !== 'string' || !Object.hasOwn(PRESETS, p)) {
+    throw new Error(`unknown preset ${JSON.stringify(p)} (presets: ${Object.keys(PRESETS).join(', ')})`);
+  }
+  return p;
+}
+
 /**
  * Every cell of a spec with its full, validated train config. Throws before anything runs if any cell
  * is invalid (naming the cell) or two cells share an id.
  */
-export function planCells(spec: SweepSpec): SweepCell[] {
-  const base = presetConfig(spec.preset);
+export function planCells(spec: SweepSpec, opts: { allowLarge?: boolean } = {}): SweepCell[] {
   const seen = new Set<string>();
-  return cellValues(spec).map((values) => {
+  return cellValues(spec, opts).map((values) => {
     const id = cellId(values);
     if (seen.has(id)) throw new Error(`sweep '${spec.name}': two cells have the same values (${id})`);
     seen.add(id);
     try {
-      return { id, values, config: checkTrainConfig(applyOverrides(applyOverrides(base, spec.fixed ?? {}), values)) };
+      const preset = cellPreset(spec, values);
+      return { id, values, preset, config: checkTrainConfig(applyOverrides(applyOverrides(presetConfig(preset), spec.fixed ?? {}), values)) };
     } catch (err) {
       throw new Error(`sweep '${spec.name}', cell ${id}: ${(err as Error).message}`);
     }
@@ -163,6 +187,22 @@ export const SWEEP_PRESETS: Record<string, SweepSpec> = {
     name: 'rank-sweep',
     preset: 'ocr-factorized',
     grid: { ovRank: [1, 2, 3, 4, 8, 16, 32, 64, 128], seed: [0, 1, 2] },
+    metrics: ['test_impl_acc', 'test_fact_acc'],
+  },
+  'sample-efficiency': {
+    // How many names need trained implications before held-out implications follow: factorized vs
+    // combined OV over the trained fraction of names (the paper's sample-efficiency comparison).
+    name: 'sample-efficiency',
+    preset: 'ocr-factorized',
+    grid: { preset: ['ocr-factorized', 'ocr-combined'], 'taskOptions.trainFraction': [0.05, 0.1, 0.25, 0.5], seed: [0, 1, 2] },
+    metrics: ['test_impl_acc', 'test_fact_acc', 'train_impl_acc'],
+  },
+  'spurious-vs-causal': {
+    // The "hallucination" variant: with arbitrary held-out implications, a model that composes
+    // name → city → animal is confidently wrong, so test_impl_acc falls to chance where causal rises.
+    name: 'spurious-vs-causal',
+    preset: 'ocr-factorized',
+    grid: { 'taskOptions.implication': ['causal', 'arbitrary'], ovRank: [1, 2, 4, 8, 32, 128], seed: [0, 1, 2] },
     metrics: ['test_impl_acc', 'test_fact_acc'],
   },
   smoke: {
