@@ -5,6 +5,7 @@ import path from 'node:path';
 import { readManifest } from '../../src/core/io/runStore';
 import { readSweepRecord, runSweep } from '../../src/core/sweeps/runSweep';
 import { cellId, cellValues, parseSweepSpec, planCells, sweepPreset, type SweepSpec } from '../../src/core/sweeps/sweepSpec';
+import { lastJson, oocr } from '../cli/runCli';
 
 let tmp: string;
 beforeAll(() => {
@@ -23,6 +24,29 @@ describe('sweep spec', () => {
     expect(rank[4].config.model.ovRank).toBe(2);
     expect(rank[4].config.seed).toBe(1);
     expect(planCells(parseSweepSpec(sweepPreset('smoke'))).map((c) => c.config.steps)).toEqual([30, 30]);
+  });
+
+  it('sweeps the preset itself: sample-efficiency compares factorized and combined over the trained fraction', () => {
+    const cells = planCells(parseSweepSpec(sweepPreset('sample-efficiency')));
+    expect(cells).toHaveLength(24);
+    const first = cells[0];
+    expect(first.id).toBe('preset-ocr-factorized_taskOptions.trainFraction-0.05_seed-0');
+    expect(first.preset).toBe('ocr-factorized');
+    expect(first.config.taskOptions).toMatchObject({ trainFraction: 0.05 });
+    const combined = cells.find((c) => c.values.preset === 'ocr-combined');
+    expect(combined?.config.model.ov).toBe('combined');
+    const spurious = planCells(parseSweepSpec(sweepPreset('spurious-vs-causal')));
+    expect(spurious).toHaveLength(36);
+    expect(new Set(spurious.map((c) => c.config.taskOptions.implication))).toEqual(new Set(['causal', 'arbitrary']));
+    expect(() => planCells(parseSweepSpec({ name: 'x', preset: 'ocr-factorized', grid: { preset: ['nope'] }, metrics: ['test_impl_acc'] }))).toThrow(/cell preset-nope: unknown preset "nope"/);
+  });
+
+  it('asks for --yes above 1,000 cells and refuses above a million', () => {
+    const big = parseSweepSpec({ name: 'big', preset: 'ocr-factorized', grid: { seed: Array.from({ length: 1001 }, (_, i) => i) }, metrics: ['test_impl_acc'] });
+    expect(() => cellValues(big)).toThrow(/1001 cells \(more than 1000\); check the grid, and pass --yes/);
+    expect(cellValues(big, { allowLarge: true })).toHaveLength(1001);
+    const huge = parseSweepSpec({ name: 'huge', preset: 'ocr-factorized', grid: { seed: Array.from({ length: 1001 }, (_, i) => i), lr: Array.from({ length: 1000 }, (_, i) => i + 1) }, metrics: ['test_impl_acc'] });
+    expect(() => cellValues(huge, { allowLarge: true })).toThrow(/1001000 cells; at most 1000000/);
   });
 
   it('names an unknown override, an unknown key and an empty grid in its error', () => {
@@ -131,4 +155,22 @@ describe('runSweep (local workers)', () => {
     expect(readSweepRecord(out)?.cells[0].status).toBe('completed');
     expect(csvRows(path.join(out, 'results.csv'))[1][2]).toBe('completed');
   });
+});
+
+describe('oocr sweep --preset rank-sweep, shortened', () => {
+  it('puts rank-1 cells at or below chance and rank ≥ 4 cells near 1.0 (the paper\'s figure in miniature)', async () => {
+    const out = path.join(tmp, 'rank');
+    const r = await oocr(['sweep', '--preset', 'rank-sweep', '--grid', 'ovRank=1,4,8', '--grid', 'seed=0', '--set', 'steps=800', '--set', 'evalSamples=200', '--out', out, '--workers', '2', '--json'], { timeoutMs: 240_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(lastJson(r.stdout)).toMatchObject({ cells: 3, completed: 3 });
+    const [header, ...rows] = csvRows(path.join(out, 'results.csv'));
+    expect(header).toEqual(['cell', 'ovRank', 'seed', 'status', 'test_impl_acc', 'test_fact_acc', 'run']);
+    const acc = new Map(rows.map((row) => [Number(row[1]), Number(row[4])]));
+    const chance = 1 / 20;
+    expect(acc.get(1)).toBeLessThanOrEqual(chance + 0.05);
+    expect(acc.get(4)).toBeGreaterThanOrEqual(0.9);
+    expect(acc.get(8)).toBeGreaterThanOrEqual(0.9);
+    // The overrides are part of the recorded spec, so a re-run must repeat them to resume.
+    expect(readSweepRecord(out)?.spec).toMatchObject({ grid: { ovRank: [1, 4, 8], seed: [0] }, fixed: { steps: 800, evalSamples: 200 } });
+  }, 240_000);
 });

@@ -7,20 +7,42 @@ import { DEFAULT_QUEUE, parseRedisUrl } from '../../core/sweeps/redisCells';
 import { startSweepWorker } from '../../core/sweeps/sweepWorker';
 import { LARGE_SWEEP_CELLS, parseSweepSpec, SWEEP_PRESETS, sweepPreset, type SweepSpec } from '../../core/sweeps/sweepSpec';
 import { defaultConcurrency } from '../../core/jobs/jobQueue';
-import { parseInteger } from '../overrides';
+import { parseAssignment, parseInteger } from '../overrides';
 import { fail } from '../fail';
 
-/** The spec of `--spec FILE` or `--preset NAME` (exactly one). */
-export function loadSweepSpec(o: { spec?: string; preset?: string }): SweepSpec {
+/**
+ * The spec of `--spec FILE` or `--preset NAME` (exactly one), with `--grid KEY=V1,V2` replacing (or
+ * adding) a swept entry and `--set KEY=VALUE` fixing an override in every cell, e.g. a shortened
+ * rank-sweep: `--preset rank-sweep --grid seed=0 --set steps=800`.
+ */
+export function loadSweepSpec(o: { spec?: string; preset?: string; grid?: string[]; set?: string[] }): SweepSpec {
   if ((o.spec === undefined) === (o.preset === undefined)) throw new Error('give exactly one of --spec FILE.json and --preset NAME');
-  if (o.preset !== undefined) return sweepPreset(o.preset);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(o.spec as string, 'utf8'));
-  } catch (err) {
-    throw new Error(`--spec ${o.spec}: ${(err as Error).message}`);
+  let raw: Record<string, unknown>;
+  if (o.preset !== undefined) raw = sweepPreset(o.preset) as unknown as Record<string, unknown>;
+  else {
+    try {
+      raw = JSON.parse(fs.readFileSync(o.spec as string, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new Error(`--spec ${o.spec}: ${(err as Error).message}`);
+    }
   }
-  return parseSweepSpec(raw, `sweep spec ${o.spec}`);
+  if (o.grid?.length || o.set?.length) {
+    if (typeof raw !== 'object' || raw === null) throw new Error(`--spec ${o.spec}: not a JSON object`);
+    const grid = { ...(raw.grid as Record<string, unknown>) };
+    for (const a of o.grid ?? []) {
+      const [k, v] = parseAssignment('--grid', a);
+      grid[k] = String(typeof v === 'string' ? v : JSON.stringify(v))
+        .split(',')
+        .map((part) => parseAssignment('--grid', `${k}=${part.trim()}`)[1]);
+    }
+    const fixed = { ...(raw.fixed as Record<string, unknown>) };
+    for (const a of o.set ?? []) {
+      const [k, v] = parseAssignment('--set', a);
+      fixed[k] = v;
+    }
+    raw = { ...raw, grid, ...(Object.keys(fixed).length ? { fixed } : {}) };
+  }
+  return parseSweepSpec(raw, o.spec !== undefined ? `sweep spec ${o.spec}` : `sweep preset ${o.preset}`);
 }
 
 /** `oocr sweep` and its distributed counterpart `oocr worker`. */
@@ -35,6 +57,8 @@ export function registerSweepCommand(program: Command): void {
     .option('--workers <n>', 'cells trained at once (default: one per core, within memory)')
     .option('--redis <url>', 'distributed: put the cells on a BullMQ queue at redis://HOST:PORT for `oocr worker`s on any machines to train')
     .option('--queue <name>', `the BullMQ queue with --redis (default ${DEFAULT_QUEUE})`)
+    .option('--grid <key=v1,v2>', 'replace or add a swept override (repeatable), e.g. --grid ovRank=1,4,8', collect)
+    .option('--set <key=value>', 'fix an override in every cell (repeatable), e.g. --set steps=800', collect)
     .option('--yes', `run a sweep of more than ${LARGE_SWEEP_CELLS} cells`)
     .addOption(new Option('--backend <name>', 'force a compute backend instead of the first that loads').choices([...BACKEND_ORDER]))
     .option('--json', 'print one JSON object as the last stdout line')
@@ -42,7 +66,7 @@ export function registerSweepCommand(program: Command): void {
       'after',
       '\nExamples:\n  npx oocr sweep --preset rank-sweep --out sweeps/rank --json\n  npx oocr sweep --spec my-sweep.json --out sweeps/mine --workers 2\n  npx oocr sweep --preset rank-sweep --out sweeps/rank --redis redis://10.0.0.5:6379   # then oocr worker on each machine',
     )
-    .action(async (o: { spec?: string; preset?: string; out: string; workers?: string; backend?: BackendName; json?: boolean; redis?: string; queue?: string; yes?: boolean }) => {
+    .action(async (o: { spec?: string; preset?: string; out: string; workers?: string; backend?: BackendName; json?: boolean; redis?: string; queue?: string; yes?: boolean; grid?: string[]; set?: string[] }) => {
       let summary: SweepSummary;
       try {
         const spec = loadSweepSpec(o);
@@ -81,6 +105,8 @@ export function registerSweepCommand(program: Command): void {
       process.exitCode = summary.failed > 0 ? 1 : summary.completed < summary.cells ? 130 : 0;
     });
 }
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** BullMQ queue names may not contain ':'; keep them to a plain word. */
 function checkQueueName(name: string): string {
