@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { lastJson, oocr, startCli, waitForCli } from '../cli/runCli';
 import { readSweepRecord } from '../../src/core/sweeps/runSweep';
-import { OWNER_FIELD } from '../../src/core/sweeps/redisCells';
+import { checkCellJob, OWNER_FIELD } from '../../src/core/sweeps/redisCells';
+import { presetConfig } from '../../src/core/presets';
 import { REDIS_UNAVAILABLE, startTestRedis, type TestRedis } from './redisServer';
 
 /**
@@ -157,4 +158,16 @@ describe('sweep specs refused before anything runs', () => {
     expect(huge.code).toBe(1);
     expect(huge.stderr).toMatch(/has 100000 cells \(more than 1000\); check the grid, and pass --yes/);
   }, 60_000);
+});
+
+describe('queue payloads a worker refuses before anything runs', () => {
+  it('names ids that would leave the workspace, unknown presets and invalid configs', () => {
+    const good = { format: 'oocr-cell/1', sweepId: randomUUID(), sweepName: 's', cellId: 'seed-0', preset: 'ocr-factorized', config: presetConfig('ocr-factorized') };
+    expect(checkCellJob(good).cellId).toBe('seed-0');
+    expect(() => checkCellJob({ ...good, format: 'x' })).toThrow(/not an oocr-cell\/1 cell/);
+    for (const cellId of ['../etc', '..', 'a/b', '']) expect(() => checkCellJob({ ...good, cellId })).toThrow(/bad cell id/);
+    expect(() => checkCellJob({ ...good, sweepId: '../x' })).toThrow(/bad sweep id/);
+    expect(() => checkCellJob({ ...good, preset: 'rm -rf' })).toThrow(/unknown preset/);
+    expect(() => checkCellJob({ ...good, config: { ...good.config, steps: -1 } })).toThrow(/invalid train config/);
+  });
 });

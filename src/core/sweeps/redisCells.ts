@@ -1,6 +1,8 @@
 import type { ConnectionOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { TrainConfig } from '../../shared/modelConfig';
+import { PRESETS } from '../presets';
+import { checkTrainConfig } from '../train/trainRun';
 import type { RunSnapshot } from './runSnapshot';
 
 /**
@@ -23,6 +25,26 @@ export interface CellJobData {
   preset: string;
   config: TrainConfig;
   versions?: Record<string, string>;
+}
+
+/** What the ids may look like: they become folder names on the worker. */
+const SWEEP_ID = /^[A-Za-z0-9-]{1,64}$/;
+const CELL_ID = /^[A-Za-z0-9.+%_-]{1,200}$/;
+
+/**
+ * Checks a job's payload before anything runs: anyone who can write to the queue reaches this, so ids
+ * that would climb out of the workspace, unknown presets and invalid configs are refused by name.
+ */
+export function checkCellJob(data: unknown): CellJobData {
+  const d = data as Partial<CellJobData> | null;
+  if (typeof d !== 'object' || d === null || d.format !== CELL_JOB_FORMAT) throw new Error(`not an ${CELL_JOB_FORMAT} cell (format ${JSON.stringify(d?.format)})`);
+  if (typeof d.sweepId !== 'string' || !SWEEP_ID.test(d.sweepId)) throw new Error(`bad sweep id ${JSON.stringify(d.sweepId)}`);
+  if (typeof d.cellId !== 'string' || !CELL_ID.test(d.cellId) || /^\.+$/.test(d.cellId)) throw new Error(`bad cell id ${JSON.stringify(d.cellId)}`);
+  if (typeof d.sweepName !== 'string') throw new Error('no sweep name');
+  if (typeof d.preset !== 'string' || !Object.hasOwn(PRESETS, d.preset)) throw new Error(`unknown preset ${JSON.stringify(d.preset)}`);
+  const config = checkTrainConfig(d.config);
+  if (d.versions !== undefined && (typeof d.versions !== 'object' || d.versions === null || Object.values(d.versions).some((v) => typeof v !== 'string'))) throw new Error('versions must map names to strings');
+  return { format: CELL_JOB_FORMAT, sweepId: d.sweepId, sweepName: d.sweepName, cellId: d.cellId, preset: d.preset, config, ...(d.versions ? { versions: d.versions } : {}) };
 }
 
 export interface CellJobResult {

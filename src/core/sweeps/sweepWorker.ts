@@ -6,8 +6,8 @@ import type { BackendName } from '../../shared/backend';
 import { readManifest, RUN_FILE } from '../io/runStore';
 import { startJob } from '../jobs/jobRunner';
 import {
-  CELL_JOB_FORMAT,
   CellFiles,
+  checkCellJob,
   cancelKey,
   connectRedis,
   connectionOptions,
@@ -75,8 +75,12 @@ export async function startSweepWorker(opts: SweepWorkerOptions): Promise<SweepW
   const running = new Set<() => void>();
 
   const processor = async (job: Job<CellJobData, CellJobResult>, token?: string): Promise<CellJobResult> => {
-    const data = job.data;
-    if (data?.format !== CELL_JOB_FORMAT) throw new UnrecoverableError(`job ${job.id}: not an ${CELL_JOB_FORMAT} cell (format ${JSON.stringify(data?.format)}); is another program using queue '${queue}'?`);
+    let data: CellJobData;
+    try {
+      data = checkCellJob(job.data);
+    } catch (err) {
+      throw new UnrecoverableError(`job ${job.id} refused: ${(err as Error).message}; is another program using queue '${queue}'?`);
+    }
     const jobId = String(job.id);
     const runDir = path.join(path.resolve(opts.workspace), 'cells', data.sweepId, data.cellId);
     // The attempt's token: an earlier holder of this cell whose lock expired can no longer write it.
