@@ -27,6 +27,8 @@ import {
   MISSING_COLOUR,
   nearestOnScreen,
   normalisePoints,
+  pickDisc,
+  screenRadius,
   paramError,
   pinText,
   projectionCsv,
@@ -279,6 +281,24 @@ describe('camera projection and SVG', () => {
     const s = projectToScreen(view, n.positions[9], n.positions[10], n.positions[11]);
     expect(nearestOnScreen(view, n.positions, n.visible, s.x + 1, s.y - 1, 8)).toBe(3);
     expect(nearestOnScreen(view, n.positions, n.visible, -50, -50, 8)).toBe(-1);
+  });
+  it('pickDisc hits exactly the drawn disc of a sphere impostor, the front-most where two overlap', () => {
+    const { view } = cameraView();
+    // Two points on the line of sight through the same pixel: the nearer one wins.
+    const eye = new Vector3(0.8, 0.6, 4);
+    const far = new Vector3(0, 0, 0);
+    const near = far.clone().lerp(eye, 0.5);
+    const positions = new Float32Array([far.x, far.y, far.z, near.x, near.y, near.z, 0.9, -0.9, 0.9]);
+    const visible = new Uint8Array([1, 1, 1]);
+    const c = projectToScreen(view, 0, 0, 0);
+    expect(pickDisc(view, positions, visible, 0.05, c.x, c.y)).toBe(1);
+    expect(pickDisc(view, positions, new Uint8Array([1, 0, 1]), 0.05, c.x, c.y)).toBe(0);
+    // The disc's edge, in screen pixels: just inside hits, just outside misses.
+    const p = projectToScreen(view, 0.9, -0.9, 0.9);
+    const r = screenRadius(view, 0.05, p.w);
+    expect(r).toBeGreaterThan(2);
+    expect(pickDisc(view, positions, visible, 0.05, p.x + r * 0.98, p.y)).toBe(2);
+    expect(pickDisc(view, positions, visible, 0.05, p.x + r * 1.02, p.y)).toBe(-1);
   });
   it('the frame has 12 edges and 3 axes', () => {
     const f = frameLines();

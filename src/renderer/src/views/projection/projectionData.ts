@@ -406,6 +406,26 @@ export function axisLabelAnchor(axis: 0 | 1 | 2): [number, number, number] {
 }
 
 /** Nearest visible point to (x, y) within `maxPx` pixels on screen, nearer the camera on ties; or -1. */
+/**
+ * The point whose drawn disc contains (x, y), the front-most where discs overlap, or -1. Points are
+ * drawn as sphere impostors of exactly this screen radius, so this is the exact hit test.
+ */
+export function pickDisc(v: CameraView, positions: Float32Array, visible: Uint8Array, radius: number, x: number, y: number): number {
+  let best = -1;
+  let bestDepth = Infinity;
+  for (let i = 0; i < visible.length; i++) {
+    if (!visible[i]) continue;
+    const s = projectToScreen(v, positions[i * 3], positions[i * 3 + 1], positions[i * 3 + 2]);
+    if (s.w <= 0 || s.depth >= bestDepth) continue;
+    const r = screenRadius(v, radius, s.w);
+    if ((s.x - x) ** 2 + (s.y - y) ** 2 <= r * r) {
+      best = i;
+      bestDepth = s.depth;
+    }
+  }
+  return best;
+}
+
 export function nearestOnScreen(v: CameraView, positions: Float32Array, visible: Uint8Array, x: number, y: number, maxPx: number): number {
   let best = -1;
   let bestD = maxPx * maxPx;

@@ -18,21 +18,21 @@ import {
   MeshLambertMaterial,
   PerspectiveCamera,
   Quaternion,
-  Raycaster,
   Scene,
   SphereGeometry,
-  Vector2,
   Vector3,
   WebGLRenderer,
 } from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import type { PointLabel } from '../../../../../shared/analysis';
 import type { FigureTheme } from '../../../figure/theme';
-import { axisLabelAnchor, fitExportCamera, frameLines, mixColour, nearestOnScreen, pinText, projectToScreen, sceneExtentPoints, scenePads, screenRadius, tooltipRows, type CameraView, type Normalised } from '../projectionData';
+import { createPointImpostors } from './pointImpostors';
+import { axisLabelAnchor, fitExportCamera, frameLines, mixColour, nearestOnScreen, pickDisc, pinText, projectToScreen, sceneExtentPoints, scenePads, screenRadius, tooltipRows, type CameraView, type Normalised } from '../projectionData';
 
 /**
- * The 3D scatter in plain three.js, outside React: one WebGLRenderer, one InstancedMesh of spheres
- * (preallocated, grown by doubling, never rebuilt per change), arrows as InstancedMeshes of cylinders
+ * The 3D scatter in plain three.js, outside React: one WebGLRenderer (no MSAA: it cost a third of the
+ * frame under software rendering, and exports render at 2–4× resolution instead), the points as sphere
+ * impostors (pointImpostors.ts: one GL point each, preallocated, grown by doubling), arrows as InstancedMeshes of cylinders
  * (shafts with a real thickness: WebGL lines are one pixel wide whatever the resolution) and cones,
  * and a frame. Setters only record what changed; the next animation frame
  * writes it into the instance buffers and renders. Nothing renders without a reason (orbit, hover,
@@ -50,6 +50,8 @@ export interface ScatterScene {
   /** Called on a click (not a drag) with the point under the pointer, or null on empty space. */
   setOnPin(fn: (index: number | null) => void): void;
   resetView(): void;
+  /** Turns the view about the vertical axis by `radians` and draws it now (turntables, the frame-rate benchmark). */
+  orbitStep(radians: number): void;
   cameraView(): CameraView;
   /** Size of the view on screen (CSS px). */
   size(): { width: number; height: number };
@@ -71,10 +73,8 @@ const S = new Vector3();
 const DIR = new Vector3();
 const T = new Vector3();
 const K = new Vector3();
-const RAY = new Raycaster();
 const UP = new Vector3(0, 1, 0);
 const C = new Color();
-const NDC = new Vector2();
 
 const FOV = 35;
 /** Radius of the sphere the default view fits (the data fill ±1; the frame ±1.1). */
@@ -91,7 +91,7 @@ function capacityFor(n: number): number {
 
 export function createScatterScene(host: HTMLElement, initialTheme: FigureTheme): ScatterScene {
   let theme = initialTheme;
-  const renderer = new WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });
+  const renderer = new WebGLRenderer({ antialias: false, preserveDrawingBuffer: true });
   const canvas = renderer.domElement;
   canvas.className = 'projection__gl';
   host.appendChild(canvas);
@@ -124,13 +124,9 @@ export function createScatterScene(host: HTMLElement, initialTheme: FigureTheme)
   controls.maxDistance = 40;
 
   // Shared geometries and materials, disposed once at the end.
-  // Sphere detail drops for large clouds (triangles = instances × segments²).
-  const sphereFor = (cap: number): SphereGeometry => (cap <= 1024 ? new SphereGeometry(1, 16, 12) : cap <= 4096 ? new SphereGeometry(1, 10, 8) : new SphereGeometry(1, 8, 6));
-  let sphereGeo = sphereFor(1024);
   const haloGeo = new SphereGeometry(1, 16, 12);
   const coneGeo = new ConeGeometry(1, 1, 12);
   const shaftGeo = new CylinderGeometry(1, 1, 1, 8, 1, true);
-  const pointMat = new MeshLambertMaterial({ color: 0xffffff });
   const coneMat = new MeshLambertMaterial({ color: 0xffffff });
   const shaftMat = new MeshLambertMaterial({ color: 0xffffff });
   const hoverMat = new MeshBasicMaterial({ side: BackSide });
@@ -155,35 +151,29 @@ export function createScatterScene(host: HTMLElement, initialTheme: FigureTheme)
   hoverHalo.visible = pinHalo.visible = false;
   scene.add(hoverHalo, pinHalo);
 
-  // Preallocated instance buffers; replaced only when the data outgrow them.
+  const points = createPointImpostors();
+  scene.add(points.object);
+  // Preallocated arrow instance buffers; replaced only when the data outgrow them.
   let capacity = 0;
-  let points!: InstancedMesh;
   let cones!: InstancedMesh;
   let shafts!: InstancedMesh;
   const allocate = (n: number): void => {
     if (capacity >= n && capacity) return;
     if (capacity) {
-      scene.remove(points, cones, shafts);
-      points.dispose();
+      scene.remove(cones, shafts);
       cones.dispose();
       shafts.dispose();
     }
-    const grown = capacityFor(n);
-    if (capacity && grown > 1024) {
-      sphereGeo.dispose();
-      sphereGeo = sphereFor(grown);
-    }
-    capacity = grown;
-    points = new InstancedMesh(sphereGeo, pointMat, capacity);
+    capacity = capacityFor(n);
     cones = new InstancedMesh(coneGeo, coneMat, capacity);
     shafts = new InstancedMesh(shaftGeo, shaftMat, capacity);
-    for (const m of [points, cones, shafts]) {
+    for (const m of [cones, shafts]) {
       m.instanceMatrix.setUsage(DynamicDrawUsage);
       m.instanceColor = new InstancedBufferAttribute(new Float32Array(capacity * 3), 3).setUsage(DynamicDrawUsage);
       m.frustumCulled = false;
       m.count = 0;
     }
-    scene.add(points, cones, shafts);
+    scene.add(cones, shafts);
   };
   allocate(0);
 
@@ -228,7 +218,8 @@ export function createScatterScene(host: HTMLElement, initialTheme: FigureTheme)
   const writeInstances = (): void => {
     const n = data?.n ?? 0;
     allocate(n);
-    points.count = n;
+    const buf = points.ensure(n);
+    points.setRadius(radius);
     const withArrows = showArrows && !!data?.origins;
     cones.count = withArrows ? n : 0;
     shafts.count = withArrows ? n : 0;
@@ -236,9 +227,14 @@ export function createScatterScene(host: HTMLElement, initialTheme: FigureTheme)
       const P = data.positions;
       const shown = data.visible[i] === 1;
       V.set(P[i * 3], P[i * 3 + 1], P[i * 3 + 2]);
-      M.makeScale(shown ? radius : 0, shown ? radius : 0, shown ? radius : 0).setPosition(V);
-      points.setMatrixAt(i, M);
-      points.setColorAt(i, C.set(colours[i] ?? '#999999'));
+      buf.positions[i * 3] = V.x;
+      buf.positions[i * 3 + 1] = V.y;
+      buf.positions[i * 3 + 2] = V.z;
+      C.set(colours[i] ?? '#999999');
+      buf.colours[i * 3] = C.r;
+      buf.colours[i * 3 + 1] = C.g;
+      buf.colours[i * 3 + 2] = C.b;
+      buf.shown[i] = shown ? 1 : 0;
       if (!withArrows || !data.origins) continue;
       const O = data.origins;
       S.set(O[i * 3], O[i * 3 + 1], O[i * 3 + 2]);
@@ -265,11 +261,11 @@ export function createScatterScene(host: HTMLElement, initialTheme: FigureTheme)
       shafts.setMatrixAt(i, M);
       shafts.setColorAt(i, C.set(mixColour(colours[i] ?? '#999999', theme.background, 0.25)));
     }
-    for (const m of [points, cones, shafts]) {
+    points.commit(n);
+    for (const m of [cones, shafts]) {
       m.instanceMatrix.needsUpdate = true;
       if (m.instanceColor) m.instanceColor.needsUpdate = true;
     }
-    points.computeBoundingSphere();
     placeHalo(pinHalo, pinned, 1.5);
     placeHalo(hoverHalo, hovered, 1.35);
   };
@@ -318,14 +314,12 @@ export function createScatterScene(host: HTMLElement, initialTheme: FigureTheme)
     }
   };
 
-  /** The point under (x, y): a ray hit on the spheres, else the nearest within a few pixels. */
+  /** The point under (x, y): the front-most disc drawn there, else the nearest within a few pixels. */
   const pick = (x: number, y: number): number => {
     if (!data || !data.n) return -1;
-    NDC.set((x / width) * 2 - 1, 1 - (y / height) * 2);
-    RAY.setFromCamera(NDC, camera);
-    const hit = RAY.intersectObject(points, false).find((h) => h.instanceId !== undefined && h.instanceId < (data as Normalised).n);
-    if (hit?.instanceId !== undefined) return hit.instanceId;
-    return nearestOnScreen(cameraView(), data.positions, data.visible, x, y, PICK_PX);
+    const v = cameraView();
+    const hit = pickDisc(v, data.positions, data.visible, radius, x, y);
+    return hit >= 0 ? hit : nearestOnScreen(v, data.positions, data.visible, x, y, PICK_PX);
   };
 
   const fillTip = (div: HTMLDivElement, l: PointLabel): void => {
@@ -390,8 +384,12 @@ export function createScatterScene(host: HTMLElement, initialTheme: FigureTheme)
     } else pinTip.style.display = 'none';
   };
 
-  const renderNow = (): void => {
+  const draw = (): void => {
+    points.beforeRender(renderer);
     renderer.render(scene, camera);
+  };
+  const renderNow = (): void => {
+    draw();
     placeOverlays();
   };
 
@@ -527,6 +525,17 @@ export function createScatterScene(host: HTMLElement, initialTheme: FigureTheme)
       fitCamera();
       requestFrame();
     },
+    orbitStep(radians) {
+      if (dirtyInstances) {
+        dirtyInstances = false;
+        writeInstances();
+      }
+      T.subVectors(camera.position, controls.target).applyAxisAngle(UP, radians);
+      camera.position.copy(controls.target).add(T);
+      camera.lookAt(controls.target);
+      controls.update();
+      renderNow();
+    },
     cameraView,
     size: () => ({ width, height }),
     exportView: (w, h, insetPx, labelPads) => withExportCamera(w, h, insetPx, labelPads, () => viewOf(w, h)),
@@ -541,7 +550,7 @@ export function createScatterScene(host: HTMLElement, initialTheme: FigureTheme)
         return withExportCamera(w, h, insetPx, labelPads, () => {
           renderer.setPixelRatio(pixelRatio);
           renderer.setSize(w, h, false);
-          renderer.render(scene, camera);
+          draw();
           return { view: viewOf(w, h), image: canvas.toDataURL('image/png') };
         });
       } finally {
@@ -563,8 +572,8 @@ export function createScatterScene(host: HTMLElement, initialTheme: FigureTheme)
       points.dispose();
       cones.dispose();
       shafts.dispose();
-      for (const g of [sphereGeo, haloGeo, coneGeo, shaftGeo, edgeGeo, axisGeo]) g.dispose();
-      for (const m of [pointMat, coneMat, shaftMat, hoverMat, pinMat, edgeMat, axisMat]) m.dispose();
+      for (const g of [haloGeo, coneGeo, shaftGeo, edgeGeo, axisGeo]) g.dispose();
+      for (const m of [coneMat, shaftMat, hoverMat, pinMat, edgeMat, axisMat]) m.dispose();
       renderer.dispose();
       renderer.forceContextLoss();
       for (const d of [canvas, tooltip, pinTip, ...axisDivs]) d.remove();
