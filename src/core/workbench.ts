@@ -10,7 +10,7 @@ import { createAnalysisClient } from './jobs/analysisClient';
 import type { LoadProgress } from './hf/loadHfModel';
 import { ADAPTER_CONFIG } from './hf/peftAdapter';
 import type { LoraVsSteeringAnalysis } from '../shared/analysis';
-import { ANALYSES_DIR, effectiveStatus, isRunFolder, listCheckpoints, listRuns, readManifest, readMetrics } from './io/runStore';
+import { ANALYSES_DIR, effectiveStatus, isRunFolder, listCheckpoints, listRuns, readManifest, readMetrics, SWEEPS_DIR } from './io/runStore';
 import { assertInsideWorkspace, assertNewRunFolder, RunFolderError } from './io/runFolderGuard';
 import { isAdapterFolder, isModelFolder, listedAdapterDir, listModels, registeredModelDir, registerModel } from './io/modelStore';
 import { runTask } from './runs/openRun';
@@ -21,6 +21,7 @@ import { READ_LIMITS, readRegularTextSync } from './io/safeFs';
 import { startJob, type JobOutcome, type JobRequest } from './jobs/jobRunner';
 import { PRESETS, presetConfig } from './presets';
 import { checkTrainConfig } from './train/trainRun';
+import { createSweepJobs } from './sweeps/sweepJobs';
 
 export interface WorkbenchOptions {
   workspaceDir: string;
@@ -125,6 +126,8 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
     );
     return { jobId, runId };
   };
+  // Sweeps: each a job of the same queue, holding one slot per cell it trains at once (sweepJobs.ts).
+  const sweeps = createSweepJobs({ root, queue, emit, backend: opts.backend });
   // Analyses run in a worker thread of their own, started on first use.
   const analyses = createAnalysisClient({ backend: opts.backend, progressMinBytes: opts.modelProgressMinBytes, workers: opts.analysisWorkers });
 
@@ -137,6 +140,7 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
   };
   /** A folder for a new run (or study) named `name`: new or empty, in the workspace, not inside a run. */
   const newRunDir = (name: string): string => {
+    if (name === SWEEPS_DIR) throw new ApiArgumentError(`'${SWEEPS_DIR}' is the folder of the workspace's sweeps (docs/sweeps.md); choose another name`);
     const dir = runDir(name);
     if (isRunFolder(dir)) throw new ApiArgumentError(`a run named '${name}' already exists`);
     guarded(() => assertNewRunFolder(dir, { workspace: root }));
@@ -292,6 +296,12 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
       return summary;
     },
     cancel: async ({ jobId }) => ({ cancelled: queue.cancel(jobId) }),
+    listSweeps: async () => sweeps.list(),
+    listSweepPresets: async () => sweeps.presets(),
+    getSweep: async ({ name }) => sweeps.get(name),
+    checkSweep: async (args) => sweeps.check(args),
+    startSweep: async (args) => sweeps.start(args),
+    cancelSweep: async ({ name }) => sweeps.cancel(name),
     listJobs: async () => queue.list(),
     resumeRun: async ({ id }) => {
       const dir = existingRun(id);

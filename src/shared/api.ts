@@ -5,7 +5,9 @@ import type { API_ARGS } from './apiSchemas';
 import type { BackendInfo } from './backend';
 import type { MetricsLine, RunManifest } from './modelConfig';
 import type { JobEvent } from './progress';
+import type { SweepDetails, SweepListItem, SweepPlan, SweepPresetInfo, SweepWorkbenchEvent } from './sweeps';
 
+export type { SweepCellInfo, SweepDetails, SweepListItem, SweepPlan, SweepPresetInfo, SweepSpecShape, SweepWorkbenchEvent } from './sweeps';
 export type {
   AnalysisKind,
   AnalysisRequest,
@@ -60,6 +62,21 @@ export interface WorkbenchApi {
   resumeRun(args: ApiArgs<'resumeRun'>): Promise<{ jobId: string; runId: string }>;
   /** Jobs running and waiting, in order (at most the scheduler's concurrency run at once). */
   listJobs(): Promise<JobInfo[]>;
+  /** The workspace's sweeps (WORKSPACE/sweeps/<name>/sweep.json, and sweeps queued in this app), with cell counts. */
+  listSweeps(): Promise<SweepListItem[]>;
+  /** The shipped sweeps (rank-sweep, smoke, …) with their specs. */
+  listSweepPresets(): Promise<SweepPresetInfo[]>;
+  /** One sweep: its spec, every cell (status, step, worker, final metrics, run id), chance per metric, the presets. */
+  getSweep(args: ApiArgs<'getSweep'>): Promise<SweepDetails>;
+  /** Checks a sweep (a preset or a spec, optional name, steps, workers) without starting it: its cell count, or a clear error. */
+  checkSweep(args: ApiArgs<'checkSweep'>): Promise<SweepPlan>;
+  /**
+   * Starts (or resumes: same name and spec) a sweep into WORKSPACE/sweeps/<name>/ as one job of the queue,
+   * its cells trained `workers` at a time in worker threads; progress arrives as `sweep-*` events.
+   */
+  startSweep(args: ApiArgs<'startSweep'>): Promise<{ jobId: string; name: string; cells: number; workers: number }>;
+  /** Cancels a queued or running sweep: queued cells never start, running ones stop after their step (saved, resumable). */
+  cancelSweep(args: ApiArgs<'cancelSweep'>): Promise<{ cancelled: boolean }>;
   /**
    * Hugging Face model folders: those in the workspace (config.json + safetensors, one level of
    * nesting) and those registered by path (openModel), each with the PEFT adapters found inside or
@@ -201,7 +218,9 @@ export type WorkbenchEvent =
   | { kind: 'workspace-changed'; dir: string }
   /** A model (or adapter) was added to the workspace (openModel): lists reload. */
   | { kind: 'models-changed'; id: string }
-  | ModelLoadingEvent;
+  | ModelLoadingEvent
+  /** A sweep's state, a cell's status change, a cell's training progress (src/shared/sweeps.ts). */
+  | SweepWorkbenchEvent;
 
 /**
  * An `analyze` on model `id` (with `adapter`) is reading a big model folder's weights (the worker's
@@ -244,6 +263,12 @@ export const IPC_CHANNELS = {
   cancel: 'workbench:cancel',
   listJobs: 'workbench:listJobs',
   resumeRun: 'workbench:resumeRun',
+  listSweeps: 'workbench:listSweeps',
+  listSweepPresets: 'workbench:listSweepPresets',
+  getSweep: 'workbench:getSweep',
+  checkSweep: 'workbench:checkSweep',
+  startSweep: 'workbench:startSweep',
+  cancelSweep: 'workbench:cancelSweep',
   listModels: 'workbench:listModels',
   openModel: 'workbench:openModel',
 } as const satisfies { [M in WorkbenchMethod]: IpcChannel };

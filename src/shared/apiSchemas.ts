@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { WorkbenchMethod } from './api';
 import { AnalysisRequestSchema } from './analyses';
 import { RunId, RunName } from './runId';
+import { StartSweepArgs, SweepName } from './sweeps';
 
 export { AnalysisRequestSchema } from './analyses';
 export { RunId, RunName } from './runId';
@@ -53,6 +54,12 @@ export const API_ARGS = {
     })
     .strict(),
   cancel: z.object({ jobId: z.string().min(1).max(100) }).strict(),
+  listSweeps: z.undefined(),
+  listSweepPresets: z.undefined(),
+  getSweep: z.object({ name: SweepName }).strict(),
+  checkSweep: StartSweepArgs,
+  startSweep: StartSweepArgs,
+  cancelSweep: z.object({ name: SweepName }).strict(),
   listModels: z.undefined(),
   openModel: z
     .object({

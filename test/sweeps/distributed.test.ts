@@ -6,7 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { lastJson, oocr, startCli, waitForCli } from '../cli/runCli';
 import { readSweepRecord } from '../../src/core/sweeps/runSweep';
-import { checkCellJob, OWNER_FIELD } from '../../src/core/sweeps/redisCells';
+import { checkCellJob, DEFAULT_QUEUE, OWNER_FIELD } from '../../src/core/sweeps/redisCells';
+import { createWorkbench } from '../../src/core/workbench';
+import type { WorkbenchEvent } from '../../src/shared/api';
 import { presetConfig } from '../../src/core/presets';
 import { REDIS_UNAVAILABLE, startTestRedis, type TestRedis } from './redisServer';
 
@@ -125,6 +127,37 @@ describe.skipIf(REDIS_UNAVAILABLE !== null)(`distributed sweeps on redis-server$
     expect(log).not.toMatch(/resuming/);
     w.child.kill('SIGTERM');
     expect((await w.done).code).toBe(0);
+  }, 240_000);
+
+  it('the app coordinates a distributed sweep through the workbench API (startSweep with redis), cells trained by an oocr worker', async () => {
+    // The app puts cells on the default queue; only this test uses it.
+    const w = worker('wDefault', DEFAULT_QUEUE, path.join(tmp, 'wApp'));
+    const ws = path.join(tmp, 'app-ws');
+    fs.mkdirSync(ws);
+    const wb = createWorkbench({ workspaceDir: ws, maxJobs: 2, analysisWorkers: 1 });
+    const seen: WorkbenchEvent[] = [];
+    let wake = (): void => {};
+    wb.subscribe((e) => {
+      seen.push(e);
+      wake();
+    });
+    try {
+      const plan = (await wb.call('checkSweep', { preset: 'smoke', name: 'dist-app', redis: redis.url })) as { workers: number; cells: number };
+      expect(plan).toMatchObject({ cells: 2, workers: 0 });
+      const started = (await wb.call('startSweep', { preset: 'smoke', name: 'dist-app', redis: redis.url })) as { workers: number };
+      expect(started.workers).toBe(1);
+      const done = (e: WorkbenchEvent): boolean => e.kind === 'sweep-state' && (e as { sweep: string }).sweep === 'dist-app' && ['completed', 'failed', 'cancelled'].includes((e as { state: string }).state);
+      while (!seen.some(done)) await new Promise<void>((r) => (wake = r));
+      expect(seen.find(done)).toMatchObject({ state: 'completed' });
+      const cellEvents = seen.filter((e) => e.kind === 'sweep-cell' && (e as { status: string }).status === 'running') as unknown as { worker: string }[];
+      expect(cellEvents.some((e) => e.worker === 'wDefault')).toBe(true);
+      const details = (await wb.call('getSweep', { name: 'dist-app' })) as { cells: { status: string }[] };
+      expect(details.cells.map((c) => c.status)).toEqual(['completed', 'completed']);
+    } finally {
+      await wb.shutdown(20_000);
+      w.child.kill('SIGTERM');
+      await w.done;
+    }
   }, 240_000);
 
   it('refuses a bad --redis URL and an unreachable server with a clear error', async () => {

@@ -291,15 +291,29 @@ function listing(dir: string): RunListing {
   }
 }
 
+/** The workspace folder holding sweeps (docs/sweeps.md): sweeps/<name>/sweep.json and sweeps/<name>/runs/<cell>/. */
+export const SWEEPS_DIR = 'sweeps';
+/** Written by src/core/sweeps/runSweep.ts (SWEEP_FILE; named here too so this module does not import the sweep runner). */
+const SWEEP_RECORD = 'sweep.json';
+
+/** Run folders of the sweeps in `workspace/sweeps/` (those holding sweep.json): `sweeps/<name>/runs/<cell>`. */
+function sweepCellFolders(sweepsDir: string): string[] {
+  return subdirectories(sweepsDir)
+    .filter((s) => existsSync(join(s, SWEEP_RECORD)))
+    .flatMap((s) => subdirectories(join(s, 'runs')).filter(isRunFolder));
+}
+
 /**
- * Runs directly under the workspace or one level down (workspace/group/run). A missing workspace
- * lists as empty; a run whose run.json is broken is listed with `error` so the UI can still show it.
+ * Runs directly under the workspace or one level down (workspace/group/run), and the cells of the
+ * workspace's sweeps (workspace/sweeps/<name>/runs/<cell>). A missing workspace lists as empty; a run
+ * whose run.json is broken is listed with `error` so the UI can still show it.
  */
 export function listRuns(workspaceDir: string): RunListing[] {
   const found: string[] = [];
   for (const dir of subdirectories(workspaceDir)) {
     if (isRunFolder(dir)) found.push(dir);
     else found.push(...subdirectories(dir).filter(isRunFolder));
+    if (basename(dir) === SWEEPS_DIR && !isRunFolder(dir)) found.push(...sweepCellFolders(dir));
   }
   return found.sort().map(listing);
 }

@@ -22,7 +22,7 @@ import { ErrorWithRetry } from '../../shell/ErrorWithRetry';
  */
 export function RunsView() {
   const navigate = useNavigate();
-  const { runs, models, runId, setRunId, compareIds, setCompareIds, isModel, liveJobs, detail, compare, studies } = useRunsData();
+  const { runs, models, runId, setRunId, compareIds, setCompareIds, isModel, liveJobs, detail, compare, studies, sweeps } = useRunsData();
   const [groupBySeed, setGroupBySeed] = useState(false);
 
   const shown = detail.data && detail.data.id === runId ? detail.data : undefined;
@@ -87,6 +87,7 @@ export function RunsView() {
       {runs.data && runs.data.length > 0 && (
         <RunsTable
           runs={runs.data}
+          sweeps={sweeps.data}
           runId={runId}
           compareIds={compareIds}
           liveJobs={liveJobs}

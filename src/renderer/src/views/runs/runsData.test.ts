@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { STUDY, TRAINING } from '../../shell/mocks/jobs';
 import { FACTORIZED, LORA_RUN, STUDIES, SUMMARIES } from './mocks/runs';
-import { accSummary, canResume, defaultRunId, unlistedRunIds, formatAcc, formatSeconds, runDetailRows, runRow, studyRows } from './runsData';
+import { accSummary, canResume, defaultRunId, groupRuns, unlistedRunIds, formatAcc, formatSeconds, runDetailRows, runRow, studyRows } from './runsData';
 
 describe('runRow', () => {
   it('shows held-out accuracies compactly and every accuracy in the title', () => {
@@ -148,5 +148,22 @@ describe('final evaluation rows', () => {
     expect(rows.length).toBeGreaterThan(1);
     expect(rows.at(-1)).toMatchObject({ key: 'questions', value: expect.stringMatching(/fresh sequences per split, never trained on/) });
     for (const r of rows.slice(0, -1)) expect(r.value).toMatch(/^\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\] \(n = \d+\)$/);
+  });
+});
+
+describe('Runs: sweep cells grouped under their sweep', () => {
+  it('one group row per sweep, where its first cell sat, counting from the sweep record', () => {
+    const runs = [{ id: 'a' }, { id: 'sweeps/r/runs/seed-0', status: 'completed' as const }, { id: 'sweeps/r/runs/seed-1', status: 'running' as const }, { id: 'z' }];
+    const items = groupRuns(runs);
+    expect(items.map((i) => (i.kind === 'run' ? i.run.id : `group ${i.sweep} ${i.completed}/${i.total}`))).toEqual(['a', 'group r 1/2', 'z']);
+    const withRecord = groupRuns(runs, [{ name: 'r', specName: 'r', preset: 'p', total: 27, completed: 1, failed: 0, running: 1, cancelled: 0, pending: 25, updatedAt: '', state: 'running' }]);
+    expect(withRecord[1]).toMatchObject({ kind: 'sweep', completed: 1, total: 27, state: 'running' });
+  });
+});
+
+describe('defaultRunId keeps a sweep cell opened from Sweeps', () => {
+  it('even before the runs list holds it', () => {
+    expect(defaultRunId([{ id: 'a' }], 'sweeps/r/runs/seed-0')).toBe('sweeps/r/runs/seed-0');
+    expect(defaultRunId([{ id: 'a' }], 'gone')).toBe('a');
   });
 });

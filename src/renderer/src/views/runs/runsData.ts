@@ -4,6 +4,7 @@ import type { Metrics } from '../../../../shared/modelConfig';
 import { finalEvalCounts } from '../../../../shared/evalCounts';
 import { formatAccuracyCi } from '../../../../shared/wilson';
 import { isAccKey } from '../../figure/curves';
+import { sweepOfRunId, type SweepListItem } from '../../../../shared/sweeps';
 
 /** Shaping for the Runs view: table rows, the run card and the studies table (pure, DOM-free). */
 
@@ -162,7 +163,8 @@ export function studyRows(studies: readonly StudySummary[]): StudyRow[] {
  */
 export function defaultRunId(runs: readonly RunSummary[] | undefined, selected: string | null): string | null {
   if (!runs) return selected;
-  if (selected && runs.some((r) => r.id === selected)) return selected;
+  // A sweep cell opened from Sweeps may not be listed yet (the list is re-read as cells finish).
+  if (selected && (runs.some((r) => r.id === selected) || sweepOfRunId(selected))) return selected;
   const readable = runs.filter((r) => !r.error);
   return (readable.find((r) => (r.checkpoints ?? 0) > 0 && !r.finetune) ?? readable[0])?.id ?? null;
 }
@@ -175,4 +177,40 @@ export function unlistedRunIds(jobs: readonly Pick<JobState, 'runId' | 'kind' | 
   if (!runs) return [];
   const listed = new Set(runs.map((r) => r.id));
   return jobs.filter((j) => j.kind === 'train' && j.status === 'running' && j.step > 0 && !listed.has(j.runId)).map((j) => j.runId);
+}
+
+/** A row of the runs table: a run, or a sweep's group of cells (shown collapsed). */
+export type RunListItem =
+  | { kind: 'run'; run: RunSummary }
+  | { kind: 'sweep'; sweep: string; runs: RunSummary[]; completed: number; total: number; state?: SweepListItem['state'] };
+
+/**
+ * The runs table's rows: runs as they are, and the cells of each sweep (sweeps/<name>/runs/<cell>)
+ * gathered into one group row where its first cell would be; `completed / total` from the sweep's
+ * record when listed (cells that have not started have no run folder yet), else from the cells listed.
+ */
+export function groupRuns(runs: readonly RunSummary[], sweeps?: readonly SweepListItem[]): RunListItem[] {
+  const out: RunListItem[] = [];
+  const groups = new Map<string, Extract<RunListItem, { kind: 'sweep' }>>();
+  for (const run of runs) {
+    const s = sweepOfRunId(run.id);
+    if (!s) {
+      out.push({ kind: 'run', run });
+      continue;
+    }
+    let g = groups.get(s.sweep);
+    if (!g) {
+      g = { kind: 'sweep', sweep: s.sweep, runs: [], completed: 0, total: 0 };
+      groups.set(s.sweep, g);
+      out.push(g);
+    }
+    g.runs.push(run);
+  }
+  for (const g of groups.values()) {
+    const listed = sweeps?.find((s) => s.name === g.sweep);
+    g.completed = listed ? listed.completed : g.runs.filter((r) => r.status === 'completed').length;
+    g.total = listed ? Math.max(listed.total, g.runs.length) : g.runs.length;
+    if (listed) g.state = listed.state;
+  }
+  return out;
 }

@@ -1,6 +1,9 @@
 import type { RunManifest } from '../../../../shared/modelConfig';
 import type { StepPoint } from '../../figure/curves';
 import { canonicalJson } from '../../../../shared/canonicalJson';
+import { meanSd, type MeanSd } from '../../../../shared/sweepsStats';
+
+export { meanSd, type MeanSd };
 
 /**
  * Seeds of one configuration, aggregated (Runs → group by seed; pure, DOM-free): whether a set of
@@ -35,22 +38,6 @@ export function sharedSteps(series: readonly (readonly StepPoint[])[]): number[]
     shared = new Set([...shared].filter((step) => here.has(step)));
   }
   return [...shared].sort((a, b) => a - b);
-}
-
-export interface MeanSd {
-  mean: number;
-  /** Sample standard deviation (n − 1 in the denominator); 0 for a single value. */
-  sd: number;
-  n: number;
-}
-
-/** Mean and sample standard deviation of the values. */
-export function meanSd(values: readonly number[]): MeanSd {
-  const n = values.length;
-  if (n === 0) return { mean: NaN, sd: NaN, n: 0 };
-  const mean = values.reduce((a, b) => a + b, 0) / n;
-  const ss = values.reduce((a, v) => a + (v - mean) ** 2, 0);
-  return { mean, sd: n > 1 ? Math.sqrt(ss / (n - 1)) : 0, n };
 }
 
 export interface AggregatePoint extends MeanSd {

@@ -1,5 +1,5 @@
-import { useEffect, useMemo } from 'react';
-import type { RunDetails, StudySummary } from '../../../../shared/api';
+import { useEffect, useMemo, useState } from 'react';
+import type { RunDetails, StudySummary, SweepListItem } from '../../../../shared/api';
 import { useApi } from '../../shell/api';
 import { errorMessage } from '../../shell/errors';
 import { useJobs, type JobState } from '../../shell/jobs';
@@ -70,5 +70,17 @@ export function useRunsData() {
   );
   const studies = useAsync<StudySummary[]>(`studies#${generation}`, () => api.listStudies());
 
-  return { ...ws, isModel, liveJobs, detail, compare, studies };
+  // Sweeps: their cells are grouped under one row each; a cell starting or ending re-reads both lists.
+  const [sweepGen, setSweepGen] = useState(0);
+  const sweeps = useAsync<SweepListItem[]>(`sweeps#${generation}.${sweepGen}`, () => api.listSweeps());
+  useEffect(() => {
+    if (!api.onEvent) return;
+    return api.onEvent((e) => {
+      if (e.kind !== 'sweep-cell' && e.kind !== 'sweep-state') return;
+      setSweepGen((g) => g + 1);
+      reloadRuns();
+    });
+  }, [api, reloadRuns]);
+
+  return { ...ws, isModel, liveJobs, detail, compare, studies, sweeps };
 }
