@@ -51,6 +51,8 @@ const StartSweepFields = {
   workers: z.number().int().min(1).max(64).optional(),
   /** Distributed mode: the Redis server the sweep's cells are queued on (BullMQ). */
   redis: RedisUrl.optional(),
+  /** Allow more than 1,000 cells (the CLI's --yes): a typo in a grid should not start a week of training. */
+  allowLarge: z.boolean().optional(),
 };
 
 function oneSource(a: { preset?: string; spec?: unknown }): boolean {

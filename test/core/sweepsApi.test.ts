@@ -94,6 +94,9 @@ describe('sweeps through the workbench API', () => {
     await refused({ spec: spec({ grid: { seed: [] } }) }, /grid\.seed: a grid entry needs at least one value/);
     await refused({ spec: spec({ preset: 'ocr-combined' }) }, /cell ovRank-1_seed-0: override ovRank applies to factorized/);
     await refused({ spec: spec({ grid: { ovRank: [1e6] } }) }, /cell ovRank-1000000/);
+    const big = spec({ grid: { seed: Array.from({ length: 1001 }, (_, i) => i) } });
+    await refused({ spec: big, name: 'big' }, /1001 cells \(more than 1000\)/, 'checkSweep');
+    expect(((await wb.call('checkSweep', { spec: big, name: 'big', allowLarge: true })) as SweepPlan).cells).toBe(1001);
     await refused({ spec: spec({ name: 'has space' }) }, /not a folder name.*give the sweep a name/);
     await refused({ preset: 'nope' }, /unknown sweep preset 'nope'/);
     await refused({ preset: 'smoke', spec: spec() }, /either `preset`.*or `spec`/);

@@ -44,6 +44,7 @@ export interface StartSweepRequest {
   steps?: number;
   workers?: number;
   redis?: string;
+  allowLarge?: boolean;
 }
 
 export interface SweepJobsOptions {
@@ -178,8 +179,8 @@ export function startSweepJob(ctx: SweepJobsContext, req: StartSweepRequest): { 
       start: () => ({
         done:
           redis !== undefined
-            ? runDistributedSweep({ spec: r.spec, outDir: r.dir, redis, onEvent, shouldCancel: () => entry.cancelRequested })
-            : runSweep({ spec: r.spec, outDir: r.dir, workers, backend: ctx.opts.backend, onEvent, shouldCancel: () => entry.cancelRequested }),
+            ? runDistributedSweep({ spec: r.spec, outDir: r.dir, redis, allowLarge: req.allowLarge, onEvent, shouldCancel: () => entry.cancelRequested })
+            : runSweep({ spec: r.spec, outDir: r.dir, workers, backend: ctx.opts.backend, allowLarge: req.allowLarge, onEvent, shouldCancel: () => entry.cancelRequested }),
         cancel: () => {
           entry.cancelRequested = true;
         },
@@ -291,7 +292,7 @@ export function createSweepJobs(opts: SweepJobsOptions): SweepJobs {
     try {
       spec = parseSweepSpec(raw);
       if (req.steps !== undefined) spec = { ...spec, fixed: { ...spec.fixed, steps: req.steps } };
-      cells = planCells(spec);
+      cells = planCells(spec, { allowLarge: req.allowLarge });
     } catch (err) {
       throw argError(err);
     }
@@ -356,7 +357,7 @@ export function createSweepJobs(opts: SweepJobsOptions): SweepJobs {
       let planned: SweepCell[] = entry?.cells ?? [];
       if (!entry) {
         try {
-          planned = planCells(spec);
+          planned = planCells(spec, { allowLarge: true });
         } catch {
           planned = [];
         }

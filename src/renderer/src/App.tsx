@@ -29,7 +29,8 @@ function useBackendInfo(api: WorkbenchApi): BackendState {
 
 function StatusBar({ api }: { api: WorkbenchApi }) {
   const state = useBackendInfo(api);
-  const { jobs, loading } = useJobs();
+  const { jobs, loading, sweeps } = useJobs();
+  const sweepsRunning = Object.values(sweeps).filter((st) => st === 'running').length;
   const running = jobs.filter((j) => j.status === 'running');
   const queued = jobs.filter((j) => j.status === 'queued');
   if (state.status === 'loading') {
@@ -68,6 +69,7 @@ function StatusBar({ api }: { api: WorkbenchApi }) {
       )}
       {running.length > 0 && <span data-testid="jobs-running">{running.length} job(s) running</span>}
       {queued.length > 0 && <span data-testid="jobs-queued">{queued.length} queued</span>}
+      {sweepsRunning > 0 && <span data-testid="sweeps-running">{sweepsRunning} sweep{sweepsRunning > 1 ? 's' : ''} running</span>}
       {loading.map((l) => (
         <span key={l.key} className="status-bar__loading" data-testid="model-loading">
           <progress max={100} value={l.percent} aria-label={`Loading ${l.key}`} /> {l.text}

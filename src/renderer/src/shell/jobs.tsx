@@ -37,9 +37,19 @@ interface Jobs {
   generation: number;
   /** Big model folders the backend is reading for an analysis (`model-loading` events), until each is loaded. */
   loading: ModelLoad[];
+  /** Sweeps queued or running (from `sweep-state` events), by name; ended ones are dropped. */
+  sweeps: Record<string, 'queued' | 'running'>;
 }
 
-const JobsContext = createContext<Jobs>({ jobs: [], track: () => {}, generation: 0, loading: [] });
+const JobsContext = createContext<Jobs>({ jobs: [], track: () => {}, generation: 0, loading: [], sweeps: {} });
+
+/** Applies a sweep-state event to the live sweeps (pure). */
+export function applySweepState(sweeps: Record<string, 'queued' | 'running'>, e: WorkbenchEvent): Record<string, 'queued' | 'running'> {
+  if (e.kind !== 'sweep-state') return sweeps;
+  const { [e.sweep]: _gone, ...rest } = sweeps;
+  void _gone;
+  return e.state === 'queued' || e.state === 'running' ? { ...rest, [e.sweep]: e.state } : rest;
+}
 
 export function useJobs(): Jobs {
   return useContext(JobsContext);
@@ -94,6 +104,7 @@ export function JobsProvider({ children, onMenu }: { children: ReactNode; onMenu
   const [jobs, setJobs] = useState<JobState[]>([]);
   const [generation, setGeneration] = useState(0);
   const [loading, setLoading] = useState<ModelLoad[]>([]);
+  const [sweeps, setSweeps] = useState<Record<string, 'queued' | 'running'>>({});
   useEffect(() => {
     if (!api.onEvent) return;
     return api.onEvent((e) => {
@@ -106,6 +117,11 @@ export function JobsProvider({ children, onMenu }: { children: ReactNode; onMenu
         onMenu?.(e);
         return;
       }
+      if (e.kind === 'sweep-state') {
+        setSweeps((sw) => applySweepState(sw, e));
+        if (e.state !== 'queued' && e.state !== 'running') setGeneration((g) => g + 1);
+        return;
+      }
       setJobs((js) => applyEvent(js, e));
       if (e.kind === 'finished' || e.kind === 'failed') setGeneration((g) => g + 1);
     });
@@ -114,5 +130,5 @@ export function JobsProvider({ children, onMenu }: { children: ReactNode; onMenu
     setJobs((js) => (js.some((x) => x.jobId === j.jobId) ? js.map((x) => (x.jobId === j.jobId ? { ...x, kind: j.kind, label: j.label } : x)) : [...js, newJob(j)]));
     setGeneration((g) => g + 1);
   }, []);
-  return <JobsContext.Provider value={{ jobs, track, generation, loading }}>{children}</JobsContext.Provider>;
+  return <JobsContext.Provider value={{ jobs, track, generation, loading, sweeps }}>{children}</JobsContext.Provider>;
 }

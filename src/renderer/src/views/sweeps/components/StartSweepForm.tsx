@@ -4,7 +4,7 @@ import { useApi } from '../../../shell/api';
 import { errorMessage } from '../../../shell/errors';
 import { parseSpecText } from '../sweepsData';
 
-type StartArgs = { preset?: string; spec?: Record<string, unknown>; name?: string; steps?: number; workers?: number; redis?: string };
+type StartArgs = { preset?: string; spec?: Record<string, unknown>; name?: string; steps?: number; workers?: number; redis?: string; allowLarge?: boolean };
 
 /** How long the form waits after the last keystroke before asking the backend to check the sweep. */
 const CHECK_DELAY_MS = 250;
@@ -23,6 +23,7 @@ export function StartSweepForm({ presets, onStarted }: { presets: readonly Sweep
   const [steps, setSteps] = useState('');
   const [workers, setWorkers] = useState('');
   const [redis, setRedis] = useState('');
+  const [allowLarge, setAllowLarge] = useState(false);
   const [plan, setPlan] = useState<SweepPlan | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -38,6 +39,7 @@ export function StartSweepForm({ presets, onStarted }: { presets: readonly Sweep
     }
     if (name.trim()) a.name = name.trim();
     if (redis.trim()) a.redis = redis.trim();
+    if (allowLarge) a.allowLarge = true;
     for (const [key, text] of [
       ['steps', steps],
       ['workers', redis.trim() ? '' : workers],
@@ -151,6 +153,11 @@ export function StartSweepForm({ presets, onStarted }: { presets: readonly Sweep
           />
         </label>
       </div>
+      {(allowLarge || problem?.includes('more than 1000')) && (
+        <label className="sweeps__field">
+          <input type="checkbox" checked={allowLarge} onChange={(e) => setAllowLarge(e.target.checked)} data-testid="sweep-allow-large" /> Allow more than 1,000 cells
+        </label>
+      )}
       {problem ? (
         <p className="sweeps__problem" id="sweep-spec-error" role="alert" data-testid="sweep-spec-error">
           {problem}
