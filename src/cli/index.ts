@@ -16,6 +16,7 @@ import { registerDatasetCommand } from './commands/datasetCommand';
 import { formatModelInfo, modelInfo, registerModelCommands } from './commands/modelCommands';
 import { registerServeCommand } from './commands/serve';
 import { registerSweepCommand } from './commands/sweepCommand';
+import { registerSaeCommand } from './commands/saeCommand';
 import { formatRunInfo, runInfo } from './commands/runInfo';
 import { applyTrainFlags, parseInteger, RANGES, type TrainFlags } from './overrides';
 import { runJobCommand } from './runJob';
@@ -189,6 +190,7 @@ export function buildProgram(): Command {
   registerAnalyzeCommand(program);
   registerServeCommand(program);
   registerSweepCommand(program);
+  registerSaeCommand(program);
   return program;
 }
 

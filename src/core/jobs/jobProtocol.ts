@@ -6,6 +6,7 @@ import type { TextFinetuneOptions, TextFinetuneResult } from '../finetune/textFi
 import type { TextStudyOptions } from '../finetune/textStudy';
 import type { LoadProgress } from '../hf/loadHfModel';
 import type { analyzeRequest } from '../runs/analyzeRequest';
+import type { SaeJobOptions, SaeJobResult } from '../sae/runSae';
 import type { TrainOptions, TrainResult } from '../train/trainRun';
 
 /**
@@ -20,7 +21,9 @@ export type JobRequest =
   | { kind: 'study'; backend?: BackendName; study: StudyOptions }
   /** A Hugging Face model folder fine-tuned on a text dataset, and the study on one. */
   | { kind: 'textFinetune'; backend?: BackendName; textFinetune: TextFinetuneOptions }
-  | { kind: 'textStudy'; backend?: BackendName; textStudy: TextStudyOptions };
+  | { kind: 'textStudy'; backend?: BackendName; textStudy: TextStudyOptions }
+  /** A sparse autoencoder trained on one hook of a run or model folder (src/core/sae/runSae.ts). */
+  | { kind: 'sae'; backend?: BackendName; sae: SaeJobOptions };
 
 export type JobKind = JobRequest['kind'];
 
@@ -31,6 +34,7 @@ export interface JobResults {
   study: StudyOutcome;
   textFinetune: TextFinetuneResult;
   textStudy: StudyOutcome;
+  sae: SaeJobResult;
 }
 
 /** A job's result with the backend it ran on. */

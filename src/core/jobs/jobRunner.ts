@@ -8,7 +8,7 @@ import type { JobOutcome, JobRequest, WorkerData, WorkerMessage, WorkerRequest }
 
 export type { JobKind, JobOutcome, JobRequest } from './jobProtocol';
 
-const JOB_NOUN: Record<JobRequest['kind'], string> = { train: 'training', finetune: 'fine-tuning', study: 'study', textFinetune: 'fine-tuning', textStudy: 'study' };
+const JOB_NOUN: Record<JobRequest['kind'], string> = { train: 'training', finetune: 'fine-tuning', study: 'study', textFinetune: 'fine-tuning', textStudy: 'study', sae: 'SAE training' };
 
 /** Receives a job's events; `stage` names the part of a study they come from. */
 export type JobListener = (e: JobEvent, stage?: string) => void;

@@ -8,6 +8,7 @@ import { runFinetune } from '../finetune/runFinetune';
 import { runTextFinetune } from '../finetune/textFinetune';
 import { runTextStudy } from '../finetune/textStudy';
 import { analyzeRequest } from '../runs/analyzeRequest';
+import { runSaeJob } from '../sae/runSae';
 import { trainRun } from '../train/trainRun';
 import { JobError } from './jobError';
 import { modelProgressMinBytes, type AnalysisCall, type AnalysisProgress, type AnalysisReply, type JobRequest, type JobResults, type WorkerData, type WorkerMessage } from './jobProtocol';
@@ -57,6 +58,8 @@ function runJob(request: JobRequest, backend: BackendInfo, send: (m: WorkerMessa
       return runLoraVsSteering({ ...request.study, backend, shouldCancel, onEvent: stageEvents(send) });
     case 'textStudy':
       return runTextStudy({ ...request.textStudy, backend, shouldCancel, onEvent: stageEvents(send) });
+    case 'sae':
+      return runSaeJob({ ...request.sae, onEvent, shouldCancel });
   }
 }
 
