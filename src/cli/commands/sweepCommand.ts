@@ -47,7 +47,6 @@ export function loadSweepSpec(o: { spec?: string; preset?: string; grid?: string
 
 /** `oocr sweep` and its distributed counterpart `oocr worker`. */
 export function registerSweepCommand(program: Command): void {
-  registerWorkerCommand(program);
   program
     .command('sweep')
     .description('train every cell of a sweep (a grid of overrides over a preset) in local worker threads into DIR/runs/, collecting DIR/results.csv; re-running on the same DIR resumes')
@@ -104,6 +103,7 @@ export function registerSweepCommand(program: Command): void {
       else process.stdout.write(`${summary.completed}/${summary.cells} cells completed (${summary.skipped} already were), ${summary.failed} failed\nresults: ${summary.results}\n`);
       process.exitCode = summary.failed > 0 ? 1 : summary.completed < summary.cells ? 130 : 0;
     });
+  registerWorkerCommand(program);
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
