@@ -49,7 +49,7 @@ export function loadSweepSpec(o: { spec?: string; preset?: string; grid?: string
 export function registerSweepCommand(program: Command): void {
   program
     .command('sweep')
-    .description('train every cell of a sweep (a grid of overrides over a preset) in local worker threads into DIR/runs/, collecting DIR/results.csv; re-running on the same DIR resumes')
+    .description('train every cell of a sweep (a grid of overrides over a preset) into DIR/runs/ in local worker threads, or with --redis on oocr workers anywhere, collecting DIR/results.csv; re-running on the same DIR resumes')
     .option('--spec <file>', 'sweep spec JSON: { name, preset, grid, list?, fixed?, metrics } (docs/sweeps.md)')
     .addOption(new Option('--preset <name>', 'a shipped sweep instead of --spec').choices(Object.keys(SWEEP_PRESETS)))
     .requiredOption('--out <dir>', 'sweep folder (new, empty, or one to resume)')
