@@ -7,15 +7,16 @@
 // 1-step cells through a local worker and through the queue, per cell. Worker processes are started
 // (and their Redis connection made) before the clock starts, as they would be on real machines. Not a
 // unit test: timings depend on the machine and its load.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runDistributedSweep } from '../src/core/sweeps/distributedSweep';
 import { runSweep } from '../src/core/sweeps/runSweep';
 import { parseSweepSpec, type SweepSpec } from '../src/core/sweeps/sweepSpec';
+// The tests' redis-server on a free loopback port (or OOCR_TEST_REDIS_URL's).
+import { REDIS_UNAVAILABLE, startTestRedis } from '../test/sweeps/redisServer';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -37,33 +38,12 @@ function spec(name: string, cells: number, steps: number): SweepSpec {
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 async function waitFor(test: () => boolean, what: string, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!test()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-async function startRedis(): Promise<{ url: string; stop: () => void }> {
-  if (spawnSync('redis-server', ['--version']).status !== 0) throw new Error('redis-server is not on PATH (apt-get install redis-server)');
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  await waitFor(() => out.includes('Ready to accept connections'), 'redis-server to start');
-  return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
 }
 
 function startWorker(url: string, queue: string, ws: string, name: string): { child: ChildProcess; ready: Promise<void> } {
@@ -82,7 +62,8 @@ async function timed(fn: () => Promise<{ completed: number; cells: number }>): P
 
 async function main(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oocr-sweep-bench-'));
-  const redis = await startRedis();
+  if (REDIS_UNAVAILABLE) throw new Error(REDIS_UNAVAILABLE);
+  const redis = await startTestRedis();
   const workers: ChildProcess[] = [];
   try {
     const queue = 'bench';
@@ -119,7 +100,7 @@ async function main(): Promise<void> {
     );
   } finally {
     for (const w of workers) w.kill('SIGTERM');
-    redis.stop();
+    await redis.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
