@@ -1,4 +1,9 @@
-// Training-speed benchmark: `npm run bench [-- --out FILE] [-- --backends wasm,cpu]`.
+// Training-speed benchmark: `npm run bench [-- --out FILE] [-- --backends wasm,cpu] [-- --only backends|factorization]`.
+//
+// First (section 0), the factorization presets as a user runs them, beside an independent numpy
+// implementation run in the same bench (bench/factorization_numpy.py): whole-process time of `oocr train
+// --preset ocr-factorized|ocr-combined` (the bundled CLI, the fused wasm kernel where it fits) and of the
+// numpy script, per-step time of both, and the CLI's start-up; medians of repeated runs, with ratios.
 //
 // In one process, for each backend that loads among tensorflow (tfjs-node), wasm and cpu, measures a
 // plain-matmul reference, the ocr-factorized and ocr-combined preset training steps, a bigger
@@ -19,6 +24,11 @@ import { initBackend } from '../src/core/backend/initBackend';
 import { estimateTrainFlops } from '../src/core/model/flops';
 import { resolveConfig } from '../src/core/model/resolveConfig';
 import { presetConfig } from '../src/core/presets';
+import { FusedKernel } from '../src/core/fused/fusedKernel';
+import { FUSED_BACKEND, fusedRefusal } from '../src/core/fused/fusedTrainer';
+import { initParams, paramSpecs } from '../src/core/model/params';
+import { createTask } from '../src/core/tasks/registry';
+import { Rng } from '../src/core/util/rng';
 import { makeTrainer, matmulGflops, measureKernelFixes, timeLoop, withKernelClock, type KernelFixTimings, type TimeLoopOptions, type Trainer } from './measure';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,8 +40,11 @@ const TOP_KERNELS = 8;
 
 // ---------------------------------------------------------------------------------------------- args
 
-function parseArgs(argv: string[]): { out: string | null; backends: BackendName[] } {
+type Part = 'backends' | 'factorization';
+
+function parseArgs(argv: string[]): { out: string | null; backends: BackendName[]; only: Part | null } {
   let out: string | null = null;
+  let only: Part | null = null;
   let backends = ALL_BACKENDS;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -44,9 +57,13 @@ function parseArgs(argv: string[]): { out: string | null; backends: BackendName[
     else if (a.startsWith('--out=')) out = a.slice('--out='.length);
     else if (a === '--backends') backends = parseBackends(value());
     else if (a.startsWith('--backends=')) backends = parseBackends(a.slice('--backends='.length));
-    else throw new Error(`unknown argument '${a}' (expected --out FILE, --backends a,b)`);
+    else if (a === '--only' || a.startsWith('--only=')) {
+      const v = a === '--only' ? value() : a.slice('--only='.length);
+      if (v !== 'backends' && v !== 'factorization') throw new Error(`--only ${v}: expected backends or factorization`);
+      only = v;
+    } else throw new Error(`unknown argument '${a}' (expected --out FILE, --backends a,b, --only backends|factorization)`);
   }
-  return { out, backends };
+  return { out, backends, only };
 }
 
 function parseBackends(list: string): BackendName[] {
@@ -288,6 +305,212 @@ function runStockWasm(ours: KernelFixTimings | undefined): KernelFixComparison {
   return { stock, ours: ours ?? null, speedup };
 }
 
+
+// ------------------------------------------------------------- factorization presets vs numpy (section 0)
+
+const FACTORIZATION_PRESETS = ['ocr-factorized', 'ocr-combined'] as const;
+const WHOLE_RUNS = 3;
+const STARTUP_RUNS = 7;
+/** numpy with one BLAS thread: its fastest setting for these small products here (multi-threaded BLAS on 2 busy cores is several times slower). */
+const NUMPY_ENV = { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+
+interface Spawned {
+  seconds: number;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function timed(cmd: string, args: string[], env: Record<string, string> = {}): Spawned {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 600_000 });
+  return { seconds: (performance.now() - t0) / 1000, code: r.status, stdout: r.stdout ?? '', stderr: r.error ? oneLine(r.error) : (r.stderr ?? '') };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+interface PresetComparison {
+  preset: string;
+  /** Median whole-process seconds of `oocr train --preset P` (bundled CLI) and of the numpy script. */
+  oocrSeconds: number | null;
+  numpySeconds: number | null;
+  /** Median ms per training step (sample a batch + forward + backward + AdamW), evaluations excluded. */
+  oocrMsPerStep: number | null;
+  numpyMsPerStep: number | null;
+  /** run.json's backend of the timed oocr runs ('wasm-fused' where the kernel fits). */
+  backend: string | null;
+  oocrTestImplAcc: number | null;
+  numpyTestImplAcc: number | null;
+  error?: string;
+}
+
+interface StartupResult {
+  /** Median seconds of `oocr --version` from the bundle, and from the sources through tsx. */
+  versionBundle: number | null;
+  versionTsx: number | null;
+  /** Median seconds of a 1-step `oocr train` (bundle). */
+  trainOneStep: number | null;
+  /** Median seconds of `python3 -c "import numpy"`. */
+  numpyImport: number | null;
+}
+
+interface FactorizationResult {
+  presets: PresetComparison[];
+  startup: StartupResult;
+  python: string | null;
+  build: string | null;
+}
+
+/** ms per step of the training loop's own step on the fused kernel (batch sampled in JS, as trainRun does). */
+function fusedMsPerStep(preset: string): { ms: number; backend: string } {
+  const config = presetConfig(preset);
+  const refusal = fusedRefusal(config, 'wasm');
+  if (refusal) throw new Error(`fused kernel not used: ${refusal}`);
+  const task = createTask(config.task, config.taskOptions);
+  const kernel = new FusedKernel(config.model, config.optimizer, task.seqLen);
+  const host = initParams(config.model, config.seed);
+  kernel.setParams(paramSpecs(config.model).filter((p) => p.trainable).map((p) => host[p.name].data));
+  const rng = new Rng(config.seed).fork(1);
+  const reps: number[] = [];
+  for (let rep = 0; rep < 6; rep++) {
+    const t = timeLoop(() => void kernel.step(task.sampleTrainBatch(rng, config.batchSize)), { warmup: rep === 0 ? 50 : 0, minSeconds: 0, maxIters: 300 });
+    reps.push(t.meanMs);
+  }
+  return { ms: median(reps), backend: FUSED_BACKEND };
+}
+
+async function benchFactorization(log: (s: string) => void): Promise<FactorizationResult> {
+  const oocr = path.join(ROOT, 'bin/oocr.mjs');
+  // The bundle and the kernel as `npm ci`'s prepare builds them; the timed runs must use the bundle.
+  log('[factorization] building out/fused and out/cli');
+  const builds = [timed(process.execPath, [path.join(ROOT, 'scripts/build-fused.mjs'), '--quiet']), timed(process.execPath, [path.join(ROOT, 'scripts/build-cli.mjs'), '--quiet'])];
+  const build = builds.find((b) => b.code !== 0);
+  const py = timed('python3', ['-c', 'import numpy, sys; print(sys.version.split()[0], numpy.__version__)']);
+  const python = py.code === 0 ? py.stdout.trim() : null;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oocr-bench-'));
+  const bundled = { OOCR_REQUIRE_BUNDLE: '1' };
+  /** Rebuilds out/cli when a source changed since (a checkout others edit while the bench runs). */
+  const freshen = (): void => {
+    if (spawnSync(process.execPath, [oocr, '--help'], { cwd: ROOT, env: { ...process.env, ...bundled }, stdio: 'ignore' }).status === 3) {
+      timed(process.execPath, [path.join(ROOT, 'scripts/build-cli.mjs'), '--quiet']);
+    }
+  };
+  const presets: PresetComparison[] = [];
+  try {
+    for (const preset of FACTORIZATION_PRESETS) {
+      log(`[factorization] ${preset}: ${WHOLE_RUNS} oocr train runs, ${WHOLE_RUNS} numpy runs`);
+      const row: PresetComparison = { preset, oocrSeconds: null, numpySeconds: null, oocrMsPerStep: null, numpyMsPerStep: null, backend: null, oocrTestImplAcc: null, numpyTestImplAcc: null };
+      const ours: number[] = [];
+      const theirs: number[] = [];
+      const theirSteps: number[] = [];
+      // Alternate the two, so load changes on a shared machine hit both alike.
+      for (let i = 0; i < WHOLE_RUNS; i++) {
+        freshen();
+        const out = path.join(tmp, `${preset}-${i}`);
+        const r = timed(process.execPath, [oocr, 'train', '--preset', preset, '--out', out, '--json'], bundled);
+        if (r.code !== 0) row.error = `oocr train exited ${r.code}: ${r.stderr.trim().split('\n').slice(-1)[0] ?? ''}`;
+        else {
+          ours.push(r.seconds);
+          const summary = JSON.parse(r.stdout.trim().split('\n').slice(-1)[0]) as { metrics: Record<string, number> };
+          row.oocrTestImplAcc = summary.metrics.test_impl_acc ?? null;
+          row.backend = (JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8')) as { backend: string }).backend;
+        }
+        fs.rmSync(out, { recursive: true, force: true });
+        if (python) {
+          const n = timed('python3', [path.join(ROOT, 'bench/factorization_numpy.py'), '--preset', preset], NUMPY_ENV);
+          if (n.code !== 0) row.error = `numpy exited ${n.code}: ${n.stderr.trim().split('\n').slice(-1)[0] ?? ''}`;
+          else {
+            theirs.push(n.seconds);
+            const j = JSON.parse(n.stdout.trim().split('\n').slice(-1)[0]) as { msPerStep: number; final: Record<string, number> };
+            theirSteps.push(j.msPerStep);
+            row.numpyTestImplAcc = j.final.test_impl_acc ?? null;
+          }
+        }
+      }
+      row.oocrSeconds = ours.length ? median(ours) : null;
+      row.numpySeconds = theirs.length ? median(theirs) : null;
+      row.numpyMsPerStep = theirSteps.length ? median(theirSteps) : null;
+      try {
+        row.oocrMsPerStep = fusedMsPerStep(preset).ms;
+      } catch (err) {
+        row.error = oneLine(err);
+      }
+      presets.push(row);
+    }
+    log(`[factorization] start-up: ${STARTUP_RUNS} × oocr --version, 1-step train, python3 -c "import numpy"`);
+    const med = (f: () => Spawned | null, n: number): number | null => {
+      const xs: number[] = [];
+      for (let i = 0; i < n; i++) {
+        freshen();
+        const r = f();
+        if (r && r.code === 0) xs.push(r.seconds);
+      }
+      return xs.length ? median(xs) : null;
+    };
+    const startup: StartupResult = {
+      versionBundle: med(() => timed(process.execPath, [oocr, '--version'], bundled), STARTUP_RUNS),
+      versionTsx: med(() => timed(process.execPath, [oocr, '--version'], { OOCR_FROM_SOURCE: '1' }), 3),
+      trainOneStep: med(() => {
+        const out = path.join(tmp, `one-${Math.random().toString(36).slice(2)}`);
+        const r = timed(process.execPath, [oocr, 'train', '--steps', '1', '--out', out, '--json'], bundled);
+        fs.rmSync(out, { recursive: true, force: true });
+        return r;
+      }, STARTUP_RUNS),
+      numpyImport: python ? med(() => timed('python3', ['-c', 'import numpy']), STARTUP_RUNS) : null,
+    };
+    return { presets, startup, python, build: build ? `a build failed: ${build.stderr.trim().split('\n').slice(-1)[0] ?? ''}` : null };
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function reportFactorization(r: FactorizationResult): string {
+  const out: string[] = [];
+  out.push('0. Factorization presets as a user runs them, vs an independent numpy implementation (bench/factorization_numpy.py)');
+  out.push(`   medians of ${WHOLE_RUNS} runs each, alternated; numpy ${r.python ?? 'unavailable (python3 with numpy not found)'} with one BLAS thread; oocr through the bundled CLI`);
+  if (r.build) out.push(`   ${r.build}`);
+  const s = (x: number | null): string => (x === null ? 'n/a' : `${x.toFixed(2)} s`);
+  const ms = (x: number | null): string => (x === null ? 'n/a' : `${x.toFixed(3)} ms`);
+  const div = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : a / b);
+  out.push(
+    table(
+      ['preset', 'backend', 'oocr whole', 'numpy whole', 'oocr/numpy', 'oocr step', 'numpy step', 'oocr/numpy', 'test_impl oocr/numpy'],
+      r.presets.map((p) => [
+        p.preset,
+        p.backend ?? 'n/a',
+        s(p.oocrSeconds),
+        s(p.numpySeconds),
+        ratio(div(p.oocrSeconds, p.numpySeconds)),
+        ms(p.oocrMsPerStep),
+        ms(p.numpyMsPerStep),
+        ratio(div(p.oocrMsPerStep, p.numpyMsPerStep)),
+        `${f(p.oocrTestImplAcc, 3)} / ${f(p.numpyTestImplAcc, 3)}`,
+      ]),
+      2,
+    ),
+  );
+  for (const p of r.presets) if (p.error) out.push(`   ${p.preset}: ${p.error}`);
+  out.push('   whole = the process from start to exit: 2,000 steps, the curve every 50 steps, checkpoints every 250, the final evaluation.');
+  out.push('   step = sample a batch + forward + backward + AdamW, in-process (oocr: the fused kernel; target: whole ≤ 0.5x numpy).');
+  const u = r.startup;
+  out.push('', '   Start-up (median of repeated runs):');
+  out.push(
+    table(
+      ['what', 'seconds', 'vs numpy import'],
+      [
+        ['oocr --version (bundle, out/cli)', f(u.versionBundle, 3), ratio(div(u.versionBundle, u.numpyImport))],
+        ['oocr --version (sources through tsx)', f(u.versionTsx, 3), ratio(div(u.versionTsx, u.numpyImport))],
+        ['oocr train --steps 1 (bundle)', f(u.trainOneStep, 3), ratio(div(u.trainOneStep, u.numpyImport))],
+        ['python3 -c "import numpy"', f(u.numpyImport, 3), ''],
+      ],
+    ),
+  );
+  return out.join('\n');
+}
+
 // ------------------------------------------------------------------------------------------ report
 
 function table(headers: string[], rows: (string | number)[][], leftCols = 1): string {
@@ -390,7 +613,9 @@ async function main(): Promise<void> {
   const log = (s: string): void => void process.stderr.write(`${((performance.now() - t0) / 1000).toFixed(1).padStart(6)}s ${s}\n`);
   const results: BackendResult[] = [];
   let wasmFlags: { simd: boolean; threads: boolean } | null = null;
-  for (const backend of args.backends) {
+  const factorization = args.only === 'backends' ? null : await benchFactorization(log);
+  if (factorization) console.log(`${reportFactorization(factorization)}\n`);
+  for (const backend of args.only === 'factorization' ? [] : args.backends) {
     log(`[${backend}] starting`);
     const r = await benchBackend(backend, log);
     if (!r.ok) log(`[${backend}] unavailable: ${r.error}`);
@@ -411,12 +636,12 @@ async function main(): Promise<void> {
   }
 
   let fixes: KernelFixComparison | null = null;
-  if (ref) {
+  if (ref && args.only !== 'factorization') {
     log('[wasm] kernel-fix workloads (stock, child process)');
     fixes = runStockWasm(ref.kernelFixesOurs);
   }
   const totalSeconds = (performance.now() - t0) / 1000;
-  console.log(report(results, fixes, wasmFlags, totalSeconds));
+  if (args.only !== 'factorization') console.log(report(results, fixes, wasmFlags, totalSeconds));
 
   if (args.out) {
     const file = path.resolve(args.out);
@@ -432,6 +657,7 @@ async function main(): Promise<void> {
       reference: REFERENCE,
       matmulShape: MATMUL,
       wasmFlags,
+      factorization,
       backends: results,
       kernelFixes: fixes,
       totalSeconds,

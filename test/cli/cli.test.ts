@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BACKEND_ORDER } from '../../src/shared/backend';
+import { BACKEND_ORDER, RUN_BACKENDS } from '../../src/shared/backend';
 import { oocrInterrupted } from './interrupt';
 import { lastLine, oocr, type CliResult } from './runCli';
 
@@ -80,7 +80,7 @@ describe('oocr train --json', () => {
     expect(fs.existsSync(path.join(runDir, 'checkpoints', 'step-000200.safetensors'))).toBe(true);
     const m = JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')) as { status: string; step: number; backend: string };
     expect(m).toMatchObject({ status: 'completed', step: 200 });
-    expect(BACKEND_ORDER).toContain(m.backend);
+    expect(RUN_BACKENDS).toContain(m.backend);
   });
 
   it('shows progress on stderr as "step N/200" lines when stderr is not a terminal', () => {

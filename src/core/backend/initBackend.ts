@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
 import { BACKEND_ORDER, type BackendInfo, type BackendName } from '../../shared/backend';
 import { registerWasmKernels } from './kernels/registerWasmKernels';
+import { installWebGpu, webGpuSyncReadBlocker } from './webgpu';
 
 export interface InitBackendOptions {
   /** Force one backend (fails if it cannot start) instead of the preference order. */
@@ -12,14 +13,24 @@ let current: BackendInfo | undefined;
 
 /** What each backend name means in tfjs's registry. */
 const TFJS_NAME: Record<BackendName, string> = {
+  webgpu: 'webgpu',
   'tensorflow-gpu': 'tensorflow',
   tensorflow: 'tensorflow',
   wasm: 'wasm',
   cpu: 'cpu',
 };
 
-async function tryStart(name: BackendName): Promise<void> {
+async function tryStart(name: BackendName, forced: boolean): Promise<Partial<BackendInfo>> {
   switch (name) {
+    case 'webgpu': {
+      // The adapter is found (a software one only when forced) and named, then skipped while the
+      // engine's synchronous reads cannot run on it (webgpu.ts).
+      const adapter = await installWebGpu(forced);
+      const blocker = webGpuSyncReadBlocker();
+      if (blocker) throw new Error(`adapter ${adapter.description || adapter.architecture || adapter.vendor}${adapter.software ? ' (software)' : ''} found, but ${blocker}`);
+      const { startWebGpuBackend } = await import('./webgpu');
+      return { adapter: await startWebGpuBackend(forced) };
+    }
     case 'tensorflow-gpu':
       // Optional dependency: absent wherever libtensorflow could not be downloaded at install time.
       await import('@tensorflow/tfjs-node-gpu' as string);
@@ -37,6 +48,7 @@ async function tryStart(name: BackendName): Promise<void> {
   const ok = await tf.setBackend(TFJS_NAME[name]);
   if (!ok) throw new Error(`tf.setBackend('${TFJS_NAME[name]}') returned false`);
   await tf.ready();
+  return {};
 }
 
 /**
@@ -51,8 +63,8 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   const tried: BackendInfo['tried'] = [];
   for (const name of order) {
     try {
-      await tryStart(name);
-      current = { name, tried, tfjsVersion: tf.version.tfjs, threads: name === 'wasm' ? 1 : os.cpus().length };
+      const extra = await tryStart(name, forced === name);
+      current = { name, tried, tfjsVersion: tf.version.tfjs, threads: name === 'wasm' ? 1 : os.cpus().length, ...extra };
       return current;
     } catch (err) {
       tried.push({ name, error: firstLine(err) });

@@ -8,6 +8,8 @@ import { toHost, toLiveModel } from '../model/liveModel';
 import { initParams } from '../model/params';
 import { resolveConfig } from '../model/resolveConfig';
 import { createTask } from '../tasks/registry';
+import { FusedKernel } from '../fused/fusedKernel';
+import { FUSED_BACKEND, fusedMetrics, fusedRefusal, fusedStepper } from '../fused/fusedTrainer';
 import { evaluateSets } from './evaluate';
 import { runTrainingLoop } from './trainingLoop';
 
@@ -28,6 +30,11 @@ export interface TrainRunOptions {
    * run.json's too). A completed run, or one whose job is alive, is refused.
    */
   resume?: boolean;
+  /**
+   * The fused wasm kernel (src/core/fused) for the models it covers (the factorization presets), run.json
+   * then naming the backend 'wasm-fused'. Default: whenever it fits; false: the tfjs path always.
+   */
+  fused?: boolean;
 }
 
 /** A training run as plain data (what a job request carries); the backend and callbacks come from where it runs. */
@@ -66,11 +73,13 @@ export function checkTrainConfig(raw: unknown): TrainConfig {
 export async function trainRun(opts: TrainRunOptions): Promise<TrainResult> {
   const config = checkTrainConfig(opts.config);
   const task = createTask(config.task, config.taskOptions);
+  const useFused = fusedRefusal(config, opts.backend.name, opts.fused) === null;
+  let kernel: FusedKernel | null = null;
   const r = await runTrainingLoop({
     outDir: opts.outDir,
     config,
     preset: opts.preset,
-    backend: opts.backend.name,
+    backend: useFused ? FUSED_BACKEND : opts.backend.name,
     versions: opts.versions,
     noun: 'training',
     resume: opts.resume,
@@ -91,16 +100,23 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainResult> {
     sampleTrainBatch: (rng, n) => task.sampleTrainBatch(rng, n),
     curve: (root) => {
       const sets = task.evalSets(root.fork(2), config.evalSamples);
-      return (t) => evaluateSets(config.model, t.params(), sets);
+      return (t) => (kernel ? fusedMetrics(kernel, sets) : evaluateSets(config.model, t.params(), sets));
     },
     save: (t, runDir, step) => {
       const file = checkpointPath(runDir, step);
       saveCheckpoint(file, config.model, t.export(), { step, task: config.task, taskOptions: config.taskOptions });
       return { file, checkpoint: true };
     },
-    finish: (t, root) => ({
-      finalMetrics: evaluateSets(config.model, t.params(), task.evalSets(root.fork(3), opts.finalEvalSamples ?? 4 * config.evalSamples)),
-    }),
+    finish: (t, root) => {
+      const sets = task.evalSets(root.fork(3), opts.finalEvalSamples ?? 4 * config.evalSamples);
+      return { finalMetrics: kernel ? fusedMetrics(kernel, sets) : evaluateSets(config.model, t.params(), sets) };
+    },
+    fused: useFused
+      ? (t, adam) => {
+          kernel = new FusedKernel(config.model, config.optimizer, task.seqLen);
+          return fusedStepper(kernel, t.variables, adam);
+        }
+      : undefined,
     onEvent: opts.onEvent,
     shouldCancel: opts.shouldCancel,
   });

@@ -80,6 +80,23 @@ export interface TrainingLoopSpec<T extends Trainee = Trainee, B = TokenBatch> {
    * A completed run, or one whose job still runs, is refused.
    */
   resume?: boolean;
+  /**
+   * A fused step instead of tfjs's variableGrads + AdamW (src/core/fused: the factorization presets):
+   * built once the trainee and the optimizer hold their starting state (a resumed run's included). While
+   * steps run it owns the weights and moments; the loop calls `sync()` to write them back into the
+   * trainee's variables and the AdamW before anything reads those (the curve, saves, the final numbers),
+   * so run files, optimizer state and resume are those of the tfjs path. Ignored with `loss` or
+   * `microBatches`.
+   */
+  fused?(t: T, optimizer: AdamW): FusedStepper<B>;
+}
+
+/** One whole training step outside tfjs (see TrainingLoopSpec.fused). */
+export interface FusedStepper<B = TokenBatch> {
+  /** Steps on the batch's mean loss and returns it; a non-finite loss leaves the weights as they were. */
+  step(batch: B): number;
+  /** Writes the current weights and optimizer state into the trainee's variables and the AdamW. */
+  sync(): void;
 }
 
 export interface TrainingLoopResult {
@@ -297,8 +314,17 @@ async function trainOwned<T extends Trainee, B>(spec: TrainingLoopSpec<T, B>, ru
     const adam = optimizer;
     if (resume) emit({ kind: 'log', message: resume.checkpoint ? `resuming from step ${resume.step} (${path.relative(runDir, resume.checkpoint)})` : 'resuming from step 0 (no checkpoint had been saved)' });
 
+    const fused = spec.fused && !spec.loss && !spec.microBatches ? spec.fused(live, adam) : null;
+    let unsynced = false;
+    /** The fused step's weights and moments into the trainee and the AdamW, before anything reads them. */
+    const sync = (): void => {
+      if (fused && unsynced) fused.sync();
+      unsynced = false;
+    };
+
     /** Saves the weights; with `resumable`, the optimizer and data-stream state beside a checkpoint too. */
     const saveAt = (step: number, resumable: boolean): SavedWeights => {
+      sync();
       const saved = spec.save(live, runDir, step);
       if (saved.checkpoint) {
         if (resumable && spec.restore) {
@@ -326,7 +352,8 @@ async function trainOwned<T extends Trainee, B>(spec: TrainingLoopSpec<T, B>, ru
           break;
         }
         const batch = spec.sampleTrainBatch(dataRng, config.batchSize);
-        const loss = tf.tidy(() => {
+        unsynced = fused !== null;
+        const loss = fused ? fused.step(batch) : tf.tidy(() => {
           const parts = spec.microBatches?.(batch) ?? [{ batch, weight: 1 }];
           let lossValue = 0;
           let summed: tf.Tensor[] | null = null;
@@ -350,6 +377,7 @@ async function trainOwned<T extends Trainee, B>(spec: TrainingLoopSpec<T, B>, ru
         const isLast = step === config.steps;
         let metrics: Metrics | undefined;
         if (step % config.logEvery === 0 || isLast || step === 1) {
+          sync();
           metrics = evaluate(live);
           appendMetrics(runDir, { step, time: seconds(), loss, metrics });
         }
@@ -368,6 +396,7 @@ async function trainOwned<T extends Trainee, B>(spec: TrainingLoopSpec<T, B>, ru
       }
       // A cancelled run saves what it needs to resume; a completed one no longer needs any of it.
       const saved = saveAt(step, status === 'cancelled');
+      sync();
       // Final numbers on sequences never used before, larger than the per-log sample.
       const { finalMetrics, manifest: extra } = spec.finish(live, root, saved);
       update({ status, step, seconds: seconds(), finalMetrics, ...extra });

@@ -1,0 +1,92 @@
+import * as tf from '@tensorflow/tfjs';
+import type { GpuAdapterInfo } from '../../shared/backend';
+
+/**
+ * WebGPU in Node: Dawn through the `webgpu` npm package (prebuilt dawn.node for Linux, macOS and
+ * Windows inside the package: nothing is downloaded at install time), with tfjs's webgpu backend on
+ * top. It is the portable GPU path — Vulkan on NVIDIA/AMD Linux, Metal on Apple Silicon, D3D12 on
+ * Windows — where tfjs-node-gpu needs CUDA 11.2 + cuDNN 8.1 and has no Apple Silicon build. In the
+ * Electron app's renderer Chromium's own navigator.gpu would serve, but training runs in main-process
+ * worker threads, which use this.
+ *
+ * A software adapter (SwiftShader, llvmpipe/lavapipe, or one Dawn marks as a fallback) is slower than
+ * the wasm backend, so it is skipped unless WebGPU is forced (`--backend webgpu`).
+ *
+ * Not yet a training backend: tfjs-backend-webgpu 4.22 reads a tensor back synchronously (dataSync)
+ * only through OffscreenCanvas, which Node (and Electron's main process) lack, and the engine reads
+ * losses, metrics and weights synchronously. So initBackend detects the adapter, names it, and skips
+ * WebGPU with that reason (webGpuSyncReadBlocker); scripts/gpu-check.ts, whose reads are asynchronous,
+ * measures it. Making every engine read asynchronous is what would turn it on.
+ */
+
+export type WebGpuAdapterInfo = GpuAdapterInfo;
+
+interface GpuAdapterLike {
+  info?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
+  isFallbackAdapter?: boolean;
+}
+
+interface WebGpuModule {
+  create: (flags: string[]) => { requestAdapter: (o?: { powerPreference?: string }) => Promise<GpuAdapterLike | null> };
+  globals: Record<string, unknown>;
+}
+
+const SOFTWARE = /swiftshader|llvmpipe|lavapipe|software|basic render/i;
+
+/** The adapter's identity, and whether it is a software rasteriser. */
+export function describeAdapter(a: GpuAdapterLike): WebGpuAdapterInfo {
+  const i = a.info ?? {};
+  const vendor = i.vendor ?? '';
+  const architecture = i.architecture ?? '';
+  const device = i.device ?? '';
+  const description = i.description ?? '';
+  const fallback = Boolean(a.isFallbackAdapter ?? i.isFallbackAdapter);
+  return { vendor, architecture, device, description, software: fallback || SOFTWARE.test(`${vendor} ${architecture} ${device} ${description}`) };
+}
+
+let installed: WebGpuAdapterInfo | null = null;
+
+/**
+ * Makes navigator.gpu a Dawn instance in this thread (once) and returns the adapter it offers. Throws,
+ * saying why, when the package is missing, no adapter exists (no driver Dawn can use), or the only
+ * adapter is a software one and `allowSoftware` is false.
+ */
+export async function installWebGpu(allowSoftware: boolean): Promise<WebGpuAdapterInfo> {
+  if (installed) {
+    if (installed.software && !allowSoftware) throw softwareError(installed);
+    return installed;
+  }
+  // Optional dependency: a platform without a dawn.node build simply has no WebGPU backend.
+  const mod = (await import('webgpu' as string)) as WebGpuModule;
+  const gpu = mod.create([]);
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) throw new Error('no WebGPU adapter: Dawn found no GPU driver it can use (Vulkan, Metal or D3D12)');
+  const info = describeAdapter(adapter);
+  if (info.software && !allowSoftware) throw softwareError(info);
+  for (const [k, v] of Object.entries(mod.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+  const nav = ((globalThis as { navigator?: object }).navigator ??= {}) as object;
+  Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
+  installed = info;
+  return info;
+}
+
+function softwareError(info: WebGpuAdapterInfo): Error {
+  return new Error(`only a software WebGPU adapter (${info.description || info.architecture || info.vendor}), slower than wasm; skipped (force it with --backend webgpu)`);
+}
+
+/** Why tfjs's webgpu backend cannot serve the engine in this process, or null when it can. */
+export function webGpuSyncReadBlocker(): string | null {
+  return typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas === 'undefined'
+    ? "tfjs-backend-webgpu reads tensors back synchronously only through OffscreenCanvas, which this process lacks, and the engine's reads are synchronous (scripts/gpu-check.ts measures the adapter)"
+    : null;
+}
+
+/** Starts tfjs's webgpu backend on the installed adapter (reads must then be asynchronous: see above). */
+export async function startWebGpuBackend(allowSoftware: boolean): Promise<WebGpuAdapterInfo> {
+  const info = await installWebGpu(allowSoftware);
+  await import('@tensorflow/tfjs-backend-webgpu');
+  const ok = await tf.setBackend('webgpu');
+  if (!ok) throw new Error("tf.setBackend('webgpu') returned false");
+  await tf.ready();
+  return info;
+}
