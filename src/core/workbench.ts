@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ModelLoadingEvent, RunSummary, WorkbenchApi, WorkbenchEvent, WorkbenchMethod } from '../shared/api';
 import { API_ARGS } from '../shared/apiSchemas';
-import type { BackendName } from '../shared/backend';
+import type { BackendInfo, BackendName } from '../shared/backend';
 import { ApiArgumentError } from './apiErrors';
 import { initBackend } from './backend/initBackend';
 import { createAnalysisClient } from './jobs/analysisClient';
@@ -22,6 +22,8 @@ import { startJob, type JobOutcome, type JobRequest } from './jobs/jobRunner';
 import { PRESETS, presetConfig } from './presets';
 import { checkTrainConfig } from './train/trainRun';
 import { createSweepJobs } from './sweeps/sweepJobs';
+import { SAES_DIR } from '../shared/sae';
+import { checkSaeJob, existingSaeFolder, getWorkspaceSae, listWorkspaceSaes, newSaeFolder, saeFeatures, saeIntervention, saeJobOptions, saeSubjectId } from './sae/saeWorkspace';
 
 export interface WorkbenchOptions {
   workspaceDir: string;
@@ -141,6 +143,7 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
   /** A folder for a new run (or study) named `name`: new or empty, in the workspace, not inside a run. */
   const newRunDir = (name: string): string => {
     if (name === SWEEPS_DIR) throw new ApiArgumentError(`'${SWEEPS_DIR}' is the folder of the workspace's sweeps (docs/sweeps.md); choose another name`);
+    if (name === SAES_DIR) throw new ApiArgumentError(`'${SAES_DIR}' is the folder of the workspace's SAEs (docs/sae.md); choose another name`);
     const dir = runDir(name);
     if (isRunFolder(dir)) throw new ApiArgumentError(`a run named '${name}' already exists`);
     guarded(() => assertNewRunFolder(dir, { workspace: root }));
@@ -173,8 +176,34 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
     return dir;
   };
 
+  /**
+   * The folders an SAE request reads: the SAE, its run or model (as asked, else as it was trained), the
+   * study. Feature reports and interventions then run on this thread's backend (small SAEs of toy
+   * models take seconds).
+   */
+  const saeInputs = (a: { name: string; id?: string; study?: string }) => {
+    const saeDir = existingSaeFolder(root, a.name);
+    const subjectId = a.id ?? saeSubjectId(root, a.name).subject;
+    if (!subjectId) throw new ApiArgumentError(`SAE '${a.name}' does not record the run it was trained on: give its id`);
+    // Runs only: these run on this thread, where a big model folder must not be loaded (oocr sae features reads those).
+    const subjectDir = existingRun(subjectId);
+    const studyDir = a.study === undefined ? undefined : runDir(a.study);
+    return { saeDir, name: a.name, subjectDir, subjectId, ...(studyDir ? { studyDir, studyId: a.study } : {}) };
+  };
+
+  // One start of this thread's backend, shared by every caller: two concurrent starts would race in
+  // tf.setBackend (one failing over to the next backend and switching the other's away).
+  let backendStart: Promise<BackendInfo> | null = null;
+  const backend = (): Promise<BackendInfo> => {
+    backendStart ??= initBackend({ backend: opts.backend }).catch((err: unknown) => {
+      backendStart = null;
+      throw err;
+    });
+    return backendStart;
+  };
+
   const impl: Required<Omit<WorkbenchApi, 'onEvent'>> = {
-    getBackendInfo: () => initBackend({ backend: opts.backend }),
+    getBackendInfo: () => backend(),
     listRuns: async () =>
       listRuns(root).map((r): RunSummary => {
         const id = path.relative(root, r.dir).split(path.sep).join('/');
@@ -288,6 +317,29 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
         throw new ApiArgumentError(`${preset} with these overrides is not a valid configuration: ${err instanceof Error ? err.message : String(err)}`);
       }
       return enqueue(name, { kind: 'train', backend: opts.backend, train: { config, preset, outDir: dir } });
+    },
+    listSaes: async () => listWorkspaceSaes(root),
+    getSae: async ({ name }) => getWorkspaceSae(root, name),
+    startSae: async (args) => {
+      // Runs only: a model folder trains on a dataset (oocr sae train --model DIR --data FILE).
+      const targetDir = existingRun(args.id);
+      const runId = `${SAES_DIR}/${args.name}`;
+      if (queue.list().some((j) => j.runId === runId)) throw new ApiArgumentError(`an SAE named '${args.name}' is already being trained`);
+      const outDir = newSaeFolder(root, args.name);
+      const job = saeJobOptions(args, { targetDir, outDir });
+      await backend();
+      checkSaeJob(job);
+      return enqueue(runId, { kind: 'sae', backend: opts.backend, sae: job });
+    },
+    saeFeatures: async (args) => {
+      const inp = saeInputs(args);
+      await backend();
+      return saeFeatures(inp, args);
+    },
+    saeIntervention: async (args) => {
+      const inp = saeInputs(args);
+      await backend();
+      return saeIntervention({ ...inp, studyDir: inp.studyDir as string, studyId: args.study }, args);
     },
     listModels: async () => listModels(root),
     openModel: async ({ path: modelPath, adapter }) => {

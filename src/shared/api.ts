@@ -5,8 +5,10 @@ import type { API_ARGS } from './apiSchemas';
 import type { BackendInfo } from './backend';
 import type { MetricsLine, RunManifest } from './modelConfig';
 import type { JobEvent } from './progress';
+import type { SaeDetails, SaeFeaturesResult, SaeInterventionResult, SaeSummary } from './sae';
 import type { SweepDetails, SweepListItem, SweepPlan, SweepPresetInfo, SweepWorkbenchEvent } from './sweeps';
 
+export type { SaeCurvePoint, SaeDensityBin, SaeDetails, SaeFeatureExample, SaeFeatureInfo, SaeFeatureRelevance, SaeFeaturesResult, SaeInterventionResult, SaeSummary } from './sae';
 export type { SweepCellInfo, SweepDetails, SweepListItem, SweepPlan, SweepPresetInfo, SweepSpecShape, SweepWorkbenchEvent } from './sweeps';
 export type {
   AnalysisKind,
@@ -77,6 +79,19 @@ export interface WorkbenchApi {
   startSweep(args: ApiArgs<'startSweep'>): Promise<{ jobId: string; name: string; cells: number; workers: number }>;
   /** Cancels a queued or running sweep: queued cells never start, running ones stop after their step (saved, resumable). */
   cancelSweep(args: ApiArgs<'cancelSweep'>): Promise<{ cancelled: boolean }>;
+  /** The workspace's sparse autoencoders (WORKSPACE/saes/<name>/, SAELens layout), with their final metrics. */
+  listSaes(): Promise<SaeSummary[]>;
+  /** One SAE: cfg.json, training summary, training curve (metrics.jsonl) and feature density histogram. */
+  getSae(args: ApiArgs<'getSae'>): Promise<SaeDetails>;
+  /** Trains an SAE on a hook of a run into WORKSPACE/saes/<name> as a job (progress, ETA, cancel as for training). */
+  startSae(args: ApiArgs<'startSae'>): Promise<{ jobId: string; runId: string }>;
+  /**
+   * Per-feature report of an SAE on its run: density, top-activating prompts, activation histogram,
+   * logit effects, MI with labels; with a study, cosines with its vectors and the latent-country label.
+   */
+  saeFeatures(args: ApiArgs<'saeFeatures'>): Promise<SaeFeaturesResult>;
+  /** One feature ablated in the study's steered model and added (alpha × its direction) to the base model: held-out accuracies. */
+  saeIntervention(args: ApiArgs<'saeIntervention'>): Promise<SaeInterventionResult>;
   /**
    * Hugging Face model folders: those in the workspace (config.json + safetensors, one level of
    * nesting) and those registered by path (openModel), each with the PEFT adapters found inside or
@@ -269,6 +284,11 @@ export const IPC_CHANNELS = {
   checkSweep: 'workbench:checkSweep',
   startSweep: 'workbench:startSweep',
   cancelSweep: 'workbench:cancelSweep',
+  listSaes: 'workbench:listSaes',
+  getSae: 'workbench:getSae',
+  startSae: 'workbench:startSae',
+  saeFeatures: 'workbench:saeFeatures',
+  saeIntervention: 'workbench:saeIntervention',
   listModels: 'workbench:listModels',
   openModel: 'workbench:openModel',
 } as const satisfies { [M in WorkbenchMethod]: IpcChannel };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { WorkbenchMethod } from './api';
 import { AnalysisRequestSchema } from './analyses';
 import { RunId, RunName } from './runId';
+import { SaeFeaturesArgs, SaeInterventionArgs, SaeName, StartSaeArgs } from './sae';
 import { StartSweepArgs, SweepName } from './sweeps';
 
 export { AnalysisRequestSchema } from './analyses';
@@ -60,6 +61,11 @@ export const API_ARGS = {
   checkSweep: StartSweepArgs,
   startSweep: StartSweepArgs,
   cancelSweep: z.object({ name: SweepName }).strict(),
+  listSaes: z.undefined(),
+  getSae: z.object({ name: SaeName }).strict(),
+  startSae: StartSaeArgs,
+  saeFeatures: SaeFeaturesArgs,
+  saeIntervention: SaeInterventionArgs,
   listModels: z.undefined(),
   openModel: z
     .object({

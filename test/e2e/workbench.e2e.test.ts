@@ -108,7 +108,7 @@ describe.skipIf(skip)('workbench in chromium (web mode)', () => {
 
   it('every navigation item has its exact name', async () => {
     const names = () => s.page.getByRole('navigation', { name: 'Views' }).getByRole('link').allTextContents();
-    await expect.poll(names).toEqual(['Runs', 'Train', 'Weights', 'Attention', 'Projection', 'LoRA vs Steering', 'Lens & Patching', 'Sweeps']);
+    await expect.poll(names).toEqual(['Runs', 'Train', 'Weights', 'Attention', 'Projection', 'LoRA vs Steering', 'Lens & Patching', 'SAE', 'Sweeps']);
   });
 
   it('Weights: the caption says what the plot shows (spectral shape, effective rank), not that nuclear norms of different parametrisations compare', async () => {

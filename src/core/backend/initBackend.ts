@@ -59,6 +59,21 @@ async function tryStart(name: BackendName, forced: boolean): Promise<Partial<Bac
 export async function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo> {
   const forced = opts.backend ?? parseBackendName(process.env.OOCR_BACKEND);
   if (current && (!forced || forced === current.name)) return current;
+  // Two overlapping starts would race tf.setBackend (one could leave the other on cpu): the second
+  // waits for the first, then starts its own choice only if that differs.
+  while (starting) await starting.catch(() => undefined);
+  if (current && (!forced || forced === current.name)) return current;
+  starting = start(forced);
+  try {
+    return await starting;
+  } finally {
+    starting = null;
+  }
+}
+
+let starting: Promise<BackendInfo> | null = null;
+
+async function start(forced: BackendName | undefined): Promise<BackendInfo> {
   const order = forced ? [forced] : BACKEND_ORDER;
   const tried: BackendInfo['tried'] = [];
   for (const name of order) {

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { GpuAdapterInfo } from '../../shared/backend';
 
 /**
@@ -47,6 +49,25 @@ export function describeAdapter(a: GpuAdapterLike): WebGpuAdapterInfo {
 let installed: WebGpuAdapterInfo | null = null;
 
 /**
+ * On Linux Dawn reaches GPUs through the Vulkan loader; without libvulkan.so.1 it finds nothing and
+ * says so on stderr at every start, so look for the loader first (the dynamic linker's cache, then
+ * LD_LIBRARY_PATH) and skip quietly when it is absent.
+ */
+export function vulkanLoaderMissing(): string | null {
+  if (process.platform !== 'linux') return null;
+  const name = 'libvulkan.so.1';
+  try {
+    if (fs.readFileSync('/etc/ld.so.cache').includes(name)) return null;
+  } catch {
+    // no cache: look in the search path below
+  }
+  for (const dir of [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib']) {
+    if (fs.existsSync(path.join(dir, name))) return null;
+  }
+  return `no Vulkan loader (${name}), so no GPU driver Dawn can use`;
+}
+
+/**
  * Makes navigator.gpu a Dawn instance in this thread (once) and returns the adapter it offers. Throws,
  * saying why, when the package is missing, no adapter exists (no driver Dawn can use), or the only
  * adapter is a software one and `allowSoftware` is false.
@@ -56,6 +77,8 @@ export async function installWebGpu(allowSoftware: boolean): Promise<WebGpuAdapt
     if (installed.software && !allowSoftware) throw softwareError(installed);
     return installed;
   }
+  const noVulkan = vulkanLoaderMissing();
+  if (noVulkan) throw new Error(noVulkan);
   // Optional dependency: a platform without a dawn.node build simply has no WebGPU backend.
   const mod = (await import('webgpu' as string)) as WebGpuModule;
   const gpu = mod.create([]);

@@ -39,6 +39,8 @@ export interface SaeJobOptions {
   /** Activations held in the shuffle buffer. */
   bufferRows?: number;
   logEvery?: number;
+  /** Extra fields for training_summary.json (the workbench records the subject's workspace id). */
+  summaryExtra?: Record<string, unknown>;
 }
 
 export interface SaeJobResult {
@@ -154,6 +156,7 @@ export async function runSaeJob(o: SaeJobOptions & { onEvent?: (e: JobEvent) => 
     const activationsPerSecond = (trained.steps * o.batchSize) / Math.max(trained.seconds, 1e-9);
     writeSaeMetrics(o.outDir, lines as unknown as Record<string, unknown>[], {
       format: 'oocr-sae-training/1',
+      ...o.summaryExtra,
       status: trained.status,
       target: path.resolve(o.target),
       ...(o.adapter ? { adapter: path.resolve(o.adapter) } : {}),

@@ -4,6 +4,7 @@ import { LensPatchingView } from './lensPatching/LensPatchingView';
 import { LoraSteeringView } from './loraSteering/LoraSteeringView';
 import { ProjectionView } from './projection/ProjectionView';
 import { RunsView } from './runs/RunsView';
+import { SaeView } from './sae/SaeView';
 import { SweepsView } from './sweeps/SweepsView';
 import { TrainView } from './train/TrainView';
 import { WeightsView } from './weights/WeightsView';
@@ -25,5 +26,6 @@ export const VIEWS: readonly ViewEntry[] = [
   { id: 'projection', name: 'Projection', component: ProjectionView },
   { id: 'lora-steering', name: 'LoRA vs Steering', component: LoraSteeringView },
   { id: 'lens-patching', name: 'Lens & Patching', component: LensPatchingView },
+  { id: 'sae', name: 'SAE', component: SaeView },
   { id: 'sweeps', name: 'Sweeps', component: SweepsView },
 ];
