@@ -61,8 +61,8 @@ export function lastJson<T = Record<string, unknown>>(text: string): T {
 }
 
 /** Starts the CLI; `done` resolves when it has exited (SIGKILL after `timeoutMs`). */
-export function startCli(args: string[], timeoutMs = 120_000): { child: ChildProcess; done: Promise<CliResult>; output: () => CliResult } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCli(args: string[], timeoutMs = 120_000, env?: NodeJS.ProcessEnv): { child: ChildProcess; done: Promise<CliResult>; output: () => CliResult } {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 
 /**
  * End-to-end harness: builds the renderer once per test file, then gives each test its own session:
@@ -195,4 +196,32 @@ export function pngSize(file: string): { width: number; height: number } {
   const b = fs.readFileSync(file);
   if (b.subarray(0, 8).toString('hex') !== '89504e470d0a1a0a') throw new Error(`${file} is not a PNG`);
   return { width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
+}
+
+/**
+ * The hooks every e2e file registers inside its describe: the renderer is built and chromium launched
+ * once per file; each test gets its own session (server, workspace, page) opened on Runs, and may leave
+ * no errors in the page's console (401s are expected where a test sends a wrong token). Returns the
+ * current test's session.
+ */
+export function useSessions(): () => Session {
+  let suite: Suite | undefined;
+  let s: Session | undefined;
+  beforeAll(async () => {
+    suite = await startSuite();
+  }, 300_000);
+  afterAll(async () => {
+    await suite?.close();
+  });
+  beforeEach(async () => {
+    s = await startSession(suite as Suite);
+    await s.page.goto(s.url);
+    await s.page.locator('[data-testid="view-runs"]').waitFor({ timeout: 30_000 });
+  }, 120_000);
+  afterEach(async () => {
+    const errors = s?.pageErrors.filter((e) => !/401|Unauthorized|Failed to load resource/.test(e)) ?? [];
+    await s?.close();
+    expect(errors).toEqual([]);
+  }, 60_000);
+  return () => s as Session;
 }

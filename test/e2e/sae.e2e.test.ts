@@ -1,8 +1,8 @@
 /// <reference lib="dom" />
 // (page.evaluate callbacks run in the browser)
 import fs from 'node:fs';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { chromiumAvailable, exportFrom, screenshot, startSession, startSuite, type Session, type Suite } from './harness';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { chromiumAvailable, exportFrom, screenshot, type Session, useSessions } from './harness';
 
 /**
  * The SAE view in chromium (web mode): train a tiny SAE on world-base through the view's form (live
@@ -15,28 +15,11 @@ const skip = process.env.OOCR_SKIP_E2E === '1';
 if (!skip && !chromiumAvailable()) throw new Error('chromium is missing (apt-get install chromium), or set OOCR_SKIP_E2E=1');
 
 describe.skipIf(skip)('SAE view in chromium (web mode)', () => {
-  let suite: Suite;
   let s: Session;
-
-  beforeAll(async () => {
-    suite = await startSuite();
-  }, 300_000);
-
-  afterAll(async () => {
-    await suite?.close();
+  const session = useSessions();
+  beforeEach(() => {
+    s = session();
   });
-
-  beforeEach(async () => {
-    s = await startSession(suite);
-    await s.page.goto(s.url);
-    await s.page.locator('[data-testid="view-runs"]').waitFor({ timeout: 30_000 });
-  }, 120_000);
-
-  afterEach(async () => {
-    const errors = s?.pageErrors.filter((e) => !/401|Unauthorized|Failed to load resource/.test(e)) ?? [];
-    await s?.close();
-    expect(errors).toEqual([]);
-  }, 60_000);
 
   it('trains a tiny SAE, shows its curves, density and features, and ablates / steers with one', async () => {
     const page = s.page;

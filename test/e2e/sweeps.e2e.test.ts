@@ -2,8 +2,8 @@
 // (page.evaluate callbacks run in the browser)
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { chromiumAvailable, exportFrom, FIGURES, pngSize, screenshot, startSession, startSuite, type Session, type Suite } from './harness';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { chromiumAvailable, exportFrom, FIGURES, pngSize, screenshot, type Session, useSessions } from './harness';
 
 /**
  * The Sweeps view in a real browser (web mode, Debian chromium): a short sweep started from a pasted
@@ -24,31 +24,14 @@ const SPEC = {
 };
 
 describe.skipIf(skip)('Sweeps view in chromium (web mode)', () => {
-  let suite: Suite;
   let s: Session;
-
-  beforeAll(async () => {
-    suite = await startSuite();
-  }, 300_000);
-
-  afterAll(async () => {
-    await suite?.close();
-  });
-
+  const session = useSessions();
   beforeEach(async () => {
-    s = await startSession(suite);
-    await s.page.goto(s.url);
-    await s.page.locator('[data-testid="view-runs"]').waitFor({ timeout: 30_000 });
+    s = session();
     await s.page.getByRole('link', { name: 'Sweeps', exact: true }).click();
     await s.page.locator('[data-testid="view-sweeps"]').waitFor({ timeout: 30_000 });
     await expect.poll(() => s.page.url()).toContain('#/sweeps');
   }, 120_000);
-
-  afterEach(async () => {
-    const errors = s?.pageErrors.filter((e) => !/401|Unauthorized|Failed to load resource/.test(e)) ?? [];
-    await s?.close();
-    expect(errors).toEqual([]);
-  }, 60_000);
 
   const cells = (status?: string) => s.page.locator(`[data-testid="sweep-cell-row"]${status ? `[data-status="${status}"]` : ''}`);
 

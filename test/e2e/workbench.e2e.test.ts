@@ -2,8 +2,8 @@
 // (page.evaluate callbacks run in the browser)
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { chromiumAvailable, exportFrom, nextFrames, pngSize, screenshot, SHOTS, startSession, startSuite, type Session, type Suite } from './harness';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { chromiumAvailable, exportFrom, nextFrames, pngSize, screenshot, type Session, SHOTS, useSessions } from './harness';
 
 /**
  * The workbench in a real browser (web mode, Debian chromium): every view on the example workspace,
@@ -16,29 +16,11 @@ const skip = process.env.OOCR_SKIP_E2E === '1';
 if (!skip && !chromiumAvailable()) throw new Error('chromium is missing (apt-get install chromium), or set OOCR_SKIP_E2E=1');
 
 describe.skipIf(skip)('workbench in chromium (web mode)', () => {
-  let suite: Suite;
   let s: Session;
-
-  beforeAll(async () => {
-    suite = await startSuite();
-  }, 300_000);
-
-  afterAll(async () => {
-    await suite?.close();
+  const session = useSessions();
+  beforeEach(() => {
+    s = session();
   });
-
-  beforeEach(async () => {
-    s = await startSession(suite);
-    await s.page.goto(s.url);
-    await s.page.locator('[data-testid="view-runs"]').waitFor({ timeout: 30_000 });
-  }, 120_000);
-
-  // No test may leave errors in its page's console (401s are expected where a test sends a wrong token).
-  afterEach(async () => {
-    const errors = s?.pageErrors.filter((e) => !/401|Unauthorized|Failed to load resource/.test(e)) ?? [];
-    await s?.close();
-    expect(errors).toEqual([]);
-  }, 60_000);
 
   async function openView(name: string, id: string): Promise<void> {
     await s.page.getByRole('link', { name, exact: true }).click();

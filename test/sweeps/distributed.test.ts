@@ -27,6 +27,11 @@ const SPEC = {
   metrics: ['test_impl_acc', 'test_fact_acc'],
 };
 const CELLS = ['ovRank-1_seed-0', 'ovRank-1_seed-1', 'ovRank-8_seed-0', 'ovRank-8_seed-1'];
+/**
+ * Every process of these tests trains on the tfjs path: the fused kernel finishes a 400-step cell in
+ * ~0.1 s, too soon to kill a worker in the middle of one (the results must match either way).
+ */
+const ENV = { ...process.env, OOCR_FUSED: '0' };
 
 let redis: TestRedis;
 let tmp: string;
@@ -56,7 +61,7 @@ async function uploadedBy(client: Redis, queue: string, name: string, step: numb
 }
 
 const worker = (name: string, queue: string, workspace: string): ReturnType<typeof startCli> =>
-  startCli(['worker', '--redis', redis.url, '--queue', queue, '--workspace', workspace, '--concurrency', '1', '--lock-seconds', '2', '--name', name], 240_000);
+  startCli(['worker', '--redis', redis.url, '--queue', queue, '--workspace', workspace, '--concurrency', '1', '--lock-seconds', '2', '--name', name], 240_000, ENV);
 
 describe.skipIf(REDIS_UNAVAILABLE !== null)(`distributed sweeps on redis-server${REDIS_UNAVAILABLE ? ` (skipped: ${REDIS_UNAVAILABLE})` : ''}`, () => {
   it('two workers share a sweep; one killed with SIGKILL mid-cell loses nothing and the results equal a local run', async () => {
@@ -64,13 +69,14 @@ describe.skipIf(REDIS_UNAVAILABLE !== null)(`distributed sweeps on redis-server$
     const a = worker('wA', queue, path.join(tmp, 'wA'));
     const b = worker('wB', queue, path.join(tmp, 'wB'));
     const out = path.join(tmp, 'dist');
-    const coord = startCli(['sweep', '--spec', specFile, '--out', out, '--redis', redis.url, '--queue', queue, '--json'], 240_000);
+    const coord = startCli(['sweep', '--spec', specFile, '--out', out, '--redis', redis.url, '--queue', queue, '--json'], 240_000, ENV);
     // Kill A in the middle of a cell, once a resumable checkpoint of it has reached the queue.
     const client = new Redis(redis.url);
     let cell: string | null = null;
     while (cell === null) {
       cell = await uploadedBy(client, queue, 'wA', 60);
       if (a.child.exitCode !== null) throw new Error(`worker A exited early: ${a.output().stderr}`);
+      if (coord.child.exitCode !== null) throw new Error(`the sweep ended before worker A could be killed mid-cell: ${coord.output().stderr}`);
       if (cell === null) await new Promise((r) => setTimeout(r, 20));
     }
     a.child.kill('SIGKILL');
@@ -90,7 +96,7 @@ describe.skipIf(REDIS_UNAVAILABLE !== null)(`distributed sweeps on redis-server$
 
     // The same spec run locally: identical results.csv and identical weights, cell by cell.
     const local = path.join(tmp, 'local');
-    const rl = await oocr(['sweep', '--spec', specFile, '--out', local, '--workers', '2', '--json'], { timeoutMs: 240_000 });
+    const rl = await oocr(['sweep', '--spec', specFile, '--out', local, '--workers', '2', '--json'], { timeoutMs: 240_000, env: ENV });
     expect(rl.code, rl.stderr).toBe(0);
     expect(fs.readFileSync(path.join(out, 'results.csv'), 'utf8')).toBe(fs.readFileSync(path.join(local, 'results.csv'), 'utf8'));
     for (const c of CELLS) {
@@ -113,11 +119,11 @@ describe.skipIf(REDIS_UNAVAILABLE !== null)(`distributed sweeps on redis-server$
     const ws = path.join(tmp, 'wC');
     const w = worker('wC', queue, ws);
     const out = path.join(tmp, 'restart');
-    const first = startCli(['sweep', '--spec', specFile, '--out', out, '--redis', redis.url, '--queue', queue, '--json'], 240_000);
+    const first = startCli(['sweep', '--spec', specFile, '--out', out, '--redis', redis.url, '--queue', queue, '--json'], 240_000, ENV);
     await waitForCli(() => (readSweepRecord(out)?.cells.filter((c) => c.status === 'completed').length ?? 0) >= 1, first, 'one cell completed');
     first.child.kill('SIGKILL');
     await first.done;
-    const again = await oocr(['sweep', '--spec', specFile, '--out', out, '--redis', redis.url, '--queue', queue, '--json'], { timeoutMs: 240_000 });
+    const again = await oocr(['sweep', '--spec', specFile, '--out', out, '--redis', redis.url, '--queue', queue, '--json'], { timeoutMs: 240_000, env: ENV });
     expect(again.code, again.stderr).toBe(0);
     const summary = lastJson<{ completed: number; skipped: number }>(again.stdout);
     expect(summary.completed).toBe(4);
