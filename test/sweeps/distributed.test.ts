@@ -167,9 +167,12 @@ describe.skipIf(REDIS_UNAVAILABLE !== null)(`distributed sweeps on redis-server$
   }, 240_000);
 
   it('refuses a bad --redis URL and an unreachable server with a clear error', async () => {
-    const bad = await oocr(['sweep', '--preset', 'smoke', '--out', path.join(tmp, 'bad'), '--redis', 'http://x']);
+    const bad = await oocr(['sweep', '--preset', 'smoke', '--out', path.join(tmp, 'bad'), '--redis', 'http://user:hunter2@x']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/expected a redis:\/\/ or rediss:\/\/ URL/);
+    // A password never reaches a message.
+    expect(bad.stderr).not.toContain('hunter2');
+    expect(bad.stderr).toContain('***');
     const down = await oocr(['worker', '--redis', 'redis://127.0.0.1:1', '--workspace', path.join(tmp, 'wD')]);
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/cannot reach Redis at 127\.0\.0\.1:1/);

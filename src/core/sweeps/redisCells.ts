@@ -72,20 +72,32 @@ export interface RedisTarget {
   tls: boolean;
 }
 
+/** A Redis URL fit for messages and logs: its password replaced by ***. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url.replace(/:[^:@/]*@/, ':***@');
+  }
+}
+
 /** Parses `redis://[user:pass@]host[:port][/db]` (or `rediss://` for TLS), with a clear error otherwise. */
 export function parseRedisUrl(url: string): RedisTarget {
+  const shown = redactRedisUrl(url);
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw new Error(`--redis ${JSON.stringify(url)}: not a URL; expected redis://HOST:PORT`);
+    throw new Error(`--redis ${JSON.stringify(shown)}: not a URL; expected redis://HOST:PORT`);
   }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error(`--redis ${url}: expected a redis:// or rediss:// URL`);
-  if (!u.hostname) throw new Error(`--redis ${url}: no host`);
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error(`--redis ${shown}: expected a redis:// or rediss:// URL`);
+  if (!u.hostname) throw new Error(`--redis ${shown}: no host`);
   const port = u.port ? Number(u.port) : 6379;
   const dbPart = u.pathname.replace(/^\//, '');
   const db = dbPart === '' ? 0 : Number(dbPart);
-  if (!Number.isInteger(db) || db < 0 || db > 15) throw new Error(`--redis ${url}: database must be 0–15, got '${dbPart}'`);
+  if (!Number.isInteger(db) || db < 0 || db > 15) throw new Error(`--redis ${shown}: database must be 0–15, got '${dbPart}'`);
   return {
     url,
     host: u.hostname.replace(/^\[|\]$/g, ''),
