@@ -8,6 +8,7 @@ import type { Sae } from './saeConfig';
 import { disposeSae, encode, liveSae } from './saeModel';
 import { saeShape } from './saeSplice';
 import type { SaeSubject } from './saeSubject';
+import type { SaeFeatureExample, SaeFeatureInfo, SaeFeatureRelevance } from '../../shared/sae';
 
 /**
  * Per-feature facts over evaluation prompts: density, top-activating examples (the prompt's tokens, the
@@ -16,35 +17,10 @@ import type { SaeSubject } from './saeSubject';
  * (mutual information between "fires anywhere in the prompt" and the label).
  */
 
-export interface FeatureExample {
-  tokens: string[];
-  position: number;
-  activation: number;
-  label?: string;
-}
-
-export interface FeatureRelevance {
-  /** Mutual information in bits. */
-  mi: number;
-  /** The label value on whose prompts the feature fires most often. */
-  best: string;
-  pFireGivenBest: number;
-  pFire: number;
-}
-
-export interface FeatureInfo {
-  index: number;
-  /** Fraction of evaluation tokens it fires on. */
-  density: number;
-  maxActivation: number;
-  /** Mean activation where it fires. */
-  meanActivation: number;
-  relevance: Partial<Record<LabelKind, FeatureRelevance>>;
-  cosines: Record<string, number>;
-  topExamples?: FeatureExample[];
-  histogram?: { from: number; to: number; count: number }[];
-  logitEffects?: { promoted: { token: string; value: number }[]; suppressed: { token: string; value: number }[] };
-}
+/** The shapes the API returns (src/shared/sae.ts), so the report crosses to the app unchanged. */
+export type FeatureExample = SaeFeatureExample;
+export type FeatureRelevance = SaeFeatureRelevance;
+export type FeatureInfo = SaeFeatureInfo;
 
 export interface FeatureReport {
   hook: string;
