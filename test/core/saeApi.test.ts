@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SaeDetails, SaeFeaturesResult, SaeInterventionResult, SaeSummary, WorkbenchEvent } from '../../src/shared/api';
+import { eventLog } from './workbenchEvents';
+import type { SaeDetails, SaeFeaturesResult, SaeInterventionResult, SaeSummary } from '../../src/shared/api';
 import { seedWorkspace } from '../../src/core/io/seedWorkspace';
 import { ApiArgumentError, createWorkbench, type Workbench } from '../../src/core/workbench';
 
@@ -16,44 +17,20 @@ const root = path.resolve(__dirname, '../..');
 let tmp: string;
 let ws: string;
 let wb: Workbench;
-const events: WorkbenchEvent[] = [];
-const waiters = new Set<() => void>();
+const { record, waitFor } = eventLog();
 
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oocr-sae-api-'));
   ws = path.join(tmp, 'ws');
   seedWorkspace(ws, path.join(root, 'resources/workspace'));
   wb = createWorkbench({ workspaceDir: ws, maxJobs: 2, analysisWorkers: 1 });
-  wb.subscribe((e) => {
-    events.push(e);
-    for (const w of [...waiters]) w();
-  });
+  wb.subscribe(record);
 });
 
 afterAll(async () => {
   await wb.shutdown(20_000);
   fs.rmSync(tmp, { recursive: true, force: true });
 });
-
-function waitFor(pred: (e: WorkbenchEvent) => boolean, ms = 120_000): Promise<WorkbenchEvent> {
-  return new Promise((resolve, reject) => {
-    const check = (): boolean => {
-      const hit = events.find(pred);
-      if (hit) {
-        waiters.delete(check);
-        clearTimeout(timer);
-        resolve(hit);
-        return true;
-      }
-      return false;
-    };
-    const timer = setTimeout(() => {
-      waiters.delete(check);
-      reject(new Error(`no such event in ${ms} ms; got ${events.map((e) => e.kind).join(', ')}`));
-    }, ms);
-    if (!check()) waiters.add(check);
-  });
-}
 
 const TINY = { name: 'tiny', id: 'world-base', hook: 'blocks.0.hook_resid_post', architecture: 'topk' as const, expansion: 2, k: 4, tokens: 4096, batchSize: 256, evalSamples: 10, seed: 1 };
 

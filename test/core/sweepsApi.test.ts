@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventLog } from './workbenchEvents';
 import type { JobInfo, RunDetails, RunSummary, WorkbenchEvent } from '../../src/shared/api';
 import type { SweepDetails, SweepListItem, SweepPlan, SweepPresetInfo, SweepWorkbenchEvent } from '../../src/shared/sweeps';
 import { ApiArgumentError, createWorkbench, type Workbench } from '../../src/core/workbench';
@@ -15,45 +16,20 @@ import { RunId } from '../../src/shared/runId';
 let tmp: string;
 let ws: string;
 let wb: Workbench;
-const events: WorkbenchEvent[] = [];
-const waiters = new Set<() => void>();
+const { events, record, waitFor } = eventLog();
 
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oocr-sweeps-api-'));
   ws = path.join(tmp, 'ws');
   fs.mkdirSync(ws);
   wb = createWorkbench({ workspaceDir: ws, maxJobs: 2, analysisWorkers: 1 });
-  wb.subscribe((e) => {
-    events.push(e);
-    for (const w of [...waiters]) w();
-  });
+  wb.subscribe(record);
 });
 
 afterAll(async () => {
   await wb.shutdown(20_000);
   fs.rmSync(tmp, { recursive: true, force: true });
 });
-
-/** Resolves once an event satisfying `pred` has arrived (earlier ones count); rejects after `ms` with what arrived. */
-function waitFor(pred: (e: WorkbenchEvent) => boolean, ms = 120_000): Promise<WorkbenchEvent> {
-  return new Promise((resolve, reject) => {
-    const check = (): boolean => {
-      const hit = events.find(pred);
-      if (hit) {
-        waiters.delete(check);
-        clearTimeout(timer);
-        resolve(hit);
-        return true;
-      }
-      return false;
-    };
-    const timer = setTimeout(() => {
-      waiters.delete(check);
-      reject(new Error(`no such event in ${ms} ms; got ${events.map((e) => e.kind).join(', ')}`));
-    }, ms);
-    if (!check()) waiters.add(check);
-  });
-}
 
 const isSweep = (e: WorkbenchEvent): e is SweepWorkbenchEvent => e.kind.startsWith('sweep-');
 const ended = (name: string) => (e: WorkbenchEvent) => isSweep(e) && e.kind === 'sweep-state' && e.sweep === name && ['completed', 'failed', 'cancelled'].includes(e.state);
