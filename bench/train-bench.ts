@@ -1,9 +1,14 @@
-// Training-speed benchmark: `npm run bench [-- --out FILE] [-- --backends wasm,cpu] [-- --only backends|factorization]`.
+// Training-speed benchmark: `npm run bench [-- --out FILE] [-- --backends wasm,cpu] [-- --only backends|factorization|step-forward]`.
 //
 // First (section 0), the factorization presets as a user runs them, beside an independent numpy
 // implementation run in the same bench (bench/factorization_numpy.py): whole-process time of `oocr train
 // --preset ocr-factorized|ocr-combined` (the bundled CLI, the fused wasm kernel where it fits) and of the
 // numpy script, per-step time of both, and the CLI's start-up; medians of repeated runs, with ratios.
+//
+// Then (section 0b) two more of the project's workloads beside independent numpy implementations
+// (bench/step_forward_numpy.py, float32, one BLAS thread): a training step of the 2-layer d=256 model
+// below (the tfjs path on the backend the project picks), and a forward pass of the example workspace's
+// world-base model on its checkpoint, whose logits the numpy forward must match (checked in the run).
 //
 // In one process, for each backend that loads among tensorflow (tfjs-node), wasm and cpu, measures a
 // plain-matmul reference, the ocr-factorized and ocr-combined preset training steps, a bigger
@@ -26,8 +31,11 @@ import { resolveConfig } from '../src/core/model/resolveConfig';
 import { presetConfig } from '../src/core/presets';
 import { FusedKernel } from '../src/core/fused/fusedKernel';
 import { FUSED_BACKEND, fusedRefusal } from '../src/core/fused/fusedTrainer';
-import { initParams, paramSpecs } from '../src/core/model/params';
+import { initParams, liveParams, paramSpecs } from '../src/core/model/params';
+import { forward } from '../src/core/model/forward';
+import { openRun } from '../src/core/runs/openRun';
 import { createTask } from '../src/core/tasks/registry';
+import { tidyHost } from '../src/core/util/tidyHost';
 import { Rng } from '../src/core/util/rng';
 import { makeTrainer, matmulGflops, measureKernelFixes, timeLoop, withKernelClock, type KernelFixTimings, type TimeLoopOptions, type Trainer } from './measure';
 
@@ -40,7 +48,8 @@ const TOP_KERNELS = 8;
 
 // ---------------------------------------------------------------------------------------------- args
 
-type Part = 'backends' | 'factorization';
+type Part = 'backends' | 'factorization' | 'step-forward';
+const PARTS: Part[] = ['backends', 'factorization', 'step-forward'];
 
 function parseArgs(argv: string[]): { out: string | null; backends: BackendName[]; only: Part | null } {
   let out: string | null = null;
@@ -59,9 +68,9 @@ function parseArgs(argv: string[]): { out: string | null; backends: BackendName[
     else if (a.startsWith('--backends=')) backends = parseBackends(a.slice('--backends='.length));
     else if (a === '--only' || a.startsWith('--only=')) {
       const v = a === '--only' ? value() : a.slice('--only='.length);
-      if (v !== 'backends' && v !== 'factorization') throw new Error(`--only ${v}: expected backends or factorization`);
-      only = v;
-    } else throw new Error(`unknown argument '${a}' (expected --out FILE, --backends a,b, --only backends|factorization)`);
+      if (!(PARTS as string[]).includes(v)) throw new Error(`--only ${v}: expected ${PARTS.join(', ')}`);
+      only = v as Part;
+    } else throw new Error(`unknown argument '${a}' (expected --out FILE, --backends a,b, --only ${PARTS.join('|')})`);
   }
   return { out, backends, only };
 }
@@ -511,6 +520,210 @@ function reportFactorization(r: FactorizationResult): string {
   return out.join('\n');
 }
 
+// ------------------------------------------- 2-layer d=256 step and world-base forward vs numpy (section 0b)
+
+const STEP_FORWARD_ROUNDS = 3;
+/** tfjs steps timed per round (each on its own); the numpy script times NUMPY_STEPS per round after its warm-up. */
+const OUR_STEPS_PER_ROUND = 3;
+const NUMPY_STEPS = 5;
+const FORWARD_BATCHES = [1, 128];
+const WORLD_BASE = 'resources/workspace/world-base';
+/**
+ * Largest logit difference accepted between the numpy and the tfjs world-base forward, relative to the
+ * largest |logit|: the trained model's logits reach ~180, where float32's spacing is 1.5e-5 (numpy's
+ * own float32 forward differs from its float64 one by ~1e-4 there).
+ */
+const FORWARD_TOLERANCE = 1e-5;
+
+interface StepForwardResult {
+  /** The backend the project picks (initBackend's order), which the tfjs timings ran on. */
+  backend: string;
+  python: string | null;
+  step: {
+    name: string;
+    batch: number;
+    seqLen: number;
+    flopsPerStep: number;
+    /** Median ms of a step (sample a batch + forward + backward + AdamW), warm-up excluded, over every round. */
+    oursMs: number | null;
+    numpyMs: number | null;
+    oursSteps: number;
+    numpySteps: number;
+    /** The loss of the first (untrained) step: both near ln(d_vocab) plus the initial logits' spread. */
+    oursFirstLoss: number | null;
+    numpyFirstLoss: number | null;
+    error?: string;
+  };
+  forward: {
+    checkpoint: string;
+    seqLen: number;
+    /** Rows of the batch on which the numpy logits were compared with the tfjs ones. */
+    checkedRows: number;
+    /** Largest |numpy − tfjs| logit over those rows (must be ≤ FORWARD_TOLERANCE × maxAbsLogit). */
+    maxAbsDiff: number | null;
+    /** Largest |logit| of the tfjs forward over those rows. */
+    maxAbsLogit: number | null;
+    /** Per batch size: the median of the rounds' median ms of one forward (logits read back). */
+    rows: { batch: number; oursMs: number | null; numpyMs: number | null }[];
+    error?: string;
+  };
+}
+
+function lastJson<T>(stdout: string): T {
+  return JSON.parse(stdout.trim().split('\n').slice(-1)[0]) as T;
+}
+
+function lastLine(s: string): string {
+  return s.trim().split('\n').slice(-1)[0] ?? '';
+}
+
+async function benchStepForward(log: (s: string) => void): Promise<StepForwardResult> {
+  const info = await initBackend();
+  const py = timed('python3', ['-c', 'import numpy, sys; print(sys.version.split()[0], numpy.__version__)']);
+  const python = py.code === 0 ? py.stdout.trim() : null;
+  const script = path.join(ROOT, 'bench/step_forward_numpy.py');
+
+  // The 2-layer d=256 training step, alternating tfjs and numpy rounds so load changes hit both alike.
+  const big = workloads().find((w) => w.name === 'big-2L-d256');
+  if (!big) throw new Error('no big-2L-d256 workload');
+  const trainer = makeTrainer(big.config);
+  const step: StepForwardResult['step'] = {
+    name: big.name,
+    batch: trainer.batchSize,
+    seqLen: trainer.seqLen,
+    flopsPerStep: estimateTrainFlops(trainer.config, trainer.batchSize, trainer.seqLen, 'last').total,
+    oursMs: null,
+    numpyMs: null,
+    oursSteps: 0,
+    numpySteps: 0,
+    oursFirstLoss: null,
+    numpyFirstLoss: null,
+  };
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  try {
+    log(`[step-forward] ${big.name} on ${info.name}: ${STEP_FORWARD_ROUNDS} rounds of ${OUR_STEPS_PER_ROUND} tfjs steps and a numpy process of ${NUMPY_STEPS}`);
+    step.oursFirstLoss = trainer.step();
+    trainer.step(); // warm-up: kernels, allocator growth
+    for (let round = 0; round < STEP_FORWARD_ROUNDS; round++) {
+      for (let i = 0; i < OUR_STEPS_PER_ROUND; i++) ours.push(timeLoop(() => void trainer.step(), { warmup: 0, minSeconds: 0, maxIters: 1 }).meanMs);
+      if (!python) continue;
+      const n = timed('python3', [script, 'step', '--batch', String(step.batch), '--steps', String(NUMPY_STEPS), '--warmup', '2'], NUMPY_ENV);
+      if (n.code !== 0) {
+        step.error = `numpy exited ${n.code}: ${lastLine(n.stderr)}`;
+        continue;
+      }
+      const j = lastJson<{ msTimes: number[]; firstLoss: number; seqLen: number }>(n.stdout);
+      if (j.seqLen !== step.seqLen) step.error = `numpy ran sequences of ${j.seqLen}, tfjs of ${step.seqLen}`;
+      theirs.push(...j.msTimes);
+      step.numpyFirstLoss = j.firstLoss;
+    }
+  } catch (err) {
+    step.error = oneLine(err);
+  } finally {
+    trainer.dispose();
+  }
+  step.oursMs = ours.length ? median(ours) : null;
+  step.numpyMs = theirs.length ? median(theirs) : null;
+  step.oursSteps = ours.length;
+  step.numpySteps = theirs.length;
+
+  // The world-base forward (full read-out: logits at every position) on the example checkpoint.
+  const runDir = path.join(ROOT, WORLD_BASE);
+  const fwd: StepForwardResult['forward'] = { checkpoint: '', seqLen: 0, checkedRows: 0, maxAbsDiff: null, maxAbsLogit: null, rows: FORWARD_BATCHES.map((batch) => ({ batch, oursMs: null, numpyMs: null })) };
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oocr-bench-'));
+  try {
+    const run = openRun(runDir);
+    const file = run.manifest.checkpoints.slice(-1)[0]?.file;
+    if (!file) throw new Error(`${WORLD_BASE}: no checkpoint`);
+    fwd.checkpoint = path.join(WORLD_BASE, file);
+    const params = liveParams(run.params);
+    try {
+      // A fixed batch of the world task's own prompts: the check batch; its first row, repeated, the timed one.
+      if (!run.task) throw new Error(`${WORLD_BASE}: its task could not be made`);
+      const sample = run.task.sampleTrainBatch(new Rng(7), 32);
+      const T = sample.seqLen;
+      fwd.seqLen = T;
+      fwd.checkedRows = sample.batch;
+      const logitsOf = (tokens: Int32Array, b: number): Float32Array =>
+        tidyHost(() => forward(run.config, params, tf.tensor2d(tokens, [b, T], 'int32')).logits.dataSync() as Float32Array);
+      const expected = logitsOf(sample.tokens, sample.batch);
+      const V = run.config.dVocab;
+      const nested = Array.from({ length: sample.batch }, (_, b) => Array.from({ length: T }, (_, t) => Array.from(expected.subarray((b * T + t) * V, (b * T + t + 1) * V))));
+      const tokenRows = Array.from({ length: sample.batch }, (_, b) => Array.from(sample.tokens.subarray(b * T, (b + 1) * T)));
+      const checkFile = path.join(tmp, 'world-base-check.json');
+      fs.writeFileSync(checkFile, JSON.stringify({ tokens: tokenRows, logits: nested }));
+
+      log(`[step-forward] world-base forward, batches ${FORWARD_BATCHES.join(', ')} of ${T} tokens: ${STEP_FORWARD_ROUNDS} rounds, tfjs and numpy`);
+      const oursRounds = FORWARD_BATCHES.map(() => [] as number[]);
+      const theirRounds = FORWARD_BATCHES.map(() => [] as number[]);
+      for (let round = 0; round < STEP_FORWARD_ROUNDS; round++) {
+        FORWARD_BATCHES.forEach((b, i) => {
+          const tokens = new Int32Array(b * T);
+          for (let r = 0; r < b; r++) tokens.set(sample.tokens.subarray(0, T), r * T);
+          const reps = b <= 8 ? 100 : 20;
+          for (let k = 0; k < 5; k++) logitsOf(tokens, b);
+          const times: number[] = [];
+          for (let k = 0; k < reps; k++) times.push(timeLoop(() => void logitsOf(tokens, b), { warmup: 0, minSeconds: 0, maxIters: 1 }).meanMs);
+          oursRounds[i].push(median(times));
+        });
+        if (!python) continue;
+        const n = timed('python3', [script, 'forward', path.join(ROOT, fwd.checkpoint), '--check', checkFile, '--batches', FORWARD_BATCHES.join(',')], NUMPY_ENV);
+        if (n.code !== 0) {
+          fwd.error = `numpy exited ${n.code}: ${lastLine(n.stderr)}`;
+          continue;
+        }
+        const j = lastJson<{ maxAbsDiff: number; maxAbsLogit: number; msPerForward: Record<string, number> }>(n.stdout);
+        fwd.maxAbsDiff = Math.max(fwd.maxAbsDiff ?? 0, j.maxAbsDiff);
+        fwd.maxAbsLogit = j.maxAbsLogit;
+        FORWARD_BATCHES.forEach((b, i) => theirRounds[i].push(j.msPerForward[String(b)]));
+      }
+      fwd.rows = FORWARD_BATCHES.map((batch, i) => ({ batch, oursMs: oursRounds[i].length ? median(oursRounds[i]) : null, numpyMs: theirRounds[i].length ? median(theirRounds[i]) : null }));
+      if (fwd.maxAbsDiff !== null && !(fwd.maxAbsDiff <= FORWARD_TOLERANCE * Math.max(1, fwd.maxAbsLogit ?? 0))) {
+        fwd.error = `the numpy logits differ from the tfjs ones by ${fwd.maxAbsDiff.toExponential(2)} (> ${FORWARD_TOLERANCE} x max |logit|): not the same model`;
+      }
+    } finally {
+      Object.values(params).forEach((t) => t.dispose());
+    }
+  } catch (err) {
+    fwd.error = oneLine(err);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  return { backend: info.name, python, step, forward: fwd };
+}
+
+function reportStepForward(r: StepForwardResult): string {
+  const out: string[] = [];
+  const cpu = os.cpus();
+  out.push('0b. The 2-layer d=256 training step and a world-base forward, vs independent numpy implementations (bench/step_forward_numpy.py)');
+  out.push(
+    `    ${cpu.length} CPU(s) (${cpu[0]?.model.trim() ?? '?'}), ${os.platform()}-${os.arch()}, Node ${process.version}; tfjs ${tf.version.tfjs} on ${r.backend} (the backend the project picks);`,
+  );
+  out.push(`    numpy ${r.python ?? 'unavailable (python3 with numpy not found)'}, float32, one BLAS thread; medians over ${STEP_FORWARD_ROUNDS} alternated rounds`);
+  const ms = (x: number | null): string => (x === null ? 'n/a' : x >= 100 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
+  const div = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : a / b);
+  const s = r.step;
+  const fw = r.forward;
+  const rows: (string | number)[][] = [
+    [`${s.name} training step`, `batch ${s.batch} x ${s.seqLen}`, ms(s.oursMs), ms(s.numpyMs), ratio(div(s.oursMs, s.numpyMs)), 'target ≤ 1.5x'],
+    ...fw.rows.map((x) => [`world-base forward`, `batch ${x.batch} x ${fw.seqLen}`, ms(x.oursMs), ms(x.numpyMs), ratio(div(x.oursMs, x.numpyMs)), '']),
+  ];
+  out.push(table(['workload', 'shape', 'tfjs ms', 'numpy ms', 'tfjs/numpy', ''], rows, 2));
+  const met = s.oursMs !== null && s.numpyMs !== null ? (s.oursMs <= 1.5 * s.numpyMs ? 'met' : 'NOT met') : 'n/a';
+  out.push(
+    `    step = sample a batch + forward + backward + AdamW (loss at the last token; ${f(s.flopsPerStep / 1e9, 1)} GFLOP by estimateTrainFlops: tfjs ${f(s.oursMs ? s.flopsPerStep / s.oursMs / 1e6 : null, 1)}, numpy ${f(s.numpyMs ? s.flopsPerStep / s.numpyMs / 1e6 : null, 1)} GFLOP/s); ${s.oursSteps} tfjs and ${s.numpySteps} numpy steps timed. Target ≤ 1.5x: ${met}.`,
+  );
+  out.push(`    first-step loss (random init; ln ${BIG_MODEL.dVocab} = ${Math.log(BIG_MODEL.dVocab).toFixed(2)}): tfjs ${f(s.oursFirstLoss, 3)}, numpy ${f(s.numpyFirstLoss, 3)}`);
+  out.push(
+    `    forward = logits at every position, read back; ${fw.checkpoint || WORLD_BASE}; numpy's logits vs tfjs's on ${fw.checkedRows} prompts:`,
+    `    max |diff| ${fw.maxAbsDiff === null ? 'n/a' : fw.maxAbsDiff.toExponential(1)} with logits up to ${f(fw.maxAbsLogit, 1)} (tolerance ${FORWARD_TOLERANCE} x max |logit|)`,
+  );
+  if (s.error) out.push(`    step: ${s.error}`);
+  if (fw.error) out.push(`    forward: ${fw.error}`);
+  return out.join('\n');
+}
+
 // ------------------------------------------------------------------------------------------ report
 
 function table(headers: string[], rows: (string | number)[][], leftCols = 1): string {
@@ -613,9 +826,14 @@ async function main(): Promise<void> {
   const log = (s: string): void => void process.stderr.write(`${((performance.now() - t0) / 1000).toFixed(1).padStart(6)}s ${s}\n`);
   const results: BackendResult[] = [];
   let wasmFlags: { simd: boolean; threads: boolean } | null = null;
-  const factorization = args.only === 'backends' ? null : await benchFactorization(log);
+  const wants = (part: Part): boolean => args.only === null || args.only === part;
+  const factorization = wants('factorization') ? await benchFactorization(log) : null;
   if (factorization) console.log(`${reportFactorization(factorization)}\n`);
-  for (const backend of args.only === 'factorization' ? [] : args.backends) {
+  const stepForward = wants('step-forward') ? await benchStepForward(log) : null;
+  if (stepForward) console.log(`${reportStepForward(stepForward)}\n`);
+  // A numpy forward that does not reproduce the checkpoint's logits measures another model: fail the bench.
+  if (stepForward?.forward.maxAbsDiff != null && stepForward.forward.maxAbsDiff > FORWARD_TOLERANCE * Math.max(1, stepForward.forward.maxAbsLogit ?? 0)) process.exitCode = 1;
+  for (const backend of wants('backends') ? args.backends : []) {
     log(`[${backend}] starting`);
     const r = await benchBackend(backend, log);
     if (!r.ok) log(`[${backend}] unavailable: ${r.error}`);
@@ -636,12 +854,12 @@ async function main(): Promise<void> {
   }
 
   let fixes: KernelFixComparison | null = null;
-  if (ref && args.only !== 'factorization') {
+  if (ref && wants('backends')) {
     log('[wasm] kernel-fix workloads (stock, child process)');
     fixes = runStockWasm(ref.kernelFixesOurs);
   }
   const totalSeconds = (performance.now() - t0) / 1000;
-  if (args.only !== 'factorization') console.log(report(results, fixes, wasmFlags, totalSeconds));
+  if (wants('backends')) console.log(report(results, fixes, wasmFlags, totalSeconds));
 
   if (args.out) {
     const file = path.resolve(args.out);
@@ -658,6 +876,7 @@ async function main(): Promise<void> {
       matmulShape: MATMUL,
       wasmFlags,
       factorization,
+      stepForward,
       backends: results,
       kernelFixes: fixes,
       totalSeconds,
