@@ -1,19 +1,18 @@
 // Sweep throughput: `npm run bench:sweeps [-- --cells N --steps S]`.
 //
-// The same sweep (ocr-factorized, N seeds, S steps each) three ways in one run: 1 and 2 local worker
-// threads (`oocr sweep --workers`), and 2 `oocr worker` processes on a BullMQ queue on a real
-// redis-server started here on a free loopback port (`oocr sweep --redis`). Prints cells per minute and
-// ratios against the 1-worker local run, then the overhead a cell pays for the queue: the same sweep of
-// 1-step cells through a local worker and through the queue, per cell. Worker processes are started
-// (and their Redis connection made) before the clock starts, as they would be on real machines. Not a
-// unit test: timings depend on the machine and its load.
+// The same sweep (ocr-factorized, N seeds, S steps each) three ways in one run, each as a user runs it
+// (`oocr sweep` through bin/oocr.mjs, the bundled CLI where it is built): 1 and 2 local worker threads
+// (`--workers`), and 2 `oocr worker` processes on a BullMQ queue on a real redis-server started here on
+// a free loopback port (`--redis`). Prints cells per minute and ratios against the 1-worker local run,
+// then the overhead a cell pays for the queue: the same sweep of 1-step cells through one local worker
+// thread and through one queue worker, per cell. Worker processes are started (and their Redis
+// connection made) before the clock starts, as they would be on real machines. Not a unit test:
+// timings depend on the machine and its load.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runDistributedSweep } from '../src/core/sweeps/distributedSweep';
-import { runSweep } from '../src/core/sweeps/runSweep';
 import { parseSweepSpec, type SweepSpec } from '../src/core/sweeps/sweepSpec';
 // The tests' redis-server on a free loopback port (or OOCR_TEST_REDIS_URL's).
 import { REDIS_UNAVAILABLE, startTestRedis } from '../test/sweeps/redisServer';
@@ -53,11 +52,26 @@ function startWorker(url: string, queue: string, ws: string, name: string): { ch
   return { child, ready: waitFor(() => err.includes('waiting for cells'), `worker ${name}`) };
 }
 
-async function timed(fn: () => Promise<{ completed: number; cells: number }>): Promise<number> {
-  const t0 = performance.now();
-  const r = await fn();
-  if (r.completed !== r.cells) throw new Error(`only ${r.completed}/${r.cells} cells completed`);
-  return (performance.now() - t0) / 1000;
+/** Seconds `oocr sweep ARGS --json` takes, checking every cell completed. */
+function timedSweep(args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'oocr.mjs'), 'sweep', ...args, '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('close', (code) => {
+      const seconds = (performance.now() - t0) / 1000;
+      try {
+        const r = JSON.parse(out.trim().split('\n').pop() ?? '') as { completed: number; cells: number };
+        if (code === 0 && r.completed === r.cells) return resolve(seconds);
+      } catch {
+        // reported below
+      }
+      reject(new Error(`oocr sweep ${args.join(' ')} exited ${code}: ${err.trim().split('\n').slice(-2).join(' | ')}`));
+    });
+  });
 }
 
 async function main(): Promise<void> {
@@ -72,16 +86,23 @@ async function main(): Promise<void> {
       workers.push(w.child);
       await w.ready;
     }
-    const local = (s: SweepSpec, n: number, dir: string) => () => runSweep({ spec: s, outDir: path.join(tmp, dir), workers: n });
-    const queued = (s: SweepSpec, dir: string) => () => runDistributedSweep({ spec: s, outDir: path.join(tmp, dir), redis: redis.url, queue, pollMs: 500 });
+    const specFile = (s: SweepSpec): string => {
+      const f = path.join(tmp, `${s.name}.json`);
+      fs.writeFileSync(f, JSON.stringify(s));
+      return f;
+    };
+    const local = (f: string, n: number, dir: string): Promise<number> => timedSweep(['--spec', f, '--out', path.join(tmp, dir), '--workers', String(n)]);
+    const queued = (f: string, dir: string): Promise<number> => timedSweep(['--spec', f, '--out', path.join(tmp, dir), '--redis', redis.url, '--queue', queue]);
 
-    const main = spec('bench', CELLS, STEPS);
-    const t1 = await timed(local(main, 1, 'local1'));
-    const t2 = await timed(local(main, 2, 'local2'));
-    const tq = await timed(queued(main, 'queue2'));
-    const tiny = spec('tiny', TINY_CELLS, 1);
-    const o1 = await timed(local(tiny, 1, 'tiny-local'));
-    const oq = await timed(queued(tiny, 'tiny-queue'));
+    const main = specFile(spec('bench', CELLS, STEPS));
+    const t1 = await local(main, 1, 'local1');
+    const t2 = await local(main, 2, 'local2');
+    const tq = await queued(main, 'queue2');
+    // Per-cell overhead: one cell at a time both ways (a second queue worker would take cells in parallel).
+    workers[1].kill('SIGTERM');
+    const tiny = specFile(spec('tiny', TINY_CELLS, 1));
+    const o1 = await local(tiny, 1, 'tiny-local');
+    const oq = await queued(tiny, 'tiny-queue');
 
     const perMin = (t: number): number => (CELLS / t) * 60;
     const rows: [string, number][] = [
@@ -94,7 +115,7 @@ async function main(): Promise<void> {
     for (const [name, t] of rows) console.log(`${name.padEnd(34)} ${t.toFixed(1).padStart(7)}  ${perMin(t).toFixed(1).padStart(9)}  ${(t1 / t).toFixed(2).padStart(9)}×`);
     const perCellLocal = (o1 / TINY_CELLS) * 1000;
     const perCellQueue = (oq / TINY_CELLS) * 1000;
-    console.log(`per-cell overhead (1-step cells, one at a time): local worker thread ${perCellLocal.toFixed(0)} ms, BullMQ queue ${perCellQueue.toFixed(0)} ms; the queue adds ${(perCellQueue - perCellLocal).toFixed(0)} ms per cell`);
+    console.log(`per-cell cost (${TINY_CELLS} 1-step cells, one at a time, whole command): local worker thread ${perCellLocal.toFixed(0)} ms, BullMQ queue ${perCellQueue.toFixed(0)} ms (the queue ${perCellQueue >= perCellLocal ? 'adds' : 'saves'} ${Math.abs(perCellQueue - perCellLocal).toFixed(0)} ms a cell: a queue worker's process is already warm, a local cell starts a thread)`);
     console.log(
       JSON.stringify({ cells: CELLS, steps: STEPS, seconds: { local1: t1, local2: t2, bullmq2: tq }, cellsPerMinute: { local1: perMin(t1), local2: perMin(t2), bullmq2: perMin(tq) }, overheadMsPerCell: { local: perCellLocal, bullmq: perCellQueue } }),
     );

@@ -121,10 +121,13 @@ export async function startSweepWorker(opts: SweepWorkerOptions): Promise<SweepW
     const cancel = (): void => handle.cancel();
     running.add(cancel);
 
-    // Uploads are serialized and coalesced: at most one in flight, the newest state wins.
+    // Uploads are serialized and coalesced: at most one in flight, the newest state wins; one that waits
+    // out the interval is dropped when the job ends (the final upload below supersedes it).
     let uploading: Promise<void> = Promise.resolve();
     let pending = false;
     let lastUpload = 0;
+    let skipWaiting: (() => void) | null = null;
+    let ending = false;
     let lost: Error | null = null;
     const uploadNow = async (): Promise<void> => {
       const snap = readRunSnapshot(runDir);
@@ -147,13 +150,31 @@ export async function startSweepWorker(opts: SweepWorkerOptions): Promise<SweepW
       uploading = uploading.then(
         () =>
           new Promise<void>((resolve) => {
-            setTimeout(() => {
+            if (ending) {
+              pending = false;
+              resolve();
+              return;
+            }
+            const timer = setTimeout(() => {
+              skipWaiting = null;
               pending = false;
               uploadNow().finally(resolve);
             }, wait);
+            skipWaiting = () => {
+              clearTimeout(timer);
+              skipWaiting = null;
+              pending = false;
+              resolve();
+            };
           }),
       );
     }
+    /** Waits for an upload in flight, dropping one that is only waiting for its turn. */
+    const settleUploads = async (): Promise<void> => {
+      ending = true;
+      skipWaiting?.();
+      await uploading;
+    };
     const poll = setInterval(() => {
       redis.exists(cancelKey(queue, data.sweepId)).then(
         (n) => {
@@ -171,14 +192,14 @@ export async function startSweepWorker(opts: SweepWorkerOptions): Promise<SweepW
       try {
         outcome = await handle.done;
       } catch (err) {
-        await uploading;
+        await settleUploads();
         await uploadNow();
         const message = err instanceof Error ? err.message : String(err);
         emit({ kind: 'done', sweep: data.sweepName, cell: data.cellId, status: 'failed', error: message });
         // Training errors (a bad config, a NaN loss) are the same on any machine: no retry.
         throw new UnrecoverableError(message);
       }
-      await uploading;
+      await settleUploads();
       if (lost as Error | null) throw lost as unknown as Error;
       const final = readRunSnapshot(runDir);
       await files.upload(final);
