@@ -123,17 +123,19 @@ export function buildProgram(): Command {
       await runJobCommand({ kind: 'train', backend: o.backend, train }, { label, steps: config.steps }, (r) => {
         // The OCR task's four accuracies are a fixed contract; other tasks report their own splits.
         const accKeys = config.task === 'ocr-recall' ? ['train_fact_acc', 'train_impl_acc', 'test_fact_acc', 'test_impl_acc'] : Object.keys(r.finalMetrics).filter((k) => k.endsWith('_acc'));
+        // What trained the run, as run.json records it: the worker's backend, or the fused kernel on it.
+        const backend = readManifest(r.runDir).backend;
         const summary = {
           run: r.runDir,
           preset: o.resume !== undefined ? preset : o.preset,
           status: r.status,
           steps: r.steps,
-          backend: r.backend.name,
+          backend,
           seconds: Number(r.seconds.toFixed(3)),
           metrics: Object.fromEntries(accKeys.map((k) => [k, r.finalMetrics[k] ?? null])),
         };
         if (o.json) printJson(summary);
-        else process.stdout.write(`${r.status} ${r.steps} steps in ${r.seconds.toFixed(1)} s on ${r.backend.name}: ${formatMetrics(r.finalMetrics)}\nrun folder: ${r.runDir}\n`);
+        else process.stdout.write(`${r.status} ${r.steps} steps in ${r.seconds.toFixed(1)} s on ${backend}: ${formatMetrics(r.finalMetrics)}\nrun folder: ${r.runDir}\n`);
       });
     });
 

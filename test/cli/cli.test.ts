@@ -61,7 +61,9 @@ describe('oocr train --json', () => {
     expect(s.preset).toBe('ocr-factorized');
     expect(s.status).toBe('completed');
     expect(s.steps).toBe(200);
-    expect(BACKEND_ORDER).toContain(s.backend);
+    // As run.json records it: the fused kernel where it trained the run.
+    expect(s.backend).toBe(JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')).backend);
+    expect(RUN_BACKENDS).toContain(s.backend);
     expect(typeof s.seconds).toBe('number');
     expect(s.seconds).toBeGreaterThan(0);
     expect(Object.keys(s.metrics).sort()).toEqual(['test_fact_acc', 'test_impl_acc', 'train_fact_acc', 'train_impl_acc']);
