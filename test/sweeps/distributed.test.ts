@@ -166,6 +166,29 @@ describe.skipIf(REDIS_UNAVAILABLE !== null)(`distributed sweeps on redis-server$
     }
   }, 240_000);
 
+  it('a Redis that restarts empty mid-sweep (no persistence) loses no cell: the coordinator queues lost ones again', async () => {
+    const own = await startTestRedis({ own: true });
+    const port = Number(new URL(own.url).port);
+    let server = own;
+    const ws = path.join(tmp, 'wR');
+    const w = startCli(['worker', '--redis', own.url, '--workspace', ws, '--concurrency', '1', '--lock-seconds', '2', '--name', 'wR'], 240_000, ENV);
+    const out = path.join(tmp, 'restart-redis');
+    const coord = startCli(['sweep', '--spec', specFile, '--out', out, '--redis', own.url, '--json'], 240_000, ENV);
+    try {
+      await waitForCli(() => (readSweepRecord(out)?.cells.filter((c) => c.status === 'completed').length ?? 0) >= 1, coord, 'one cell completed');
+      await server.stop();
+      server = await startTestRedis({ own: true, port });
+      const r = await coord.done;
+      expect(r.code, r.stderr).toBe(0);
+      expect(lastJson(r.stdout)).toMatchObject({ cells: 4, completed: 4, failed: 0 });
+      expect(r.stderr).toMatch(/is no longer on the queue; queueing it again/);
+    } finally {
+      w.child.kill('SIGTERM');
+      await w.done;
+      await server.stop();
+    }
+  }, 240_000);
+
   it('refuses a bad --redis URL and an unreachable server with a clear error', async () => {
     const bad = await oocr(['sweep', '--preset', 'smoke', '--out', path.join(tmp, 'bad'), '--redis', 'http://user:hunter2@x']);
     expect(bad.code).toBe(1);

@@ -39,10 +39,11 @@ async function ping(url: string): Promise<boolean> {
   }
 }
 
-export async function startTestRedis(): Promise<TestRedis> {
+/** The shared server (OOCR_TEST_REDIS_URL's when set), or with `own` always a new one (a test may kill it), on `port` if given. */
+export async function startTestRedis(opts: { own?: boolean; port?: number } = {}): Promise<TestRedis> {
   const given = process.env.OOCR_TEST_REDIS_URL;
-  if (given) return { url: given, stop: async () => {} };
-  const port = await freePort();
+  if (given && !opts.own) return { url: given, stop: async () => {} };
+  const port = opts.port ?? (await freePort());
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;

@@ -55,6 +55,17 @@ export async function runDistributedSweep(opts: DistributedSweepOptions): Promis
   const redis: Redis = await connectRedis(target);
   const queue = new Queue<CellJobData, CellJobResult, string>(queueName, { connection: connectionOptions(target) });
   const events = new QueueEvents(queueName, { connection: connectionOptions(target) });
+  // A dropped connection is retried by ioredis; meanwhile say so once instead of crashing (an 'error'
+  // event without a listener would throw), and the direct polls below catch up once it is back.
+  let lastError = '';
+  const onError = (err: Error): void => {
+    if (err.message === lastError) return;
+    lastError = err.message;
+    process.stderr.write(`oocr sweep: Redis: ${err.message} (retrying)\n`);
+  };
+  queue.on('error', onError);
+  events.on('error', onError);
+  redis.on('error', onError);
   const cellOf = new Map<string, SweepCellRecord>();
   const outstanding = new Set<string>();
   let finish: () => void = () => {};
@@ -109,17 +120,49 @@ export async function runDistributedSweep(opts: DistributedSweepOptions): Promis
     settle(jobId);
   };
 
+  /**
+   * Puts a cell on the queue. A cell whose folder here holds a stopped run continues from it: that
+   * folder is uploaded first (unless Redis already holds a newer one).
+   */
+  const enqueue = async (cell: (typeof cells)[number]): Promise<void> => {
+    const rec = byId.get(cell.id) as SweepCellRecord;
+    const jobId = cellJobId(sweepId, cell.id);
+    const key = filesKey(queueName, jobId);
+    const runDir = path.join(dir, rec.run);
+    if (fs.existsSync(path.join(runDir, RUN_FILE)) && (await redis.exists(key)) === 0) {
+      const snap = readRunSnapshot(runDir);
+      if (isConsistentSnapshot(snap)) {
+        const files = new CellFiles(redis, key, 'coordinator');
+        await files.claim();
+        await files.upload(snap);
+      }
+    }
+    const data: CellJobData = { format: CELL_JOB_FORMAT, sweepId, sweepName: spec.name, cellId: cell.id, preset: cell.preset, config: cell.config, ...(opts.versions ? { versions: opts.versions } : {}) };
+    await queue.add(cell.id, data, { jobId, attempts: 3, removeOnComplete: false, removeOnFail: false });
+  };
+  const cellById = new Map(cells.map((c) => [c.id, c]));
+
   const onState = async (jobId: string): Promise<void> => {
     if (!outstanding.has(jobId) || handled.has(jobId)) return;
     const job = await queue.getJob(jobId);
-    if (!job) return;
+    if (!job) {
+      // The queue lost it (Redis restarted without persistence, or someone removed it): queue it again.
+      const rec = cellOf.get(jobId);
+      const cell = rec && cellById.get(rec.id);
+      if (cell && !cancelled) {
+        process.stderr.write(`oocr sweep: cell ${cell.id} is no longer on the queue; queueing it again\n`);
+        await enqueue(cell);
+      }
+      return;
+    }
     const state = await job.getState();
     if (state === 'completed') await collect({ kind: 'completed', job });
     else if (state === 'failed') await collect({ kind: 'failed', job, reason: job.failedReason || 'failed' });
   };
 
-  events.on('completed', ({ jobId }) => void onState(jobId));
-  events.on('failed', ({ jobId }) => void onState(jobId));
+  const check = (jobId: string): void => void onState(jobId).catch(onError);
+  events.on('completed', ({ jobId }) => check(jobId));
+  events.on('failed', ({ jobId }) => check(jobId));
   events.on('active', ({ jobId }) => {
     const rec = cellOf.get(jobId);
     if (rec && outstanding.has(jobId) && rec.status !== 'running') {
@@ -170,8 +213,7 @@ export async function runDistributedSweep(opts: DistributedSweepOptions): Promis
       cellOf.set(jobId, rec);
       outstanding.add(jobId);
     }
-    for (const { cell, resume } of todo) {
-      const rec = byId.get(cell.id) as SweepCellRecord;
+    for (const { cell } of todo) {
       const jobId = cellJobId(sweepId, cell.id);
       const existing = await queue.getJob(jobId);
       if (existing) {
@@ -186,19 +228,7 @@ export async function runDistributedSweep(opts: DistributedSweepOptions): Promis
           continue; // waiting or running on a worker: follow it
         }
       }
-      // A stopped cell continues where its folder here left off: upload that folder first.
-      const key = filesKey(queueName, jobId);
-      const runDir = path.join(dir, rec.run);
-      if (resume && (await redis.exists(key)) === 0) {
-        const snap = readRunSnapshot(runDir);
-        if (isConsistentSnapshot(snap)) {
-          const files = new CellFiles(redis, key, 'coordinator');
-          await files.claim();
-          await files.upload(snap);
-        }
-      }
-      const data: CellJobData = { format: CELL_JOB_FORMAT, sweepId, sweepName: spec.name, cellId: cell.id, preset: cell.preset, config: cell.config, ...(opts.versions ? { versions: opts.versions } : {}) };
-      await queue.add(cell.id, data, { jobId, attempts: 3, removeOnComplete: false, removeOnFail: false });
+      await enqueue(cell);
     }
     // Cancel is polled often; outstanding jobs are also checked directly every pollMs, in case an
     // event was missed (e.g. a job finished between the first look and the listener being ready).
@@ -206,10 +236,10 @@ export async function runDistributedSweep(opts: DistributedSweepOptions): Promis
     let sinceCheck = 0;
     const cancelTick = setInterval(() => {
       sinceCheck += 200;
-      if (opts.shouldCancel?.()) void cancelSweep();
+      if (opts.shouldCancel?.()) void cancelSweep().catch(onError);
       if (sinceCheck >= pollMs) {
         sinceCheck = 0;
-        for (const jobId of [...outstanding]) void onState(jobId);
+        for (const jobId of [...outstanding]) check(jobId);
       }
     }, 200);
     for (const jobId of [...outstanding]) await onState(jobId);
