@@ -227,9 +227,15 @@ export async function startSweepWorker(opts: SweepWorkerOptions): Promise<SweepW
     maxStalledCount: 10,
     autorun: false,
   });
-  worker.on('error', (err) => {
-    if (!stopping) process.stderr.write(`oocr worker: ${err.message}\n`);
-  });
+  // Connection trouble is retried by ioredis; say so once per distinct message instead of per retry.
+  let lastError = '';
+  const onError = (err: Error): void => {
+    if (stopping || err.message === lastError) return;
+    lastError = err.message;
+    process.stderr.write(`oocr worker: ${err.message}\n`);
+  };
+  worker.on('error', onError);
+  redis.on('error', onError);
   await worker.waitUntilReady();
   const closed = worker.run().then(
     () => {},
