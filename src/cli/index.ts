@@ -18,7 +18,7 @@ import { registerServeCommand } from './commands/serve';
 import { registerSweepCommand } from './commands/sweepCommand';
 import { registerSaeCommand } from './commands/saeCommand';
 import { formatRunInfo, runInfo } from './commands/runInfo';
-import { applyTrainFlags, parseInteger, RANGES, type TrainFlags } from './overrides';
+import { applyTrainFlags, collect, parseInteger, RANGES, type TrainFlags } from './overrides';
 import { runJobCommand } from './runJob';
 import { fail } from './fail';
 
@@ -27,8 +27,6 @@ const pkg = require('../../package.json') as { version: string };
 
 const backendOption = (): Option =>
   new Option('--backend <name>', 'force a compute backend instead of the first that loads').choices([...BACKEND_ORDER]);
-
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** Flags of `oocr train` that set the config, which a resumed run takes from its run.json instead. */
 const RESUME_REFUSED_FLAGS: [key: string, flag: string][] = [

@@ -95,3 +95,6 @@ export function applyTrainFlags(base: TrainConfig, f: TrainFlags): TrainConfig {
   }
   return c;
 }
+
+/** Commander's accumulator for a repeatable flag (`--grid a=1 --grid b=2`). */
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];

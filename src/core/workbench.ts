@@ -191,16 +191,8 @@ export function createWorkbench(opts: WorkbenchOptions): Workbench {
     return { saeDir, name: a.name, subjectDir, subjectId, ...(studyDir ? { studyDir, studyId: a.study } : {}) };
   };
 
-  // One start of this thread's backend, shared by every caller: two concurrent starts would race in
-  // tf.setBackend (one failing over to the next backend and switching the other's away).
-  let backendStart: Promise<BackendInfo> | null = null;
-  const backend = (): Promise<BackendInfo> => {
-    backendStart ??= initBackend({ backend: opts.backend }).catch((err: unknown) => {
-      backendStart = null;
-      throw err;
-    });
-    return backendStart;
-  };
+  // This thread's backend; initBackend itself makes overlapping starts share one.
+  const backend = (): Promise<BackendInfo> => initBackend({ backend: opts.backend });
 
   const impl: Required<Omit<WorkbenchApi, 'onEvent'>> = {
     getBackendInfo: () => backend(),

@@ -139,11 +139,8 @@ export interface SaeFeatureInfo {
   logitEffects?: { promoted: { token: string; value: number }[]; suppressed: { token: string; value: number }[] };
 }
 
-export interface SaeFeaturesResult {
-  name: string;
-  /** The run or model read. */
-  subject: string;
-  study?: string;
+/** A feature report (src/core/sae/saeFeatures.ts featureReport) as plain data. */
+export interface SaeFeatureReport {
   hook: string;
   architecture: string;
   dIn: number;
@@ -155,8 +152,17 @@ export interface SaeFeaturesResult {
   features: SaeFeatureInfo[];
   /** Detail (examples, histogram, logit effects) of the top features by density, by MI per label and by |cos| per vector. */
   detailed: SaeFeatureInfo[];
+  /** Per label kind: feature indices by MI, highest first (top N). */
   topByRelevance: Record<string, number[] | undefined>;
+  /** Per vector: feature indices by |cosine| with it, highest first (top N). */
   topByCosine: Record<string, number[]>;
+}
+
+export interface SaeFeaturesResult extends SaeFeatureReport {
+  name: string;
+  /** The run or model read. */
+  subject: string;
+  study?: string;
   /** ‖v‖ of each study vector the cosines are taken with. */
   vectorNorms: Record<string, number>;
 }

@@ -15,6 +15,7 @@ import { checkSaeHook, openSubject } from '../../core/sae/saeSubject';
 import { parseInteger, parseNumber, RANGES, type NumberRange } from '../overrides';
 import { runJobCommand } from '../runJob';
 import { fail } from '../fail';
+import { norm } from '../../core/analysis/linalg';
 
 /**
  * `oocr sae train | eval | features`: sparse autoencoders on a hook of a run or a Hugging Face model
@@ -42,6 +43,25 @@ function targetOf(o: { run?: string; model?: string; adapter?: string }): { dir:
   if ((o.run === undefined) === (o.model === undefined)) throw new Error('give exactly one of --run DIR and --model DIR');
   if (o.adapter !== undefined && o.model === undefined) throw new Error('--adapter applies to --model');
   return { dir: (o.run ?? o.model) as string, ...(o.adapter !== undefined ? { adapter: o.adapter } : {}) };
+}
+
+/**
+ * Opens the model `sae` reads (a run, or a model folder with its adapter), checks the SAE fits its hook,
+ * and runs `fn` with it and the evaluation prompts; the model is released afterwards.
+ */
+async function withSaeSubject<R>(
+  t: { dir: string; adapter?: string },
+  sae: { dir: string; value: ReturnType<typeof readSae> },
+  p: { data?: string; seed: number; evalSamples: number },
+  fn: (subject: ReturnType<typeof openSubject>, prompts: ReturnType<typeof saePrompts>) => R,
+): Promise<R> {
+  const subject = openSubject(t.dir, { adapterDir: t.adapter });
+  try {
+    checkSaeFits(subject, checkSaeHook(subject.config, sae.value.cfg.hook_name), sae.value.cfg.d_in, `SAE ${sae.dir}`);
+    return fn(subject, saePrompts(subject, p));
+  } finally {
+    subject.release();
+  }
 }
 
 const withTarget = (c: Command): Command =>
@@ -145,18 +165,13 @@ export function registerSaeCommand(program: Command): void {
         const seed = parseInteger('--seed', o.seed as string, RANGES.seed);
         const s = readSae(o.sae as string);
         await initBackend({ backend: o.backend as BackendName | undefined });
-        const subject = openSubject(t.dir, { adapterDir: t.adapter });
-        try {
-          checkSaeFits(subject, checkSaeHook(subject.config, s.cfg.hook_name), s.cfg.d_in, `SAE ${o.sae as string}`);
-          const prompts = saePrompts(subject, { data: o.data as string | undefined, seed, evalSamples });
+        await withSaeSubject(t, { dir: o.sae as string, value: s }, { data: o.data as string | undefined, seed, evalSamples }, (subject, prompts) => {
           const m = evaluateSae(subject, s, prompts.eval);
           if (o.out) writeFileAtomicSync(o.out as string, `${JSON.stringify({ sae: o.sae, hook: s.cfg.hook_name, ...m })}\n`);
           const summary = { sae: o.sae, hook: s.cfg.hook_name, ...summaryMetrics(m) };
           if (o.json) printJson(summary);
           else process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-        } finally {
-          subject.release();
-        }
+        });
       } catch (err) {
         fail(err);
       }
@@ -186,18 +201,15 @@ export function registerSaeCommand(program: Command): void {
         const s = readSae(o.sae as string);
         await initBackend({ backend: o.backend as BackendName | undefined });
         const study = o.study !== undefined ? readStudy(o.study as string, studySamples) : undefined;
-        const subject = openSubject(t.dir, { adapterDir: t.adapter });
-        try {
-          checkSaeFits(subject, checkSaeHook(subject.config, s.cfg.hook_name), s.cfg.d_in, `SAE ${o.sae as string}`);
-          const prompts = saePrompts(subject, { data: o.data as string | undefined, seed, evalSamples });
+        await withSaeSubject(t, { dir: o.sae as string, value: s }, { data: o.data as string | undefined, seed, evalSamples }, (subject, prompts) => {
           const report = featureReport(subject, s, prompts.eval, { top, examples, histogramBins: 20, vectors: study?.vectors, latentCity: study?.latentCity });
           let effects;
           if (study) {
             // Live features only: ablating or steering with a feature that never fires says little about it.
             const live = (i: number): boolean => report.features[i].density > 0;
             const candidates = [...new Set([...(report.topByRelevance.latent_country ?? []).filter(live).slice(0, 3), ...(report.topByCosine.trained_sv ?? []).filter(live).slice(0, 3)])];
-            const norm = Math.sqrt(study.steer.reduce((a, x) => a + x * x, 0));
-            effects = studyEffects(subject, s, study, candidates, alphas ?? [0.5 * norm, norm, 2 * norm]);
+            const n = norm(study.steer);
+            effects = studyEffects(subject, s, study, candidates, alphas ?? [0.5 * n, n, 2 * n]);
           }
           writeFileAtomicSync(o.out as string, `${JSON.stringify({ sae: o.sae, target: t.dir, ...report, ...(effects ? { study: { dir: o.study, ...effects } } : {}) })}\n`);
           process.stderr.write(`oocr: wrote ${report.detailed.length} detailed features of ${report.dSae} to ${o.out as string}\n`);
@@ -217,9 +229,7 @@ export function registerSaeCommand(program: Command): void {
           };
           if (o.json) printJson(summary);
           else process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-        } finally {
-          subject.release();
-        }
+        });
       } catch (err) {
         fail(err);
       }

@@ -7,7 +7,7 @@ import { DEFAULT_QUEUE, parseRedisUrl } from '../../core/sweeps/redisCells';
 import { startSweepWorker } from '../../core/sweeps/sweepWorker';
 import { LARGE_SWEEP_CELLS, parseSweepSpec, SWEEP_PRESETS, sweepPreset, type SweepSpec } from '../../core/sweeps/sweepSpec';
 import { defaultConcurrency } from '../../core/jobs/jobQueue';
-import { parseAssignment, parseInteger } from '../overrides';
+import { collect, parseAssignment, parseInteger } from '../overrides';
 import { fail } from '../fail';
 
 /**
@@ -105,8 +105,6 @@ export function registerSweepCommand(program: Command): void {
     });
   registerWorkerCommand(program);
 }
-
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** BullMQ queue names may not contain ':'; keep them to a plain word. */
 function checkQueueName(name: string): string {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
 import { BACKEND_ORDER, type BackendInfo, type BackendName } from '../../shared/backend';
 import { registerWasmKernels } from './kernels/registerWasmKernels';
-import { installWebGpu, webGpuSyncReadBlocker } from './webgpu';
+import { installWebGpu, startWebGpuBackend, webGpuSyncReadBlocker } from './webgpu';
 
 export interface InitBackendOptions {
   /** Force one backend (fails if it cannot start) instead of the preference order. */
@@ -28,7 +28,6 @@ async function tryStart(name: BackendName, forced: boolean): Promise<Partial<Bac
       const adapter = await installWebGpu(forced);
       const blocker = webGpuSyncReadBlocker();
       if (blocker) throw new Error(`adapter ${adapter.description || adapter.architecture || adapter.vendor}${adapter.software ? ' (software)' : ''} found, but ${blocker}`);
-      const { startWebGpuBackend } = await import('./webgpu');
       return { adapter: await startWebGpuBackend(forced) };
     }
     case 'tensorflow-gpu':

@@ -8,31 +8,23 @@ import { hookLayer, type Sae, type SaeArchitecture } from './saeConfig';
 import { evaluateSae, type SaeEvalMetrics } from './saeEval';
 import { isSaeFolder, writeSae, writeSaeMetrics } from './saeFormat';
 import { checkSaeHook, openSubject, type SaeSubject } from './saeSubject';
-import { DEFAULT_SAE_TRAIN, trainSae, type SaeProgress } from './trainSae';
+import { DEFAULT_SAE_TRAIN, trainSae, type SaeProgress, type SaeTrainOptions } from './trainSae';
 
 /**
  * One SAE job, as the worker (kind 'sae') and `oocr sae train` run it: open the run or model, stream the
  * hook's activations over the task's prompts or a dataset, train, save in the SAELens layout with the
  * training metrics beside, and evaluate on held-out prompts (with the reconstruction spliced in).
  */
-export interface SaeJobOptions {
+/** The training hyperparameters are SaeTrainOptions' own; the job adds what to read and where to write. */
+export interface SaeJobOptions extends Pick<SaeTrainOptions, 'architecture' | 'expansion' | 'k' | 'l1' | 'lr' | 'warmupSteps' | 'l1WarmupSteps' | 'batchSize' | 'seed'> {
   /** A run folder or a Hugging Face model folder. */
   target: string;
   adapter?: string;
   hook: string;
   /** A JSONL/text dataset; default: the run's task prompts. */
   data?: string;
-  architecture: SaeArchitecture;
-  expansion: number;
-  k?: number;
-  l1: number;
-  lr: number;
-  warmupSteps: number;
-  l1WarmupSteps: number;
   /** Activations to train on (steps = ⌈tokens / batchSize⌉). */
   tokens: number;
-  batchSize: number;
-  seed: number;
   outDir: string;
   /** Prompts per eval set (task) or texts (dataset) for the final metrics. */
   evalSamples: number;

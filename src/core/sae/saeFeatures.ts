@@ -8,7 +8,8 @@ import type { Sae } from './saeConfig';
 import { disposeSae, encode, liveSae } from './saeModel';
 import { saeShape } from './saeSplice';
 import type { SaeSubject } from './saeSubject';
-import type { SaeFeatureExample, SaeFeatureInfo, SaeFeatureRelevance } from '../../shared/sae';
+import type { SaeFeatureExample, SaeFeatureInfo, SaeFeatureRelevance, SaeFeatureReport } from '../../shared/sae';
+import { norm } from '../analysis/linalg';
 
 /**
  * Per-feature facts over evaluation prompts: density, top-activating examples (the prompt's tokens, the
@@ -22,22 +23,10 @@ export type FeatureExample = SaeFeatureExample;
 export type FeatureRelevance = SaeFeatureRelevance;
 export type FeatureInfo = SaeFeatureInfo;
 
-export interface FeatureReport {
-  hook: string;
-  architecture: string;
-  dIn: number;
-  dSae: number;
-  nPrompts: number;
-  nTokens: number;
+/** The report, with the label kinds this task offers named as such. */
+export interface FeatureReport extends SaeFeatureReport {
   labelKinds: LabelKind[];
-  /** Every feature's summary (no examples), in index order. */
-  features: FeatureInfo[];
-  /** Full detail of the selected features: top by density, by relevance per label, by |cosine| per vector. */
-  detailed: FeatureInfo[];
-  /** Per label kind: feature indices by MI, highest first (top N). */
   topByRelevance: Partial<Record<LabelKind, number[]>>;
-  /** Per vector: feature indices by |cosine| with it, highest first (top N). */
-  topByCosine: Record<string, number[]>;
 }
 
 export interface FeatureReportOptions {
@@ -128,7 +117,7 @@ export function featureReport(subject: SaeSubject, sae: Sae, batches: readonly P
   }
 
   const unit = (v: Float32Array): Float32Array => {
-    const n = Math.sqrt(v.reduce((a, x) => a + x * x, 0)) || 1;
+    const n = norm(v) || 1;
     return v.map((x) => x / n);
   };
   const vectors = Object.entries(o.vectors ?? {}).map(([name, v]) => {
@@ -136,7 +125,7 @@ export function featureReport(subject: SaeSubject, sae: Sae, batches: readonly P
     return [name, unit(v)] as const;
   });
   const W = sae.weights.W_dec.data;
-  const decNorm = Float64Array.from({ length: dSae }, (_, i) => Math.sqrt(W.subarray(i * d, (i + 1) * d).reduce((a, x) => a + x * x, 0)) || 1);
+  const decNorm = Float64Array.from({ length: dSae }, (_, i) => norm(W.subarray(i * d, (i + 1) * d)) || 1);
 
   const features: FeatureInfo[] = [];
   for (let i = 0; i < dSae; i++) {

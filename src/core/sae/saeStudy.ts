@@ -15,6 +15,7 @@ import type { Sae } from './saeConfig';
 import { disposeSae, liveSae } from './saeModel';
 import { editedLoss, type SaeEdit } from './saeSplice';
 import type { SaeSubject } from './saeSubject';
+import { dot, norm } from '../analysis/linalg';
 
 /**
  * An SAE against a LoRA-vs-steering study of the toy world (src/core/finetune/loraVsSteering.ts): the
@@ -89,20 +90,20 @@ export function shareInSpan(v: Float32Array, rows: readonly Float32Array[]): num
   for (const r of rows) {
     const u = Float64Array.from(r);
     for (const b of basis) {
-      const dot = u.reduce((a, x, j) => a + x * b[j], 0);
-      for (let j = 0; j < u.length; j++) u[j] -= dot * b[j];
+      const along = dot(u, b);
+      for (let j = 0; j < u.length; j++) u[j] -= along * b[j];
     }
-    const n = Math.sqrt(u.reduce((a, x) => a + x * x, 0));
+    const n = norm(u);
     if (n > 1e-8) basis.push(u.map((x) => x / n));
   }
-  const total = v.reduce((a, x) => a + x * x, 0);
-  const inSpan = basis.reduce((a, b) => a + b.reduce((c, x, j) => c + x * v[j], 0) ** 2, 0);
+  const total = dot(v, v);
+  const inSpan = basis.reduce((a, b) => a + dot(b, v) ** 2, 0);
   return total > 0 ? inSpan / total : 0;
 }
 
 export function studyEffects(subject: SaeSubject, sae: Sae, study: StudyContext, features: readonly number[], alphas: readonly number[]): StudyEffects {
   const d = study.steer.length;
-  const norm = Math.sqrt(study.steer.reduce((a, x) => a + x * x, 0));
+  const steerNorm = norm(study.steer);
   const live = liveSae(sae.weights);
   const keep: tf.Tensor[] = [];
   // Every vector enters as the study's own steering does (src/core/finetune/steering.ts).
@@ -116,19 +117,19 @@ export function studyEffects(subject: SaeSubject, sae: Sae, study: StudyContext,
     const steer = vec(study.steer);
     const unit = (i: number): Float32Array => {
       const row = sae.weights.W_dec.data.subarray(i * d, (i + 1) * d);
-      const n = Math.sqrt(row.reduce((a, x) => a + x * x, 0)) || 1;
+      const n = norm(row) || 1;
       return Float32Array.from(row, (x) => x / n);
     };
     const out: FeatureEffect[] = features.map((i) => {
       const u = unit(i);
-      const dot = u.reduce((a, x, j) => a + x * study.steer[j], 0);
-      const without = Float32Array.from(study.steer, (x, j) => x - dot * u[j]);
+      const along = dot(u, study.steer);
+      const without = Float32Array.from(study.steer, (x, j) => x - along * u[j]);
       return {
         feature: i,
         steeredAblatedAcc: acc({ kind: 'ablate', features: [i] }, [steer]),
         featureSteeringAcc: alphas.map((alpha) => ({ alpha, acc: acc(null, [vec(Float32Array.from(u, (x) => x * alpha))]) })),
         vectorWithoutDirectionAcc: acc(null, [vec(without)]),
-        cosineWithTrained: dot / (norm || 1),
+        cosineWithTrained: along / (steerNorm || 1),
       };
     });
     return {
@@ -139,13 +140,13 @@ export function studyEffects(subject: SaeSubject, sae: Sae, study: StudyContext,
       steeredAcc: acc(null, [steer]),
       steeredSplicedAcc: acc({ kind: 'splice' }, [steer]),
       steeredAllAblatedAcc: features.length ? acc({ kind: 'ablate', features }, [steer]) : NaN,
-      trainedVectorNorm: norm,
+      trainedVectorNorm: steerNorm,
       features: out,
       randomDirectionAcc: alphas.map((alpha) => {
         const rng = new Rng(0x7a4d);
         const accs = Array.from({ length: RANDOM_DIRECTIONS }, () => {
           const r = Float32Array.from({ length: d }, () => rng.normal());
-          const n = Math.sqrt(r.reduce((a, x) => a + x * x, 0));
+          const n = norm(r);
           return acc(null, [vec(r.map((x) => (x / n) * alpha))]);
         });
         return { alpha, mean: accs.reduce((a, b) => a + b, 0) / accs.length, max: Math.max(...accs) };

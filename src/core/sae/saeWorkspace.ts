@@ -13,6 +13,7 @@ import { featureReport } from './saeFeatures';
 import { readSae } from './saeFormat';
 import { RANDOM_DIRECTIONS, readStudy as readStudyContext, studyEffects } from './saeStudy';
 import { checkSaeHook, openSubject } from './saeSubject';
+import { norm } from '../analysis/linalg';
 
 /**
  * The workspace's SAEs (WORKSPACE/saes/<name>/) for the workbench API: names checked to stay inside the
@@ -202,10 +203,6 @@ export function saeSubjectId(root: string, name: string): { subject?: string } {
   return summaryOf(root, name, dir).item;
 }
 
-function vectorNorm(v: Float32Array): number {
-  return Math.sqrt(v.reduce((a, x) => a + x * x, 0));
-}
-
 /** The feature report of src/core/sae/saeFeatures.ts on the SAE's model, with a study's vectors and latent label when given. */
 export function saeFeatures(inp: SaeInputs, args: z.output<typeof SaeFeaturesArgs>): SaeFeaturesResult {
   const sae = readSae(inp.saeDir);
@@ -222,7 +219,7 @@ export function saeFeatures(inp: SaeInputs, args: z.output<typeof SaeFeaturesArg
       subject: inp.subjectId,
       ...(inp.studyId ? { study: inp.studyId } : {}),
       ...r,
-      vectorNorms: Object.fromEntries(Object.entries(study?.vectors ?? {}).map(([k, v]) => [k, vectorNorm(v)])),
+      vectorNorms: Object.fromEntries(Object.entries(study?.vectors ?? {}).map(([k, v]) => [k, norm(v)])),
     };
   } finally {
     subject.release();

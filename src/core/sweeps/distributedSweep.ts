@@ -45,8 +45,8 @@ export async function runDistributedSweep(opts: DistributedSweepOptions): Promis
   const queueName = opts.queue ?? DEFAULT_QUEUE;
   const open = openSweep(spec, opts.outDir, { allowLarge: opts.allowLarge });
   const { dir, byId, record, cells, todo, save } = open;
+  // openSweep has saved sweep.json with this id before any job carries it.
   const sweepId = record.id as string;
-  save(); // records the sweep id before any job carries it
   const emit = opts.onEvent ?? (() => {});
   const total = cells.length;
   let done = open.skipped;
@@ -197,8 +197,7 @@ export async function runDistributedSweep(opts: DistributedSweepOptions): Promis
       if (job && (state === 'waiting' || state === 'delayed' || state === 'prioritized')) {
         await job.remove().catch(() => {});
         await redis.del(filesKey(queueName, jobId));
-        const rec = cellOf.get(jobId) as SweepCellRecord;
-        emit({ kind: 'cell', cell: rec.id, status: rec.status, done, total });
+        cellEvent(cellOf.get(jobId) as SweepCellRecord);
         settle(jobId);
       }
     }

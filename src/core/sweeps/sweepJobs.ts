@@ -24,7 +24,7 @@ import type { JobQueue } from '../jobs/jobQueue';
 import { runTask } from '../runs/openRun';
 import { runDistributedSweep } from './distributedSweep';
 import { readSweepRecord, runSweep, SWEEP_FILE, type SweepEvent, type SweepRecord, type SweepSummary } from './runSweep';
-import { cellValues, parseSweepSpec, planCells, SWEEP_PRESETS, sweepPreset, type SweepCell, type SweepSpec } from './sweepSpec';
+import { cellCount, parseSweepSpec, planCells, SWEEP_PRESETS, sweepPreset, type SweepCell, type SweepSpec } from './sweepSpec';
 
 /**
  * Sweeps as jobs of the workbench (the app's Sweeps view, docs/sweeps.md#in-the-app): each sweep lives
@@ -319,7 +319,7 @@ export function createSweepJobs(opts: SweepJobsOptions): SweepJobs {
 
   const presets = (): SweepPresetInfo[] => Object.keys(SWEEP_PRESETS).map((name) => {
     const spec = sweepPreset(name);
-    return { name, spec: spec as SweepSpecShape, cells: cellValues(spec).length };
+    return { name, spec: spec as SweepSpecShape, cells: cellCount(spec) };
   });
 
   return {

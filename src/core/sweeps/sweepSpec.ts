@@ -128,7 +128,7 @@ function asNumber(key: string, v: SweepValue): number {
 export function applyOverrides(base: TrainConfig, values: CellValues): TrainConfig {
   const c = structuredClone(base);
   for (const [key, v] of Object.entries(values)) {
-    if (key === 'preset') continue; // chosen before the overrides: see cellBase
+    if (key === 'preset') continue; // chosen before the overrides: see cellPreset
     if (TASK_OPTION.test(key)) {
       c.taskOptions = { ...c.taskOptions, [key.slice('taskOptions.'.length)]: v };
       continue;

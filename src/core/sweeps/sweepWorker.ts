@@ -128,7 +128,8 @@ export async function startSweepWorker(opts: SweepWorkerOptions): Promise<SweepW
     let lastUpload = 0;
     let skipWaiting: (() => void) | null = null;
     let ending = false;
-    let lost: Error | null = null;
+    // Declared wide: it is set from the upload callback, which control-flow narrowing does not see.
+    let lost = null as Error | null;
     const uploadNow = async (): Promise<void> => {
       const snap = readRunSnapshot(runDir);
       if (!isConsistentSnapshot(snap)) return;
@@ -200,7 +201,7 @@ export async function startSweepWorker(opts: SweepWorkerOptions): Promise<SweepW
         throw new UnrecoverableError(message);
       }
       await settleUploads();
-      if (lost as Error | null) throw lost as unknown as Error;
+      if (lost) throw lost;
       const final = readRunSnapshot(runDir);
       await files.upload(final);
       if (outcome.status === 'cancelled' && !cancelledBySweep) {

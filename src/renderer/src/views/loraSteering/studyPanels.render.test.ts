@@ -14,19 +14,13 @@ function render(study: typeof STUDY): { html: string; panels: string[] } {
 
 const text = (html: string) => html.replace(/<[^>]+>/g, '').replace(/&#x27;/g, "'").replace(/&amp;/g, '&');
 
+/** Every panel of a study, in order: toy and real-model studies show the same ones. */
+const EVERY_PANEL = ['lora-cos-heatmap', 'lora-pc1-panel', 'lora-steering-panel', 'lora-accuracy-panel', 'lora-deltaw-panel', 'lora-layer-sweep-panel', 'lora-token-cos-panel', 'lora-seeds-panel'];
+
 describe('StudyPanels', () => {
   it('a toy study: every panel, the dashed chance line, means over all tokens, the position picker, intervals', () => {
     const { html, panels } = render(STUDY);
-    expect(panels).toEqual([
-      'lora-cos-heatmap',
-      'lora-pc1-panel',
-      'lora-steering-panel',
-      'lora-accuracy-panel',
-      'lora-deltaw-panel',
-      'lora-layer-sweep-panel',
-      'lora-token-cos-panel',
-      'lora-seeds-panel',
-    ]);
+    expect(panels).toEqual(EVERY_PANEL);
     expect(html).toContain('deltas and steering vectors at <code>blocks.0.hook_resid_post</code>. Natural steering vector');
     const t = text(html);
     expect(t).toContain('Locations task (codename city), seed 0, latent city #25. LoRA rank 4, α 8 on mlp.W_out of layer 0;');
@@ -44,16 +38,7 @@ describe('StudyPanels', () => {
   });
   it('a real-model study: its caption, chance n/a, and the layer sweep, per-token cosine and seeds panels', () => {
     const { html, panels } = render(REAL_STUDY);
-    expect(panels).toEqual([
-      'lora-cos-heatmap',
-      'lora-pc1-panel',
-      'lora-steering-panel',
-      'lora-accuracy-panel',
-      'lora-deltaw-panel',
-      'lora-layer-sweep-panel',
-      'lora-token-cos-panel',
-      'lora-seeds-panel',
-    ]);
+    expect(panels).toEqual(EVERY_PANEL);
     const t = text(html);
     expect(t).toContain('gpt2 model (folder gpt2), locations dataset, seed 0. PEFT LoRA r 8, α 16 on c_attn of layers 0–11, trained here; deltas and steering vectors at blocks.6.hook_resid_post.');
     expect(t).toContain('Chance on the held-out questions: n/a');
