@@ -1,0 +1,347 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+import { Worker } from 'node:worker_threads';
+
+/**
+ * Multi-threaded float32 matrix products for the wasm backend (assembly/gemm.ts, built to out/fused/ by
+ * scripts/build-fused.mjs). tfjs-backend-wasm runs one thread in Node and its matmul has no fused
+ * multiply-add; this kernel uses relaxed SIMD's FMA where the runtime has it and splits the rows of C
+ * between this thread and helper worker threads over one shared WebAssembly memory.
+ *
+ * The caller's thread blocks (Atomics.wait) while the helpers work: a tfjs kernel is synchronous. That is
+ * allowed in Node's main thread and in worker threads (where the engine runs), not in a browser's main
+ * thread — the renderer never runs the engine.
+ *
+ * Each element of C is the same chain of multiply-adds whatever the number of threads, so results depend
+ * on the machine's FMA (relaxed_madd is fused or not by hardware) but not on OOCR_THREADS.
+ */
+
+/** Build output, found as fusedKernel.ts finds its own (a checkout's out/fused, or beside a bundle). */
+const candidates = (name: string): string[] => [`../../../../out/fused/${name}`, `../fused/${name}`, `../../../out/fused/${name}`].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
+const findBuilt = (name: string): string | null => candidates(name).find((f) => fs.existsSync(f)) ?? null;
+const SOURCE_CANDIDATES = ['../../../../assembly/gemm.ts', '../../assembly/gemm.ts', '../../../assembly/gemm.ts'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
+
+export const GEMM_FMA_WASM = 'oocr-gemm-fma.wasm';
+export const GEMM_PLAIN_WASM = 'oocr-gemm.wasm';
+
+interface GemmExports {
+  packB(B: number, K: number, N: number, transB: number, Bp: number): void;
+  gemmRows(A: number, sI: number, sK: number, Bp: number, C: number, i0: number, i1: number, K: number, N: number, tile: number): void;
+  gemmBatch(A: number, sI: number, sK: number, strideA: number, B: number, transB: number, strideB: number, C: number, strideC: number, e0: number, e1: number, M: number, K: number, N: number, Bp: number, tile: number): void;
+}
+
+export interface GemmModule {
+  module: WebAssembly.Module;
+  /** Whether this build uses relaxed SIMD's fused multiply-add. */
+  fma: boolean;
+}
+
+let loaded: GemmModule | { error: string } | undefined;
+
+/** Relaxed SIMD ships in Node ≥ 22 and Chromium ≥ 114; Node 20's V8 has it behind a flag. */
+function enableRelaxedSimd(): void {
+  try {
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    // an embedder that refuses V8 flags keeps the plain build
+  }
+}
+
+/** The compiled kernel (the FMA build where the runtime validates it), or why there is none. */
+export function gemmModule(): GemmModule | { error: string } {
+  if (loaded) return loaded;
+  try {
+    const fmaFile = findBuilt(GEMM_FMA_WASM);
+    const plainFile = findBuilt(GEMM_PLAIN_WASM);
+    if (!fmaFile && !plainFile) throw new Error(`${GEMM_PLAIN_WASM} is not built (npm run build:fused)`);
+    const source = SOURCE_CANDIDATES.find((f) => fs.existsSync(f));
+    for (const f of [fmaFile, plainFile]) {
+      if (f && source && fs.statSync(source).mtimeMs > fs.statSync(f).mtimeMs) throw new Error(`${f} is older than assembly/gemm.ts (npm run build:fused)`);
+    }
+    if (typeof SharedArrayBuffer === 'undefined') throw new Error('this runtime has no SharedArrayBuffer');
+    if (fmaFile && process.env.OOCR_GEMM_FMA !== '0') {
+      const bytes = fs.readFileSync(fmaFile);
+      if (!WebAssembly.validate(bytes)) enableRelaxedSimd();
+      if (WebAssembly.validate(bytes)) return (loaded = { module: new WebAssembly.Module(bytes), fma: true });
+    }
+    if (!plainFile) throw new Error('this runtime has no relaxed SIMD and the plain build is missing');
+    const bytes = fs.readFileSync(plainFile);
+    if (!WebAssembly.validate(bytes)) throw new Error('this runtime cannot run the kernel (WebAssembly SIMD and threads)');
+    loaded = { module: new WebAssembly.Module(bytes), fma: false };
+  } catch (err) {
+    loaded = { error: err instanceof Error ? err.message : String(err) };
+  }
+  return loaded;
+}
+
+/** Threads a product uses: OOCR_THREADS, else the cores this process may use, at most 8. */
+export function gemmThreads(): number {
+  const env = process.env.OOCR_THREADS;
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 1 || n > 256) throw new Error(`OOCR_THREADS=${env}: expected an integer from 1 to 256`);
+    return n;
+  }
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.min(8, cores));
+}
+
+const PAGE = 65536;
+/** Floats of padding after each stored row of A (see run). */
+const PAD = 16;
+/** Bytes below this offset hold each thread's 256-byte scratch tile; operands start above it. */
+const RESERVED = PAGE;
+/** Control words (Int32) shared with the helpers. */
+const GEN = 0;
+const DONE = 1;
+const STOP = 2;
+const FAILED = 3;
+const READY = 4;
+const PARAMS = 8;
+/** How long to wait for helpers to start before giving up on them (ms). */
+const START_TIMEOUT_MS = 20_000;
+
+// The helpers' code, run with `eval` so that no separate file has to be found next to a bundle.
+const HELPER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, control, index } = workerData;
+const ctl = new Int32Array(control);
+let e;
+try {
+  e = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('abort'); } } }).exports;
+} catch (err) {
+  Atomics.store(ctl, ${FAILED}, 1);
+}
+Atomics.add(ctl, ${READY}, 1);
+Atomics.notify(ctl, ${READY});
+let gen = 0;
+for (;;) {
+  Atomics.wait(ctl, ${GEN}, gen);
+  gen = Atomics.load(ctl, ${GEN});
+  if (Atomics.load(ctl, ${STOP})) break;
+  const [mode, A, sI, sK, Bp, C, M, K, N, T, strideA, B, transB, strideB, strideC, E, bpBytes] = ctl.subarray(${PARAMS}, ${PARAMS} + 17);
+  try {
+    if (e && index < T) {
+      if (mode === 0) {
+        const [i0, i1] = rowsOf(index, T, M);
+        if (i1 > i0) e.gemmRows(A, sI, sK, Bp, C, i0, i1, K, N, 256 * index);
+      } else {
+        const [e0, e1] = entriesOf(index, T, E);
+        if (e1 > e0) e.gemmBatch(A, sI, sK, strideA, B, transB, strideB, C, strideC, e0, e1, M, K, N, Bp + bpBytes * index, 256 * index);
+      }
+    }
+  } catch (err) {
+    Atomics.store(ctl, ${FAILED}, 1);
+  }
+  Atomics.add(ctl, ${DONE}, 1);
+  Atomics.notify(ctl, ${DONE});
+}
+${rowsOf.toString()}
+${entriesOf.toString()}
+`;
+
+/** Rows [i0, i1) of an M-row product for thread `index` of T: whole blocks of 6 rows, the rest to the last. */
+export function rowsOf(index: number, T: number, M: number): [number, number] {
+  const blocks = Math.floor(M / 6);
+  const b0 = Math.floor((blocks * index) / T);
+  const b1 = Math.floor((blocks * (index + 1)) / T);
+  return [6 * b0, index === T - 1 ? M : 6 * b1];
+}
+
+/** Byte offsets in the shared memory: B, its panels, a chunk of `rows` rows of A (padded), C's rows. */
+function layout(rows: number, K: number, N: number): { B: number; Bp: number; A: number; C: number; end: number } {
+  const align = (x: number): number => Math.ceil(x / 64) * 64;
+  const B = RESERVED;
+  const Bp = align(B + 4 * K * N);
+  const A = align(Bp + 4 * Math.ceil(N / 8) * 8 * K);
+  // Transposed, A is stored [K, rows + PAD]; else [rows, K + PAD]: this holds either.
+  const C = align(A + 4 * ((rows + PAD) * (K + PAD)));
+  return { B, Bp, A, C, end: C + 4 * rows * N };
+}
+
+/** Batch entries [e0, e1) of E for thread `index` of T. */
+export function entriesOf(index: number, T: number, E: number): [number, number] {
+  return [Math.floor((E * index) / T), Math.floor((E * (index + 1)) / T)];
+}
+
+export interface GemmOperands {
+  /** A as stored: [M, K] row-major, or [K, M] when transA. */
+  a: Float32Array;
+  /** B as stored: [K, N], or [N, K] when transB. */
+  b: Float32Array;
+  M: number;
+  K: number;
+  N: number;
+  transA: boolean;
+  transB: boolean;
+}
+
+export class GemmPool {
+  readonly threads: number;
+  readonly fma: boolean;
+  private readonly memory: WebAssembly.Memory;
+  private readonly exports: GemmExports;
+  private readonly control = new Int32Array(new SharedArrayBuffer(64 * 4));
+  private readonly helpers: Worker[] = [];
+
+  constructor(mod: GemmModule, threads: number, readonly maxBytes: number) {
+    this.fma = mod.fma;
+    this.memory = new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: true });
+    this.exports = new WebAssembly.Instance(mod.module, { env: { memory: this.memory, abort: () => { throw new Error('gemm kernel aborted'); } } }).exports as unknown as GemmExports;
+    const wanted = Math.max(1, threads);
+    for (let index = 1; index < wanted; index++) {
+      const w = new Worker(HELPER_SOURCE, { eval: true, workerData: { module: mod.module, memory: this.memory, control: this.control.buffer, index } });
+      w.unref();
+      this.helpers.push(w);
+    }
+    // A helper that cannot start would leave every product waiting for it: wait for all to be ready.
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    let ready: number;
+    while ((ready = Atomics.load(this.control, READY)) < this.helpers.length && Date.now() < deadline) Atomics.wait(this.control, READY, ready, 50);
+    if (Atomics.load(this.control, READY) < this.helpers.length || Atomics.load(this.control, FAILED)) {
+      this.dispose();
+      this.helpers.length = 0;
+      Atomics.store(this.control, FAILED, 0);
+    }
+    this.threads = this.helpers.length + 1;
+  }
+
+  /**
+   * Bytes of shared memory a product needs when A's rows go in chunks of `rows`: B and its packed
+   * panels, then the chunk's rows of A and of C.
+   */
+  static bytesFor(rows: number, K: number, N: number): number {
+    return layout(rows, K, N).end;
+  }
+
+  /** Rows of A per chunk within maxBytes (all of M when they fit), or 0 when not even 6 rows fit. */
+  chunkRows(M: number, K: number, N: number): number {
+    if (GemmPool.bytesFor(M, K, N) <= this.maxBytes) return M;
+    let rows = Math.floor((this.maxBytes - GemmPool.bytesFor(0, K, N)) / (4 * (K + N + PAD)) / 6) * 6;
+    while (rows >= 6 && GemmPool.bytesFor(rows, K, N) > this.maxBytes) rows -= 6;
+    return Math.max(0, rows);
+  }
+
+  /**
+   * C = op(A) · op(B) into `out` ([M, N], row-major). A product bigger than maxBytes runs in chunks of
+   * A's rows (a real vocabulary's unembedding): B is packed once, each element of C is computed the same.
+   */
+  run(o: GemmOperands, out: Float32Array): void {
+    const { M, K, N } = o;
+    const rows = this.chunkRows(M, K, N);
+    if (rows === 0) throw new Error(`a ${K}×${N} right operand does not fit the pool's ${this.maxBytes} bytes`);
+    const need = GemmPool.bytesFor(rows, K, N);
+    if (this.memory.buffer.byteLength < need) this.memory.grow(Math.ceil((need - this.memory.buffer.byteLength) / PAGE));
+    const { B, Bp, A, C } = layout(rows, K, N);
+    const heap = this.memory.buffer;
+    new Float32Array(heap, B, K * N).set(o.b.subarray(0, K * N));
+    this.exports.packB(B, K, N, o.transB ? 1 : 0, Bp);
+    for (let r0 = 0; r0 < M; r0 += rows) {
+      const m = Math.min(rows, M - r0);
+      // Stored rows padded by 16 floats: with power-of-two strides (K or M = 256, 1024, ...) the rows of a
+      // 6-row block map to the same cache sets and evict each other.
+      const lda = (o.transA ? m : K) + PAD;
+      const a = new Float32Array(heap, A, (o.transA ? K : m) * lda);
+      if (!o.transA) for (let i = 0; i < m; i++) a.set(o.a.subarray((r0 + i) * K, (r0 + i + 1) * K), i * lda);
+      else for (let k = 0; k < K; k++) a.set(o.a.subarray(k * M + r0, k * M + r0 + m), k * lda);
+      // A element (i, k) at A + 4·(i·sI + k·sK).
+      this.gemm(A, o.transA ? 1 : lda, o.transA ? lda : 1, Bp, C, m, K, N);
+      out.set(new Float32Array(heap, C, m * N), r0 * N);
+    }
+  }
+
+  /** Rows of C split between this thread and the helpers; returns when all are done. */
+  private gemm(A: number, sI: number, sK: number, Bp: number, C: number, M: number, K: number, N: number): void {
+    // Fewer 6-row blocks than threads would leave some idle: small products use fewer threads.
+    const T = Math.max(1, Math.min(this.threads, Math.floor(M / 6)));
+    const ctl = this.control;
+    if (T > 1) {
+      ctl.set([0, A, sI, sK, Bp, C, M, K, N, T], PARAMS);
+      this.dispatch();
+    }
+    const [i0, i1] = rowsOf(0, T, M);
+    this.exports.gemmRows(A, sI, sK, Bp, C, i0, i1, K, N, 0);
+    if (T > 1) this.join();
+  }
+
+  /** Bytes a batched product needs: every entry's A, B and C, and one packed B per thread. */
+  batchBytes(E: number, M: number, K: number, N: number): number {
+    return RESERVED + 4 * E * (M * K + K * N + M * N) + this.threads * 4 * Math.ceil(N / 8) * 8 * K + 4 * 64;
+  }
+
+  /**
+   * E independent products (E = batch entries, same shapes; a and b hold them one after another), the
+   * entries split between threads. Each entry's C is the same as `run` would give for it.
+   */
+  runBatch(o: GemmOperands & { E: number }, out: Float32Array): void {
+    const { E, M, K, N } = o;
+    const need = this.batchBytes(E, M, K, N);
+    if (need > this.maxBytes) throw new Error(`a batched product of ${need} bytes does not fit the pool's ${this.maxBytes}`);
+    if (this.memory.buffer.byteLength < need) this.memory.grow(Math.ceil((need - this.memory.buffer.byteLength) / PAGE));
+    const align = (x: number): number => Math.ceil(x / 64) * 64;
+    const A = RESERVED;
+    const B = align(A + 4 * E * M * K);
+    const C = align(B + 4 * E * K * N);
+    const Bp = align(C + 4 * E * M * N);
+    const bpBytes = align(4 * Math.ceil(N / 8) * 8 * K);
+    const heap = this.memory.buffer;
+    new Float32Array(heap, A, E * M * K).set(o.a.subarray(0, E * M * K));
+    new Float32Array(heap, B, E * K * N).set(o.b.subarray(0, E * K * N));
+    const sI = o.transA ? 1 : K;
+    const sK = o.transA ? M : 1;
+    const T = Math.max(1, Math.min(this.threads, E));
+    const ctl = this.control;
+    if (T > 1) {
+      ctl.set([1, A, sI, sK, Bp, C, M, K, N, T, M * K, B, o.transB ? 1 : 0, K * N, M * N, E, bpBytes], PARAMS);
+      this.dispatch();
+    }
+    const [e0, e1] = entriesOf(0, T, E);
+    this.exports.gemmBatch(A, sI, sK, M * K, B, o.transB ? 1 : 0, K * N, C, M * N, e0, e1, M, K, N, Bp, 0);
+    if (T > 1) this.join();
+    out.set(new Float32Array(heap, C, E * M * N));
+  }
+
+  private dispatch(): void {
+    Atomics.store(this.control, DONE, 0);
+    Atomics.add(this.control, GEN, 1);
+    Atomics.notify(this.control, GEN);
+  }
+
+  /** Waits for every helper (those with no share report at once). */
+  private join(): void {
+    const ctl = this.control;
+    let done: number;
+    while ((done = Atomics.load(ctl, DONE)) < this.helpers.length) Atomics.wait(ctl, DONE, done);
+    if (Atomics.exchange(ctl, FAILED, 0)) throw new Error('a gemm helper thread failed');
+  }
+
+  dispose(): void {
+    Atomics.store(this.control, STOP, 1);
+    Atomics.add(this.control, GEN, 1);
+    Atomics.notify(this.control, GEN);
+    for (const w of this.helpers) void w.terminate();
+  }
+}
+
+let pool: GemmPool | { error: string } | undefined;
+
+/**
+ * Cap on the pool's shared memory, which never shrinks: every product of the 2-layer d = 256 step fits
+ * whole; a real vocabulary's unembedding (GPT-2's W_E is 154 MB) runs in chunks of rows.
+ */
+const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+
+/** The process's pool (made at first use), or why there is none. */
+export function gemmPool(): GemmPool | { error: string } {
+  if (pool) return pool;
+  const mod = gemmModule();
+  if ('error' in mod) return (pool = mod);
+  try {
+    pool = new GemmPool(mod, gemmThreads(), DEFAULT_MAX_BYTES);
+  } catch (err) {
+    pool = { error: err instanceof Error ? err.message : String(err) };
+  }
+  return pool;
+}
