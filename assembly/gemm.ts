@@ -13,8 +13,20 @@
 // sum is added to C), so the result does not depend on how rows are split between threads.
 
 const KC: i32 = 256;
+const NP: i32 = 64;
+/**
+ * tfjs-backend-wasm's own batched matmul (its C++ slow_batch_matmul, used for every batch of more than
+ * one) sums k in blocks of 48: out += (((0 + a₀b₀) + a₁b₁) + …) per block, each product and sum rounded.
+ * The Exact kernels below do the same, so they give its bits (test/core/gemmPool.test.ts checks).
+ */
+const KC_EXACT: i32 = 48;
 
-@inline function madd(a: v128, b: v128, c: v128): v128 {
+/** Kernel flavours, as a type parameter: Fast (this build's multiply-add, KC-deep blocks) or Exact. */
+type Fast = f32;
+type Exact = f64;
+
+function madd<F>(a: v128, b: v128, c: v128): v128 {
+  if (sizeof<F>() == 8) return f32x4.add(c, f32x4.mul(a, b));
   return FMA ? f32x4.relaxed_madd(a, b, c) : f32x4.add(f32x4.mul(a, b), c);
 }
 
@@ -50,26 +62,35 @@ export function packB(B: usize, K: i32, N: i32, transB: bool, Bp: usize): void {
  * bytes of scratch for the last, partial panel.
  */
 export function gemmRows(A: usize, sI: i32, sK: i32, Bp: usize, C: usize, i0: i32, i1: i32, K: i32, N: i32, tile: usize): void {
+  rows<Fast>(A, sI, sK, Bp, C, i0, i1, K, N, tile);
+}
+
+function rows<F>(A: usize, sI: i32, sK: i32, Bp: usize, C: usize, i0: i32, i1: i32, K: i32, N: i32, tile: usize): void {
   const panels = (N + 7) >> 3;
-  for (let k0 = 0; k0 < K; k0 += KC) {
-    const kc = min(KC, K - k0);
+  const depth = sizeof<F>() == 8 ? KC_EXACT : KC;
+  for (let k0 = 0; k0 < K; k0 += depth) {
+    const kc = min(depth, K - k0);
     const accumulate = k0 > 0;
-    let i = i0;
-    for (; i + 6 <= i1; i += 6) {
-      for (let p = 0; p < panels; p++) block6(A, sI, sK, Bp, C, i, p, k0, kc, K, N, accumulate, tile);
-    }
-    for (; i < i1; i++) {
-      for (let p = 0; p < panels; p++) block1(A, sI, sK, Bp, C, i, p, k0, kc, K, N, accumulate, tile);
+    // NP panels of KC rows (512 KiB) stay in L2 while every row block of A passes over them.
+    for (let p0 = 0; p0 < panels; p0 += NP) {
+      const p1 = min(panels, p0 + NP);
+      let i = i0;
+      for (; i + 6 <= i1; i += 6) {
+        for (let p = p0; p < p1; p++) block6<F>(A, sI, sK, Bp, C, i, p, k0, kc, K, N, accumulate, tile);
+      }
+      for (; i < i1; i++) {
+        for (let p = p0; p < p1; p++) block1<F>(A, sI, sK, Bp, C, i, p, k0, kc, K, N, accumulate, tile);
+      }
     }
   }
 }
 
-@inline function rowOut(C: usize, N: i32, i: i32, j0: i32): usize {
+function rowOut(C: usize, N: i32, i: i32, j0: i32): usize {
   return C + ((<usize>i * <usize>N + <usize>j0) << 2);
 }
 
 /** Adds (or stores) one row's 8 results at C[i, j0 ..], through `tile` when the panel passes N. */
-@inline function put(C: usize, N: i32, i: i32, j0: i32, lo: v128, hi: v128, accumulate: bool, tile: usize): void {
+function put(C: usize, N: i32, i: i32, j0: i32, lo: v128, hi: v128, accumulate: bool, tile: usize): void {
   const c = rowOut(C, N, i, j0);
   if (j0 + 8 <= N) {
     if (accumulate) {
@@ -89,7 +110,7 @@ export function gemmRows(A: usize, sI: i32, sK: i32, Bp: usize, C: usize, i0: i3
   }
 }
 
-function block6(A: usize, sI: i32, sK: i32, Bp: usize, C: usize, i: i32, p: i32, k0: i32, kc: i32, K: i32, N: i32, accumulate: bool, tile: usize): void {
+function block6<F>(A: usize, sI: i32, sK: i32, Bp: usize, C: usize, i: i32, p: i32, k0: i32, kc: i32, K: i32, N: i32, accumulate: bool, tile: usize): void {
   const si = <usize>sI << 2;
   const sk = <usize>sK << 2;
   let a = A + (<usize>i * <usize>sI + <usize>k0 * <usize>sK) * 4;
@@ -101,23 +122,23 @@ function block6(A: usize, sI: i32, sK: i32, Bp: usize, C: usize, i: i32, p: i32,
     const b0 = v128.load(b);
     const b1 = v128.load(b, 16);
     let x = v128.load32_splat(a);
-    c00 = madd(x, b0, c00);
-    c01 = madd(x, b1, c01);
+    c00 = madd<F>(x, b0, c00);
+    c01 = madd<F>(x, b1, c01);
     x = v128.load32_splat(a + si);
-    c10 = madd(x, b0, c10);
-    c11 = madd(x, b1, c11);
+    c10 = madd<F>(x, b0, c10);
+    c11 = madd<F>(x, b1, c11);
     x = v128.load32_splat(a + 2 * si);
-    c20 = madd(x, b0, c20);
-    c21 = madd(x, b1, c21);
+    c20 = madd<F>(x, b0, c20);
+    c21 = madd<F>(x, b1, c21);
     x = v128.load32_splat(a + 3 * si);
-    c30 = madd(x, b0, c30);
-    c31 = madd(x, b1, c31);
+    c30 = madd<F>(x, b0, c30);
+    c31 = madd<F>(x, b1, c31);
     x = v128.load32_splat(a + 4 * si);
-    c40 = madd(x, b0, c40);
-    c41 = madd(x, b1, c41);
+    c40 = madd<F>(x, b0, c40);
+    c41 = madd<F>(x, b1, c41);
     x = v128.load32_splat(a + 5 * si);
-    c50 = madd(x, b0, c50);
-    c51 = madd(x, b1, c51);
+    c50 = madd<F>(x, b0, c50);
+    c51 = madd<F>(x, b1, c51);
     a += sk;
     b += 32;
   }
@@ -130,16 +151,16 @@ function block6(A: usize, sI: i32, sK: i32, Bp: usize, C: usize, i: i32, p: i32,
   put(C, N, i + 5, j0, c50, c51, accumulate, tile);
 }
 
-/** One row: the same chain of multiply-adds per element as block6, so a row's result is the same in either. */
-function block1(A: usize, sI: i32, sK: i32, Bp: usize, C: usize, i: i32, p: i32, k0: i32, kc: i32, K: i32, N: i32, accumulate: bool, tile: usize): void {
+/** One row: the same chain of multiply-adds per element as block6<F>, so a row's result is the same in either. */
+function block1<F>(A: usize, sI: i32, sK: i32, Bp: usize, C: usize, i: i32, p: i32, k0: i32, kc: i32, K: i32, N: i32, accumulate: bool, tile: usize): void {
   const sk = <usize>sK << 2;
   let a = A + (<usize>i * <usize>sI + <usize>k0 * <usize>sK) * 4;
   let b = Bp + ((<usize>p * <usize>K + <usize>k0) << 5);
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
   for (let k = 0; k < kc; k++) {
     const x = v128.load32_splat(a);
-    c0 = madd(x, v128.load(b), c0);
-    c1 = madd(x, v128.load(b, 16), c1);
+    c0 = madd<F>(x, v128.load(b), c0);
+    c1 = madd<F>(x, v128.load(b, 16), c1);
     a += sk;
     b += 32;
   }
@@ -148,12 +169,16 @@ function block1(A: usize, sI: i32, sK: i32, Bp: usize, C: usize, i: i32, p: i32,
 
 /**
  * Batch entries [e0, e1) of a batched product (attention's per-head products): each entry's B is packed
- * into this thread's Bp, then all its rows computed, so an entry's result is the same as unbatched.
- * Strides are in elements.
+ * into this thread's Bp, then all its rows computed. Strides are in elements; a stride of 0 broadcasts
+ * one matrix to every entry. `exact` gives tfjs-backend-wasm's own batched bits (KC_EXACT); otherwise an
+ * entry's result is the same as unbatched.
  */
-export function gemmBatch(A: usize, sI: i32, sK: i32, strideA: i32, B: usize, transB: bool, strideB: i32, C: usize, strideC: i32, e0: i32, e1: i32, M: i32, K: i32, N: i32, Bp: usize, tile: usize): void {
+export function gemmBatch(A: usize, sI: i32, sK: i32, strideA: i32, B: usize, transB: bool, strideB: i32, C: usize, strideC: i32, e0: i32, e1: i32, M: i32, K: i32, N: i32, Bp: usize, tile: usize, exact: bool): void {
   for (let e = e0; e < e1; e++) {
-    packB(B + ((<usize>e * <usize>strideB) << 2), K, N, transB, Bp);
-    gemmRows(A + ((<usize>e * <usize>strideA) << 2), sI, sK, Bp, C + ((<usize>e * <usize>strideC) << 2), 0, M, K, N, tile);
+    if (e == e0 || strideB != 0) packB(B + ((<usize>e * <usize>strideB) << 2), K, N, transB, Bp);
+    const a = A + ((<usize>e * <usize>strideA) << 2);
+    const c = C + ((<usize>e * <usize>strideC) << 2);
+    if (exact) rows<Exact>(a, sI, sK, Bp, c, 0, M, K, N, tile);
+    else rows<Fast>(a, sI, sK, Bp, c, 0, M, K, N, tile);
   }
 }

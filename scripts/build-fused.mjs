@@ -1,6 +1,7 @@
 // Compiles the wasm kernels (AssemblyScript) to out/fused/: the fused training kernel (assembly/fused.ts →
 // oocr-fused.wasm, loaded by src/core/fused/fusedKernel.ts) and the multi-threaded matmul (assembly/gemm.ts →
-// oocr-gemm-fma.wasm and oocr-gemm.wasm, loaded by src/core/backend/gemm/gemmPool.ts). `node
+// oocr-gemm-fma.wasm and oocr-gemm.wasm, loaded by src/core/backend/gemm/gemmPool.ts), and the in-place
+// elementwise kernels (assembly/inplace.ts → oocr-inplace.wasm, src/core/backend/kernels/inplaceKernels.ts). `node
 // scripts/build-fused.mjs`; npm's `prepare` runs it. Without the assemblyscript devDependency (an install
 // without dev dependencies) it says so and exits 0: training then takes the tfjs path, as on any config
 // the kernel does not cover.
@@ -14,6 +15,8 @@ const OUT_DIR = path.join(ROOT, 'out', 'fused');
 /** What is built: the fused training kernel, and the matmul kernel with and without relaxed SIMD's FMA. */
 const TARGETS = [
   { source: 'assembly/fused.ts', out: 'oocr-fused.wasm', flags: ['--enable', 'simd'] },
+  // Runs inside tfjs-backend-wasm's memory, which it must not write at instantiation: no data section.
+  { source: 'assembly/inplace.ts', out: 'oocr-inplace.wasm', flags: ['--enable', 'simd', '--importMemory', '--initialMemory', '0'], noData: true },
   ...[
     ['oocr-gemm-fma.wasm', ['--enable', 'relaxed-simd', '--use', 'FMA=1']],
     ['oocr-gemm.wasm', ['--use', 'FMA=0']],
@@ -24,6 +27,27 @@ const TARGETS = [
     flags: ['--enable', 'simd', '--enable', 'threads', '--importMemory', '--sharedMemory', '--initialMemory', '2', '--maximumMemory', '65536', ...extra],
   })),
 ];
+
+const DATA_SECTION = 11;
+
+/** The ids of a wasm binary's sections, in order. */
+function sectionIds(bytes) {
+  const ids = [];
+  let i = 8;
+  while (i < bytes.length) {
+    ids.push(bytes[i++]);
+    let size = 0;
+    let shift = 0;
+    let b;
+    do {
+      b = bytes[i++];
+      size |= (b & 127) << shift;
+      shift += 7;
+    } while (b & 128);
+    i += size;
+  }
+  return ids;
+}
 
 export async function buildFused({ quiet = false } = {}) {
   let asc;
@@ -46,6 +70,10 @@ export async function buildFused({ quiet = false } = {}) {
     if (error) {
       fs.rmSync(tmp, { force: true });
       throw new Error(`assemblyscript failed on ${t.source}: ${error.message}\n${errors}`);
+    }
+    if (t.noData && sectionIds(fs.readFileSync(tmp)).includes(DATA_SECTION)) {
+      fs.rmSync(tmp, { force: true });
+      throw new Error(`${t.source} compiled to a module with static data, which would overwrite the memory it imports`);
     }
     fs.renameSync(tmp, out);
     if (!quiet) console.log(`oocr: built ${path.relative(ROOT, out)} (${fs.statSync(out).size} bytes) in ${Date.now() - started} ms`);

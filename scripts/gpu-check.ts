@@ -4,8 +4,10 @@
 // process (tfjs-node and tfjs-node-gpu cannot share one), it records whether the backend starts and why
 // not, the adapter (WebGPU: vendor, architecture, description, software or not), matmul GFLOP/s at 1024²,
 // 2048² and 4096², the ocr-factorized training step (batch 252) and a GPT-2-small-shaped (124M, random
-// weights) forward of 1 × 128 and 8 × 128 tokens; then prints a table and writes everything as JSON. A
-// software WebGPU adapter is used here only because this script forces each backend; the app skips one.
+// weights) forward of 1 × 128 and 8 × 128 tokens (on webgpu, whose reads must be asynchronous: matmul
+// and the training step as the engine's training loop runs it); then prints a table and writes everything
+// as JSON. A software WebGPU adapter is used here only because this script forces each backend; the app
+// skips one.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -43,17 +45,15 @@ async function child(backend: string): Promise<ChildReport> {
   const { makeTrainer, matmulGflops, timeLoop } = await import('../bench/measure');
   const report: ChildReport = { backend, started: false };
   try {
-    if (backend === 'webgpu') {
-      // The engine skips WebGPU (its reads are synchronous); this script's reads are asynchronous.
-      const { startWebGpuBackend } = await import('../src/core/backend/webgpu');
-      report.adapter = await startWebGpuBackend(true);
-    } else report.info = await initBackend({ backend: backend as never });
+    // WebGPU serves work that reads asynchronously only (training, and this script's webgpu timings).
+    report.info = await initBackend({ backend: backend as never, asyncReads: backend === 'webgpu' });
+    if (backend === 'webgpu') report.adapter = (report.info as { adapter?: unknown }).adapter;
     report.started = true;
   } catch (err) {
     report.error = (err as Error).message;
     return report;
   }
-  if (backend === 'webgpu') return { ...report, ...(await asyncMeasures(tf, quick)) };
+  if (backend === 'webgpu') return { ...report, ...(await asyncMeasures(tf, quick)), presetStepMs: await enginePresetStepMs(report.info as never, quick) };
   const opts = { warmup: 2, minSeconds: quick ? 0.3 : 1.5, maxIters: 50 };
   report.matmulGflops = {};
   for (const n of quick ? [1024] : [1024, 2048, 4096]) report.matmulGflops[`${n}`] = matmulGflops(n, n, n, opts).gflops;
@@ -80,6 +80,27 @@ async function child(backend: string): Promise<ChildReport> {
   }
   live.dispose();
   return report;
+}
+
+/**
+ * The ocr-factorized step as a training job runs it on this backend (src/core/train: variableGrads +
+ * AdamW, the loss read back each step), from the times metrics.jsonl logs at step 1 and the last
+ * (which includes one small evaluation).
+ */
+async function enginePresetStepMs(info: import('../src/shared/backend').BackendInfo, q: boolean): Promise<number> {
+  const { presetConfig } = await import('../src/core/presets');
+  const { trainRun } = await import('../src/core/train/trainRun');
+  const { readMetrics } = await import('../src/core/io/runStore');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpu-check-train-'));
+  try {
+    const steps = q ? 12 : 60;
+    const config = { ...presetConfig('ocr-factorized'), steps, logEvery: steps, checkpointEvery: 0, evalSamples: 50 };
+    await trainRun({ config, preset: 'ocr-factorized', outDir: path.join(dir, 'run'), backend: info, fused: false, finalEvalSamples: 50 });
+    const m = readMetrics(path.join(dir, 'run'));
+    return ((m[m.length - 1].time - m[0].time) / (steps - 1)) * 1000;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Timings that read results back asynchronously (all the webgpu backend can do in Node). */

@@ -63,7 +63,7 @@ export function buildProgram(): Command {
       }
       const info = await initBackend();
       const tried = info.tried.map((t) => `${t.name} unavailable (${t.error})`).join('; ');
-      process.stdout.write(`oocr-workbench ${pkg.version}\nbackend: ${info.name} (tfjs ${info.tfjsVersion})${tried ? `\n${tried}` : ''}\n`);
+      process.stdout.write(`oocr-workbench ${pkg.version}\nbackend: ${info.name} (tfjs ${info.tfjsVersion}${info.matmul ? `; big matmuls: ${info.matmul}` : ''})${tried ? `\n${tried}` : ''}\n`);
     });
 
   program

@@ -28,6 +28,8 @@ export interface BackendInfo {
   tried: { name: BackendName; error: string }[];
   tfjsVersion: string;
   threads?: number;
+  /** On wasm: how big matrix products run (our multi-threaded kernel, or why the stock one). */
+  matmul?: string;
   /** With the webgpu backend: the adapter it runs on. */
   adapter?: GpuAdapterInfo;
 }

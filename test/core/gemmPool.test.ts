@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/core/backend/initBackend';
-import { GemmPool, gemmModule, gemmThreads, rowsOf, type GemmModule } from '../../src/core/backend/gemm/gemmPool';
-import { GEMM_STOCK_BATCHED_MACS, GEMM_STOCK_MACS } from '../../src/core/backend/kernels/BatchMatMul_wasm';
+import { GemmPool, gemmModule, gemmPool, gemmThreads, rowsOf, type GemmModule } from '../../src/core/backend/gemm/gemmPool';
+import { GEMM_STOCK_MACS } from '../../src/core/backend/kernels/BatchMatMul_wasm';
 import { Rng } from '../../src/core/util/rng';
 
 /**
@@ -116,7 +116,7 @@ describe('GemmPool', () => {
       }
       for (const threads of [1, 2, 3]) {
         const out = new Float32Array(E * M * N);
-        makePool(threads).runBatch({ a, b, M, K, N, transA, transB, E }, out);
+        makePool(threads).runBatch({ a, b, M, K, N, transA, transB, E, EA: E, EB: E, exact: false }, out);
         expect(out).toEqual(expected);
       }
     }
@@ -194,32 +194,53 @@ describe('BatchMatMul on wasm', () => {
     }
   });
 
-  it('sends a big batched product (attention heads) to the pool', (ctx) => {
-    if (!wasm) ctx.skip('the pool serves the wasm backend only');
-    const [E, M, K, N] = [128, 16, 64, 16];
-    expect(E * M * K * N).toBeGreaterThan(GEMM_STOCK_BATCHED_MACS);
-    const a = matrix(E * M, K, 7);
-    const b = matrix(E * N, K, 8);
-    const ta = tf.tensor4d(a, [16, 8, M, K]);
-    const tb = tf.tensor4d(b, [16, 8, N, K]);
-    const expected = new Float32Array(E * M * N);
-    makePool(2).runBatch({ a, b, M, K, N, transA: false, transB: true, E }, expected);
-    expect(product(ta, tb, false, true, true)).toEqual(expected);
-    const stock = product(ta, tb, false, true, false);
-    for (let e = 0; e < E * M * N; e += 31) expect(Math.abs(stock[e] - expected[e])).toBeLessThan(1e-3);
-    tf.dispose([ta, tb]);
-  });
+  /** Runs fn while counting the process pool's batched products. */
+  const countingBatches = (fn: () => void): number => {
+    const pool = gemmPool();
+    if ('error' in pool) throw new Error(pool.error);
+    const original = pool.runBatch.bind(pool);
+    let calls = 0;
+    pool.runBatch = (o, out) => ((calls += 1), original(o, out));
+    try {
+      fn();
+    } finally {
+      pool.runBatch = original;
+    }
+    return calls;
+  };
 
-  it('leaves small and broadcast products to the stock kernel', (ctx) => {
+  // Depths below, at and past the stock kernel's 48-deep blocks; broadcast operands; transposes.
+  const batched: { name: string; a: number[]; b: number[]; transA?: boolean; transB?: boolean }[] = [
+    { name: 'attention scores, B transposed', a: [16, 8, 16, 64], b: [16, 8, 16, 64], transB: true },
+    { name: 'pattern times values', a: [4, 3, 16, 16], b: [4, 3, 16, 64] },
+    { name: 'a gradient, A transposed (K = 1)', a: [8, 4, 1, 16], b: [8, 4, 1, 64], transA: true },
+    { name: 'K = 48, 49 and 200', a: [3, 7, 200], b: [3, 200, 49] },
+    { name: 'one B for every entry', a: [5, 13, 97], b: [1, 97, 11] },
+    { name: 'one A for every entry, rank 2 against rank 3', a: [13, 49], b: [6, 49, 21] },
+  ];
+  for (const c of batched) {
+    it(`takes a batched product (${c.name}) with the stock kernel's exact bits`, (ctx) => {
+      if (!wasm) ctx.skip('the pool serves the wasm backend only');
+      const size = (shape: number[]): number => shape.reduce((x, y) => x * y, 1);
+      const ta = tf.tensor(matrix(1, size(c.a), 7), c.a);
+      const tb = tf.tensor(matrix(1, size(c.b), 8), c.b);
+      let ours: Float32Array | undefined;
+      expect(countingBatches(() => (ours = product(ta, tb, c.transA ?? false, c.transB ?? false, true)))).toBe(1);
+      const stock = product(ta, tb, c.transA ?? false, c.transB ?? false, false);
+      expect(ours).toEqual(stock);
+      expect(tf.tidy(() => tf.matMul(ta, tb, c.transA, c.transB).shape)).toEqual(tf.tidy(() => tf.matMul(ta.reshape(c.a), tb.reshape(c.b), c.transA, c.transB).shape));
+      tf.dispose([ta, tb]);
+    });
+  }
+
+  it('leaves small unbatched products, and batches that broadcast both ways, to the stock kernel', (ctx) => {
     if (!wasm) ctx.skip('the pool serves the wasm backend only');
     const small = [tf.tensor2d(matrix(16, 32, 1), [16, 32]), tf.tensor2d(matrix(32, 8, 2), [32, 8])] as const;
     expect(product(small[0], small[1], false, false, true)).toEqual(product(small[0], small[1], false, false, false));
-    // A broadcast batch (one B for every entry), and a batch below GEMM_STOCK_BATCHED_MACS.
-    const broadcast = [tf.tensor3d(matrix(2 * 520, 256, 3), [2, 520, 256]), tf.tensor3d(matrix(256, 130, 4), [1, 256, 130])] as const;
-    expect(product(broadcast[0], broadcast[1], false, false, true)).toEqual(product(broadcast[0], broadcast[1], false, false, false));
-    const few = [tf.tensor3d(matrix(4 * 16, 16, 5), [4, 16, 16]), tf.tensor3d(matrix(4 * 16, 16, 6), [4, 16, 16])] as const;
-    expect(4 * 16 * 16 * 16).toBeLessThanOrEqual(GEMM_STOCK_BATCHED_MACS);
-    expect(product(few[0], few[1], false, false, true)).toEqual(product(few[0], few[1], false, false, false));
-    tf.dispose([...small, ...broadcast, ...few]);
+    const both = [tf.tensor4d(matrix(2 * 5, 8, 3), [2, 1, 5, 8]), tf.tensor4d(matrix(3 * 8, 4, 4), [1, 3, 8, 4])] as const;
+    let ours: Float32Array | undefined;
+    expect(countingBatches(() => (ours = product(both[0], both[1], false, false, true)))).toBe(0);
+    expect(ours).toEqual(product(both[0], both[1], false, false, false));
+    tf.dispose([...small, ...both]);
   });
 });

@@ -14,11 +14,16 @@ import type { GpuAdapterInfo } from '../../shared/backend';
  * A software adapter (SwiftShader, llvmpipe/lavapipe, or one Dawn marks as a fallback) is slower than
  * the wasm backend, so it is skipped unless WebGPU is forced (`--backend webgpu`).
  *
- * Not yet a training backend: tfjs-backend-webgpu 4.22 reads a tensor back synchronously (dataSync)
- * only through OffscreenCanvas, which Node (and Electron's main process) lack, and the engine reads
- * losses, metrics and weights synchronously. So initBackend detects the adapter, names it, and skips
- * WebGPU with that reason (webGpuSyncReadBlocker); scripts/gpu-check.ts, whose reads are asynchronous,
- * measures it. Making every engine read asynchronous is what would turn it on.
+ * A training backend only: tfjs-backend-webgpu 4.22 reads a tensor back synchronously (dataSync)
+ * only through OffscreenCanvas, which Node (and Electron's main process) lack. Training reads
+ * asynchronously (the loop's losses, the curve and final metrics, checkpoints and optimizer state:
+ * src/core/train), so training jobs start backends with `initBackend({ asyncReads: true })` and may get
+ * WebGPU; everything else (analyses, fine-tunes, studies, SAEs, evaluations, Hugging Face models) reads
+ * synchronously, and initBackend skips WebGPU for it (to the next backend of the order: wasm here), or
+ * refuses it when forced. Each job runs in its own worker thread with its own backend, so a GPU machine
+ * trains on WebGPU while its analyses run on wasm. Should a synchronous read still reach the webgpu
+ * backend, it fails at once with an error saying so (guardSyncReads) instead of tfjs's
+ * "OffscreenCanvas is not defined".
  */
 
 export type WebGpuAdapterInfo = GpuAdapterInfo;
@@ -97,11 +102,40 @@ function softwareError(info: WebGpuAdapterInfo): Error {
   return new Error(`only a software WebGPU adapter (${info.description || info.architecture || info.vendor}), slower than wasm; skipped (force it with --backend webgpu)`);
 }
 
-/** Why tfjs's webgpu backend cannot serve the engine in this process, or null when it can. */
-export function webGpuSyncReadBlocker(): string | null {
-  return typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas === 'undefined'
-    ? "tfjs-backend-webgpu reads tensors back synchronously only through OffscreenCanvas, which this process lacks, and the engine's reads are synchronous (scripts/gpu-check.ts measures the adapter)"
-    : null;
+/** Why only work that reads tensors asynchronously runs on WebGPU here (initBackend's reason for skipping it). */
+export const WEBGPU_SYNC_READS = 'tfjs-backend-webgpu cannot read tensors synchronously (dataSync) in Node, where it would need OffscreenCanvas';
+
+/** Whether this process can read webgpu tensors synchronously (a browser's OffscreenCanvas). */
+function syncReadsPossible(): boolean {
+  return typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas !== 'undefined';
+}
+
+interface ReadSyncBackend {
+  readSync(dataId: object): unknown;
+}
+
+const GUARDED = Symbol('oocr.syncReadsGuarded');
+
+/**
+ * Makes a synchronous read of a tensor that lives on the GPU fail with an error that names the cause,
+ * where tfjs-backend-webgpu would throw "OffscreenCanvas is not defined" (it does so before touching
+ * any state, so the backend stays usable). Reads of values still on the host succeed as before.
+ */
+function guardSyncReads(backend: ReadSyncBackend): void {
+  const b = backend as ReadSyncBackend & { [GUARDED]?: true };
+  if (syncReadsPossible() || b[GUARDED]) return;
+  const readSync = b.readSync.bind(b);
+  b.readSync = (dataId) => {
+    try {
+      return readSync(dataId);
+    } catch (err) {
+      if (err instanceof ReferenceError && /OffscreenCanvas/.test(err.message)) {
+        throw new Error(`synchronous tensor read (dataSync/arraySync) on the webgpu backend: ${WEBGPU_SYNC_READS}; only training runs on WebGPU (read with await tensor.data()), other work on wasm`);
+      }
+      throw err;
+    }
+  };
+  b[GUARDED] = true;
 }
 
 /** Starts tfjs's webgpu backend on the installed adapter (reads must then be asynchronous: see above). */
@@ -111,5 +145,6 @@ export async function startWebGpuBackend(allowSoftware: boolean): Promise<WebGpu
   const ok = await tf.setBackend('webgpu');
   if (!ok) throw new Error("tf.setBackend('webgpu') returned false");
   await tf.ready();
+  guardSyncReads(tf.backend() as unknown as ReadSyncBackend);
   return info;
 }

@@ -7,6 +7,7 @@ import { runLoraVsSteering } from '../finetune/loraVsSteering';
 import { runFinetune } from '../finetune/runFinetune';
 import { runTextFinetune } from '../finetune/textFinetune';
 import { runTextStudy } from '../finetune/textStudy';
+import { fusedRefusal } from '../fused/fusedTrainer';
 import { analyzeRequest } from '../runs/analyzeRequest';
 import { runSaeJob } from '../sae/runSae';
 import { trainRun } from '../train/trainRun';
@@ -26,7 +27,11 @@ async function main(): Promise<void> {
   const cancelFlag = new Int32Array(cancelBuffer);
   const send = (m: WorkerMessage): void => port.postMessage(m);
   try {
-    const backend = await initBackend({ backend: request.backend });
+    // Training reads tensors only asynchronously, so it may run on WebGPU; every other job reads
+    // synchronously and stays off it (src/core/backend/webgpu.ts). A model the fused wasm kernel
+    // covers (the factorization presets, ~0.4 ms a step) stays on wasm unless WebGPU is forced.
+    const asyncReads = request.kind === 'train' && (request.backend === 'webgpu' || fusedRefusal(request.train.config, 'wasm', request.train.fused) !== null);
+    const backend = await initBackend({ backend: request.backend, asyncReads });
     send({ type: 'started', backend });
     if (request.kind === 'analysis') {
       serveAnalyses(port, modelProgressMinBytes(request.progressMinBytes));

@@ -3,6 +3,7 @@ import { hookName, type HookName } from '../../shared/hooks';
 import type { ModelConfig } from '../../shared/modelConfig';
 import { archOf, dV, type Architecture } from './resolveConfig';
 import { applyRotary, rotaryFrequencies } from './rotary';
+import { geluTanh } from './geluOp';
 
 export type Params = Record<string, tf.Tensor>;
 
@@ -110,7 +111,7 @@ export function forward(c: ModelConfig, params: Params, tokens: tf.Tensor2D, opt
     if (a.embedScale !== 1) embedded = embedded.mul(a.embedScale);
     let x = hook(hookName('hook_embed'), embedded);
     if (c.posEmbed) {
-      const pos = hook(hookName('hook_pos_embed'), params['pos_embed.W_pos'].slice([0, 0], [T, c.dModel]).expandDims(0).tile([B, 1, 1]) as tf.Tensor3D);
+      const pos = hook(hookName('hook_pos_embed'), repeatOverBatch(params['pos_embed.W_pos'].slice([0, 0], [T, c.dModel]) as tf.Tensor2D, B));
       x = x.add(pos);
     }
     resid = { kind: 'dense', x };
@@ -355,6 +356,21 @@ function repeatKv(x: tf.Tensor4D, group: number): tf.Tensor4D {
   return tf.gather(x, heads, 1);
 }
 
+/**
+ * [T, d] → [B, T, d], B copies of x (the position embeddings as hook_pos_embed holds them). tfjs's
+ * gradient of tile slices each of the B copies out of dy and adds them one at a time, the sum
+ * ((0 + dy[0]) + dy[1]) + …; on wasm that cost B full copies of dy (Slice reads its whole input out
+ * of the heap) and B Adds. There the gradient is dy summed over axis 0 instead, which the wasm Sum
+ * (stock or src/core/backend/kernels/Sum_wasm.ts) adds in exactly that order in float32: the same
+ * bits in one pass. Other backends keep tile's gradient: the cpu Sum, for one, accumulates in double.
+ */
+export function repeatOverBatch(x: tf.Tensor2D, B: number): tf.Tensor3D {
+  const tiled = (t: tf.Tensor): tf.Tensor3D => t.expandDims(0).tile([B, 1, 1]) as tf.Tensor3D;
+  if (tf.getBackend() !== 'wasm') return tiled(x);
+  const repeat = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({ value: tiled(args[0] as tf.Tensor), gradFunc: (dy: tf.Tensor) => dy.sum(0) }));
+  return repeat(x) as tf.Tensor3D;
+}
+
 function selectLast(r: Resid, T: number): Resid {
   if (r.kind === 'onehot') {
     const B = r.tokens.shape[0];
@@ -418,10 +434,9 @@ function activation(act: Architecture['act'], x: tf.Tensor3D, large: boolean): t
   }
 }
 
-/** GELU, tanh approximation (GPT-2's). */
+/** GELU, tanh approximation (GPT-2's); fused for big tensors on wasm (geluOp.ts). */
 function gelu(x: tf.Tensor3D): tf.Tensor3D {
-  const inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
-  return x.mul(0.5).mul(inner.tanh().add(1));
+  return geluTanh(x);
 }
 
 /**

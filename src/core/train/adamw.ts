@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { OptimizerConfig } from '../../shared/modelConfig';
 import type { HostTensor } from '../model/params';
+import { ADAMW_KERNEL, type AdamWKernelAttrs } from '../backend/kernels/inplaceKernels';
+import { hostCopies } from './hostCopy';
 
 /** AdamW's whole state on the host: the step count and both moments, one per variable in order. */
 export interface AdamWState {
@@ -44,6 +46,13 @@ export class AdamW {
     return { step: this.t, m: this.m.map(host), v: this.v.map(host) };
   }
 
+  /** exportState read asynchronously (the training loop's saves; any backend, webgpu included). */
+  async readState(): Promise<AdamWState> {
+    const step = this.t;
+    const [m, v] = await Promise.all([hostCopies(this.m), hostCopies(this.v)]);
+    return { step, m, v };
+  }
+
   /** Continues from a saved state: the next `apply` is the one the saved optimizer would have made. */
   restoreState(s: AdamWState): void {
     if (!Number.isSafeInteger(s.step) || s.step < 0) throw new Error(`AdamW state: step must be a non-negative integer, got ${s.step}`);
@@ -69,9 +78,20 @@ export class AdamW {
     const { beta1, beta2, eps, weightDecay } = this.cfg;
     const bc1 = 1 - Math.pow(beta1, this.t);
     const bc2 = 1 - Math.pow(beta2, this.t);
+    // On wasm, one fused kernel per tensor (assembly/inplace.ts): the same float32 operations in the same
+    // order as the ops below, so the same bits, without ten passes over memory and their bookkeeping.
+    const fused = tf.getBackend() === 'wasm' && tf.getKernel(ADAMW_KERNEL, 'wasm') !== undefined;
+    const attrs: AdamWKernelAttrs = { beta1, oneMinusBeta1: 1 - beta1, beta2, oneMinusBeta2: 1 - beta2, bc1, bc2, eps, decay: 1 - lr * weightDecay, lr };
     tf.tidy(() => {
       this.vars.forEach((p, i) => {
         const g = grads[i];
+        if (fused && p.dtype === 'float32' && g.dtype === 'float32') {
+          const [p2, m2, v2] = tf.engine().runKernel(ADAMW_KERNEL, { p, g, m: this.m[i], v: this.v[i] }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+          this.m[i].assign(m2);
+          this.v[i].assign(v2);
+          p.assign(p2);
+          return;
+        }
         const m = this.m[i].mul(beta1).add(g.mul(1 - beta1));
         const v = this.v[i].mul(beta2).add(g.square().mul(1 - beta2));
         this.m[i].assign(m);

@@ -16,6 +16,16 @@ export function batchTensors(b: TokenBatch): { tokens: tf.Tensor2D; targets: tf.
   return { tokens: tf.tensor2d(b.tokens, [b.batch, b.seqLen], 'int32'), targets: tf.tensor1d(b.targets, 'int32') };
 }
 
+/** One chunk of an eval set: its correct-answer count (int32) and summed loss (float32), as scalar tensors. */
+function chunkScores(c: ModelConfig, params: Params, set: EvalSet, start: number, n: number, interventions?: readonly Intervention[]): [tf.Scalar, tf.Scalar] {
+  const tokens = tf.tensor2d(set.tokens.subarray(start * set.seqLen, (start + n) * set.seqLen), [n, set.seqLen], 'int32');
+  const targets = tf.tensor1d(set.targets.subarray(start, start + n), 'int32');
+  const logits = forward(c, params, tokens, { readout: 'last', interventions }).logits.reshape([n, c.dVocab]);
+  const hit = logits.argMax(-1).equal(targets).sum() as tf.Scalar;
+  const l = tf.oneHot(targets, c.dVocab).mul(tf.logSoftmax(logits)).sum().neg() as tf.Scalar;
+  return [hit, l];
+}
+
 /** Accuracy (argmax over the whole vocabulary) and loss per eval set, in chunks to bound memory. */
 export function evaluateSets(c: ModelConfig, params: Params, sets: readonly EvalSet[], chunk = 1024, interventions?: readonly Intervention[]): Metrics {
   const metrics: Metrics = {};
@@ -24,16 +34,36 @@ export function evaluateSets(c: ModelConfig, params: Params, sets: readonly Eval
     let lossSum = 0;
     for (let start = 0; start < set.batch; start += chunk) {
       const n = Math.min(chunk, set.batch - start);
-      const [hits, loss] = tf.tidy(() => {
-        const tokens = tf.tensor2d(set.tokens.subarray(start * set.seqLen, (start + n) * set.seqLen), [n, set.seqLen], 'int32');
-        const targets = tf.tensor1d(set.targets.subarray(start, start + n), 'int32');
-        const logits = forward(c, params, tokens, { readout: 'last', interventions }).logits.reshape([n, c.dVocab]);
-        const hit = logits.argMax(-1).equal(targets).sum();
-        const l = tf.oneHot(targets, c.dVocab).mul(tf.logSoftmax(logits)).sum().neg();
-        return [hit.dataSync()[0], l.dataSync()[0]];
-      });
+      const [hits, loss] = tf.tidy(() => chunkScores(c, params, set, start, n, interventions).map((t) => t.dataSync()[0]));
       correct += hits;
       lossSum += loss;
+    }
+    metrics[`${set.name}_acc`] = correct / set.batch;
+    metrics[`${set.name}_loss`] = lossSum / set.batch;
+  }
+  return metrics;
+}
+
+/**
+ * evaluateSets with asynchronous reads (`await data()`), as the training loop runs it: the same numbers
+ * on every backend, and the only kind of read the webgpu backend can do in Node.
+ */
+export async function evaluateSetsAsync(c: ModelConfig, params: Params, sets: readonly EvalSet[], chunk = 1024, interventions?: readonly Intervention[]): Promise<Metrics> {
+  const metrics: Metrics = {};
+  for (const set of sets) {
+    let correct = 0;
+    let lossSum = 0;
+    for (let start = 0; start < set.batch; start += chunk) {
+      const n = Math.min(chunk, set.batch - start);
+      // Out of the tidy (no await inside one), read, then freed.
+      const scores = tf.tidy(() => chunkScores(c, params, set, start, n, interventions));
+      try {
+        const [hits, loss] = await Promise.all(scores.map(async (t) => (await t.data())[0]));
+        correct += hits;
+        lossSum += loss;
+      } finally {
+        tf.dispose(scores);
+      }
     }
     metrics[`${set.name}_acc`] = correct / set.batch;
     metrics[`${set.name}_loss`] = lossSum / set.batch;

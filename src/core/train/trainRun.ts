@@ -10,7 +10,8 @@ import { resolveConfig } from '../model/resolveConfig';
 import { createTask } from '../tasks/registry';
 import { FusedKernel } from '../fused/fusedKernel';
 import { FUSED_BACKEND, fusedMetrics, fusedRefusal, fusedStepper } from '../fused/fusedTrainer';
-import { evaluateSets } from './evaluate';
+import { evaluateSetsAsync } from './evaluate';
+import { namedHostCopies } from './hostCopy';
 import { runTrainingLoop } from './trainingLoop';
 
 export interface TrainRunOptions {
@@ -68,7 +69,8 @@ export function checkTrainConfig(raw: unknown): TrainConfig {
 /**
  * Trains one run into `outDir`: run.json, metrics.jsonl and checkpoints as DESIGN.md §6, through the
  * shared training loop (./trainingLoop.ts). Cancelling saves the current weights; a non-finite loss
- * stops the run with a JobError naming the last good checkpoint.
+ * stops the run with a JobError naming the last good checkpoint. Every tensor read on the tfjs path is
+ * asynchronous, so it trains on any backend, webgpu included (a training job's worker may start that).
  */
 export async function trainRun(opts: TrainRunOptions): Promise<TrainResult> {
   const config = checkTrainConfig(opts.config);
@@ -90,6 +92,8 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainResult> {
         params: () => model.params,
         interventions: () => [],
         export: () => toHost(model),
+        /** export() read asynchronously, as saves read it (any backend, webgpu included). */
+        read: () => namedHostCopies(model.params),
         dispose: () => model.dispose(),
         /** The trained tensors as a checkpoint holds them (frozen ones follow from the config and seed). */
         load: (params: Record<string, { shape: number[]; data: Float32Array }>) =>
@@ -100,16 +104,16 @@ export async function trainRun(opts: TrainRunOptions): Promise<TrainResult> {
     sampleTrainBatch: (rng, n) => task.sampleTrainBatch(rng, n),
     curve: (root) => {
       const sets = task.evalSets(root.fork(2), config.evalSamples);
-      return (t) => (kernel ? fusedMetrics(kernel, sets) : evaluateSets(config.model, t.params(), sets));
+      return (t) => (kernel ? fusedMetrics(kernel, sets) : evaluateSetsAsync(config.model, t.params(), sets));
     },
-    save: (t, runDir, step) => {
+    save: async (t, runDir, step) => {
       const file = checkpointPath(runDir, step);
-      saveCheckpoint(file, config.model, t.export(), { step, task: config.task, taskOptions: config.taskOptions });
+      saveCheckpoint(file, config.model, await t.read(), { step, task: config.task, taskOptions: config.taskOptions });
       return { file, checkpoint: true };
     },
-    finish: (t, root) => {
+    finish: async (t, root) => {
       const sets = task.evalSets(root.fork(3), opts.finalEvalSamples ?? 4 * config.evalSamples);
-      return { finalMetrics: kernel ? fusedMetrics(kernel, sets) : evaluateSets(config.model, t.params(), sets) };
+      return { finalMetrics: kernel ? fusedMetrics(kernel, sets) : await evaluateSetsAsync(config.model, t.params(), sets) };
     },
     fused: useFused
       ? (t, adam) => {

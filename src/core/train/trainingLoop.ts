@@ -58,13 +58,14 @@ export interface TrainingLoopSpec<T extends Trainee = Trainee, B = TokenBatch> {
   microBatches?(batch: B): { batch: B; weight: number }[];
   /**
    * Draws the fixed held-out sequences of the logged curve from the run's root stream (after the data
-   * stream, fork 1) and returns the evaluation run at each log step.
+   * stream, fork 1) and returns the evaluation run at each log step. It, `save` and `finish` may
+   * return promises: a spec that reads tensors asynchronously can train on the webgpu backend.
    */
-  curve(root: Rng): (t: T) => Metrics;
+  curve(root: Rng): (t: T) => Metrics | Promise<Metrics>;
   /** Writes the weights at `step` (periodic checkpoints and the final save). */
-  save(t: T, runDir: string, step: number): SavedWeights;
+  save(t: T, runDir: string, step: number): SavedWeights | Promise<SavedWeights>;
   /** Final numbers after the last save (fresh sequences from `root`), and any run.json fields to add. */
-  finish(t: T, root: Rng, saved: SavedWeights): { finalMetrics: Metrics; manifest?: Partial<RunManifest> };
+  finish(t: T, root: Rng, saved: SavedWeights): FinishResult | Promise<FinishResult>;
   onEvent?: (e: JobEvent) => void;
   /** Polled between steps; true stops the run after the current step, saving its weights. */
   shouldCancel?: () => boolean;
@@ -89,6 +90,12 @@ export interface TrainingLoopSpec<T extends Trainee = Trainee, B = TokenBatch> {
    * `microBatches`.
    */
   fused?(t: T, optimizer: AdamW): FusedStepper<B>;
+}
+
+/** What `TrainingLoopSpec.finish` returns. */
+export interface FinishResult {
+  finalMetrics: Metrics;
+  manifest?: Partial<RunManifest>;
 }
 
 /** One whole training step outside tfjs (see TrainingLoopSpec.fused). */
@@ -116,6 +123,9 @@ export interface TrainingLoopResult {
  * names the last good checkpoint (and whatever else is preserved). The job holds `RUN/.lock` from
  * before it writes anything until it ends, so a second start of the folder is refused naming its pid.
  * With `spec.resume` it continues a stopped run instead (see `TrainingLoopSpec.resume`).
+ *
+ * The loop reads tensors only asynchronously (the loss, the optimizer state it saves), so a spec whose
+ * own callbacks do too trains on any backend, webgpu included (which cannot read synchronously in Node).
  */
 export async function runTrainingLoop<T extends Trainee, B = TokenBatch>(spec: TrainingLoopSpec<T, B>): Promise<TrainingLoopResult> {
   const runDir = path.resolve(spec.outDir);
@@ -323,12 +333,13 @@ async function trainOwned<T extends Trainee, B>(spec: TrainingLoopSpec<T, B>, ru
     };
 
     /** Saves the weights; with `resumable`, the optimizer and data-stream state beside a checkpoint too. */
-    const saveAt = (step: number, resumable: boolean): SavedWeights => {
+    const saveAt = async (step: number, resumable: boolean): Promise<SavedWeights> => {
       sync();
-      const saved = spec.save(live, runDir, step);
+      const saved = await spec.save(live, runDir, step);
       if (saved.checkpoint) {
         if (resumable && spec.restore) {
-          writeTrainingState(optimizerStatePath(runDir, step), { step, seconds: seconds(), names, optimizer: adam.exportState(), rngs: { data: dataRng.state() } });
+          const optimizerState = await adam.readState();
+          writeTrainingState(optimizerStatePath(runDir, step), { step, seconds: seconds(), names, optimizer: optimizerState, rngs: { data: dataRng.state() } });
           // Only the latest state is needed to resume; older ones go once the new one is complete.
           for (const o of listOptimizerStates(runDir)) if (o.step < step) fs.rmSync(o.file, { force: true });
         }
@@ -337,6 +348,37 @@ async function trainOwned<T extends Trainee, B>(spec: TrainingLoopSpec<T, B>, ru
         emit({ kind: 'checkpoint', step, file: saved.file });
       }
       return saved;
+    };
+    /**
+     * One step of tfjs's variableGrads + AdamW: the gradients (summed over micro-batches) and each part's
+     * loss leave the tidy as tensors, the losses are read asynchronously (no await inside a tidy), and
+     * the step is applied only on a finite loss (the weights stay those of the last good step).
+     */
+    const tfjsStep = async (batch: B): Promise<number> => {
+      const { values, summed, stepped } = tf.tidy(() => {
+        const parts = spec.microBatches?.(batch) ?? [{ batch, weight: 1 }];
+        const values: tf.Scalar[] = [];
+        let summed: tf.Tensor[] | null = null;
+        for (const part of parts) {
+          const { value, grads } = tf.variableGrads(() => {
+            const l = lossOf(live, part.batch);
+            return parts.length === 1 ? l : l.mul(part.weight);
+          }, live.variables);
+          values.push(value);
+          const g = live.variables.map((v) => grads[v.name]);
+          summed = summed ? summed.map((s, i) => s.add(g[i])) : g;
+        }
+        return { values, summed: summed ?? [], stepped: summed !== null };
+      });
+      try {
+        let lossValue = 0;
+        // The parts' losses added in order, as numbers: the same sum on every backend.
+        for (const v of values) lossValue += (await v.data())[0];
+        if (Number.isFinite(lossValue) && stepped) adam.apply(summed);
+        return lossValue;
+      } finally {
+        tf.dispose([...values, ...summed]);
+      }
     };
     const preserved = (): string => {
       const where = lastGood ? `the last good checkpoint is ${path.relative(runDir, lastGood)}` : 'no checkpoint had been saved yet';
@@ -353,23 +395,7 @@ async function trainOwned<T extends Trainee, B>(spec: TrainingLoopSpec<T, B>, ru
         }
         const batch = spec.sampleTrainBatch(dataRng, config.batchSize);
         unsynced = fused !== null;
-        const loss = fused ? fused.step(batch) : tf.tidy(() => {
-          const parts = spec.microBatches?.(batch) ?? [{ batch, weight: 1 }];
-          let lossValue = 0;
-          let summed: tf.Tensor[] | null = null;
-          for (const part of parts) {
-            const { value, grads } = tf.variableGrads(() => {
-              const l = lossOf(live, part.batch);
-              return parts.length === 1 ? l : l.mul(part.weight);
-            }, live.variables);
-            lossValue += value.dataSync()[0];
-            const g = live.variables.map((v) => grads[v.name]);
-            summed = summed ? summed.map((s, i) => s.add(g[i])) : g;
-          }
-          // Only step on a finite loss: the weights stay those of the last good step.
-          if (Number.isFinite(lossValue) && summed) adam.apply(summed);
-          return lossValue;
-        });
+        const loss = fused ? fused.step(batch) : await tfjsStep(batch);
         if (!Number.isFinite(loss)) {
           throw new JobError(`loss became ${loss} at step ${step + 1}; ${spec.noun} stopped and ${preserved()}`, { runDir, lastGoodCheckpoint: lastGood });
         }
@@ -378,11 +404,11 @@ async function trainOwned<T extends Trainee, B>(spec: TrainingLoopSpec<T, B>, ru
         let metrics: Metrics | undefined;
         if (step % config.logEvery === 0 || isLast || step === 1) {
           sync();
-          metrics = evaluate(live);
+          metrics = await evaluate(live);
           appendMetrics(runDir, { step, time: seconds(), loss, metrics });
         }
         if (config.checkpointEvery > 0 && step % config.checkpointEvery === 0 && !isLast) {
-          saveAt(step, true);
+          await saveAt(step, true);
           update({ step, seconds: seconds() });
         }
         const now = performance.now();
@@ -395,10 +421,10 @@ async function trainOwned<T extends Trainee, B>(spec: TrainingLoopSpec<T, B>, ru
         }
       }
       // A cancelled run saves what it needs to resume; a completed one no longer needs any of it.
-      const saved = saveAt(step, status === 'cancelled');
+      const saved = await saveAt(step, status === 'cancelled');
       sync();
       // Final numbers on sequences never used before, larger than the per-log sample.
-      const { finalMetrics, manifest: extra } = spec.finish(live, root, saved);
+      const { finalMetrics, manifest: extra } = await spec.finish(live, root, saved);
       update({ status, step, seconds: seconds(), finalMetrics, ...extra });
       if (status === 'completed') for (const o of listOptimizerStates(runDir)) fs.rmSync(o.file, { force: true });
       return { runDir, status, steps: step, seconds: seconds(), finalMetrics, weightsFile: saved.file };

@@ -1,8 +1,7 @@
-import fs from 'node:fs';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
+import { readBuiltWasm } from '../builtWasm';
 
 /**
  * Multi-threaded float32 matrix products for the wasm backend (assembly/gemm.ts, built to out/fused/ by
@@ -18,18 +17,13 @@ import { Worker } from 'node:worker_threads';
  * on the machine's FMA (relaxed_madd is fused or not by hardware) but not on OOCR_THREADS.
  */
 
-/** Build output, found as fusedKernel.ts finds its own (a checkout's out/fused, or beside a bundle). */
-const candidates = (name: string): string[] => [`../../../../out/fused/${name}`, `../fused/${name}`, `../../../out/fused/${name}`].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
-const findBuilt = (name: string): string | null => candidates(name).find((f) => fs.existsSync(f)) ?? null;
-const SOURCE_CANDIDATES = ['../../../../assembly/gemm.ts', '../../assembly/gemm.ts', '../../../assembly/gemm.ts'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
-
 export const GEMM_FMA_WASM = 'oocr-gemm-fma.wasm';
 export const GEMM_PLAIN_WASM = 'oocr-gemm.wasm';
 
 interface GemmExports {
   packB(B: number, K: number, N: number, transB: number, Bp: number): void;
   gemmRows(A: number, sI: number, sK: number, Bp: number, C: number, i0: number, i1: number, K: number, N: number, tile: number): void;
-  gemmBatch(A: number, sI: number, sK: number, strideA: number, B: number, transB: number, strideB: number, C: number, strideC: number, e0: number, e1: number, M: number, K: number, N: number, Bp: number, tile: number): void;
+  gemmBatch(A: number, sI: number, sK: number, strideA: number, B: number, transB: number, strideB: number, C: number, strideC: number, e0: number, e1: number, M: number, K: number, N: number, Bp: number, tile: number, exact: number): void;
 }
 
 export interface GemmModule {
@@ -53,21 +47,13 @@ function enableRelaxedSimd(): void {
 export function gemmModule(): GemmModule | { error: string } {
   if (loaded) return loaded;
   try {
-    const fmaFile = findBuilt(GEMM_FMA_WASM);
-    const plainFile = findBuilt(GEMM_PLAIN_WASM);
-    if (!fmaFile && !plainFile) throw new Error(`${GEMM_PLAIN_WASM} is not built (npm run build:fused)`);
-    const source = SOURCE_CANDIDATES.find((f) => fs.existsSync(f));
-    for (const f of [fmaFile, plainFile]) {
-      if (f && source && fs.statSync(source).mtimeMs > fs.statSync(f).mtimeMs) throw new Error(`${f} is older than assembly/gemm.ts (npm run build:fused)`);
-    }
     if (typeof SharedArrayBuffer === 'undefined') throw new Error('this runtime has no SharedArrayBuffer');
-    if (fmaFile && process.env.OOCR_GEMM_FMA !== '0') {
-      const bytes = fs.readFileSync(fmaFile);
+    if (process.env.OOCR_GEMM_FMA !== '0') {
+      const bytes = readBuiltWasm(GEMM_FMA_WASM, 'gemm.ts');
       if (!WebAssembly.validate(bytes)) enableRelaxedSimd();
       if (WebAssembly.validate(bytes)) return (loaded = { module: new WebAssembly.Module(bytes), fma: true });
     }
-    if (!plainFile) throw new Error('this runtime has no relaxed SIMD and the plain build is missing');
-    const bytes = fs.readFileSync(plainFile);
+    const bytes = readBuiltWasm(GEMM_PLAIN_WASM, 'gemm.ts');
     if (!WebAssembly.validate(bytes)) throw new Error('this runtime cannot run the kernel (WebAssembly SIMD and threads)');
     loaded = { module: new WebAssembly.Module(bytes), fma: false };
   } catch (err) {
@@ -100,6 +86,8 @@ const STOP = 2;
 const FAILED = 3;
 const READY = 4;
 const PARAMS = 8;
+/** Products with fewer multiply-adds run on the calling thread alone. */
+const PARALLEL_MIN_MACS = 2 ** 20;
 /** How long to wait for helpers to start before giving up on them (ms). */
 const START_TIMEOUT_MS = 20_000;
 
@@ -121,7 +109,7 @@ for (;;) {
   Atomics.wait(ctl, ${GEN}, gen);
   gen = Atomics.load(ctl, ${GEN});
   if (Atomics.load(ctl, ${STOP})) break;
-  const [mode, A, sI, sK, Bp, C, M, K, N, T, strideA, B, transB, strideB, strideC, E, bpBytes] = ctl.subarray(${PARAMS}, ${PARAMS} + 17);
+  const [mode, A, sI, sK, Bp, C, M, K, N, T, strideA, B, transB, strideB, strideC, E, bpBytes, exact] = ctl.subarray(${PARAMS}, ${PARAMS} + 18);
   try {
     if (e && index < T) {
       if (mode === 0) {
@@ -129,7 +117,7 @@ for (;;) {
         if (i1 > i0) e.gemmRows(A, sI, sK, Bp, C, i0, i1, K, N, 256 * index);
       } else {
         const [e0, e1] = entriesOf(index, T, E);
-        if (e1 > e0) e.gemmBatch(A, sI, sK, strideA, B, transB, strideB, C, strideC, e0, e1, M, K, N, Bp + bpBytes * index, 256 * index);
+        if (e1 > e0) e.gemmBatch(A, sI, sK, strideA, B, transB, strideB, C, strideC, e0, e1, M, K, N, Bp + bpBytes * index, 256 * index, exact);
       }
     }
   } catch (err) {
@@ -266,39 +254,45 @@ export class GemmPool {
     if (T > 1) this.join();
   }
 
-  /** Bytes a batched product needs: every entry's A, B and C, and one packed B per thread. */
-  batchBytes(E: number, M: number, K: number, N: number): number {
-    return RESERVED + 4 * E * (M * K + K * N + M * N) + this.threads * 4 * Math.ceil(N / 8) * 8 * K + 4 * 64;
+  /** Bytes a batched product needs: A's and B's entries (one when broadcast), every C, one packed B per thread. */
+  batchBytes(o: { E: number; EA: number; EB: number; M: number; K: number; N: number }): number {
+    return RESERVED + 4 * (o.EA * o.M * o.K + o.EB * o.K * o.N + o.E * o.M * o.N) + this.threads * 4 * Math.ceil(o.N / 8) * 8 * o.K + 4 * 64;
   }
 
   /**
-   * E independent products (E = batch entries, same shapes; a and b hold them one after another), the
-   * entries split between threads. Each entry's C is the same as `run` would give for it.
+   * E products of the same shapes, split between threads by entry. `a` holds EA matrices and `b` EB, one
+   * after another, each either E or 1 (one matrix for every entry). With `exact`, each entry's C has the
+   * bits of tfjs-backend-wasm's own batched kernel; otherwise those `run` would give it.
    */
-  runBatch(o: GemmOperands & { E: number }, out: Float32Array): void {
-    const { E, M, K, N } = o;
-    const need = this.batchBytes(E, M, K, N);
+  runBatch(o: GemmOperands & { E: number; EA: number; EB: number; exact: boolean }, out: Float32Array): void {
+    const { E, EA, EB, M, K, N } = o;
+    if ((EA !== E && EA !== 1) || (EB !== E && EB !== 1)) throw new Error(`batch of ${E}: operands of ${EA} and ${EB} matrices`);
+    const need = this.batchBytes(o);
     if (need > this.maxBytes) throw new Error(`a batched product of ${need} bytes does not fit the pool's ${this.maxBytes}`);
     if (this.memory.buffer.byteLength < need) this.memory.grow(Math.ceil((need - this.memory.buffer.byteLength) / PAGE));
     const align = (x: number): number => Math.ceil(x / 64) * 64;
     const A = RESERVED;
-    const B = align(A + 4 * E * M * K);
-    const C = align(B + 4 * E * K * N);
+    const B = align(A + 4 * EA * M * K);
+    const C = align(B + 4 * EB * K * N);
     const Bp = align(C + 4 * E * M * N);
     const bpBytes = align(4 * Math.ceil(N / 8) * 8 * K);
     const heap = this.memory.buffer;
-    new Float32Array(heap, A, E * M * K).set(o.a.subarray(0, E * M * K));
-    new Float32Array(heap, B, E * K * N).set(o.b.subarray(0, E * K * N));
+    new Float32Array(heap, A, EA * M * K).set(o.a.subarray(0, EA * M * K));
+    new Float32Array(heap, B, EB * K * N).set(o.b.subarray(0, EB * K * N));
     const sI = o.transA ? 1 : K;
     const sK = o.transA ? M : 1;
-    const T = Math.max(1, Math.min(this.threads, E));
+    const strideA = EA === 1 ? 0 : M * K;
+    const strideB = EB === 1 ? 0 : K * N;
+    const exact = o.exact ? 1 : 0;
+    // Waking helpers costs tens of microseconds (more when they have been asleep): small batches stay here.
+    const T = E * M * K * N < PARALLEL_MIN_MACS ? 1 : Math.max(1, Math.min(this.threads, E));
     const ctl = this.control;
     if (T > 1) {
-      ctl.set([1, A, sI, sK, Bp, C, M, K, N, T, M * K, B, o.transB ? 1 : 0, K * N, M * N, E, bpBytes], PARAMS);
+      ctl.set([1, A, sI, sK, Bp, C, M, K, N, T, strideA, B, o.transB ? 1 : 0, strideB, M * N, E, bpBytes, exact], PARAMS);
       this.dispatch();
     }
     const [e0, e1] = entriesOf(0, T, E);
-    this.exports.gemmBatch(A, sI, sK, M * K, B, o.transB ? 1 : 0, K * N, C, M * N, e0, e1, M, K, N, Bp, 0);
+    this.exports.gemmBatch(A, sI, sK, strideA, B, o.transB ? 1 : 0, strideB, C, M * N, e0, e1, M, K, N, Bp, 0, exact);
     if (T > 1) this.join();
     out.set(new Float32Array(heap, C, E * M * N));
   }

@@ -7,45 +7,56 @@ import { asWasmBackend, type WasmBackendLike } from './wasmBackendAccess';
  * FMA kernel (gemm/gemmPool.ts), whose sums are rounded differently from XNNPACK's. Up to it the gain is
  * small (the operands are copied in and out, the helper threads woken), and every product of a training
  * step of the shipped presets is at most this (two-hop's and reversal's largest are exactly 2²⁴;
- * test/core/gemmThresholds.test.ts), so they keep XNNPACK's numbers and their runs reproduce bit for bit.
+ * test/core/wasmKernelThresholds.test.ts), so they keep XNNPACK's numbers and their runs reproduce bit for bit.
  */
 export const GEMM_STOCK_MACS = 2 ** 24;
 
 /**
- * Batched products (attention's, one per batch row and head) with more than this many multiply-adds in
- * all: the stock kernel runs a batch of more than one through a plain C loop, ~10× slower than XNNPACK,
- * so the pool pays off sooner. The shipped presets' training steps stay at or below it.
+ * Smaller batches stay with the stock kernel: same bits either way, and copying them in and out of the
+ * pool's memory costs more than its faster loop saves (world-base's attention, 512 × 6 × 16 × 6).
  */
-export const GEMM_STOCK_BATCHED_MACS = 2 ** 20;
+export const GEMM_BATCHED_MIN_MACS = 2 ** 19;
 
 const entries = (t: TensorInfo): number => t.shape.slice(0, -2).reduce((x, y) => x * y, 1);
 
-/** The pool when a product should use it: float32, big enough, and fits; batched only without broadcasting. */
-function poolFor(a: TensorInfo, b: TensorInfo, M: number, K: number, N: number): GemmPool | null {
+type Plan = { pool: GemmPool; E: number; EA: number; EB: number } | null;
+
+/**
+ * Which products the pool takes. Unbatched ones above GEMM_STOCK_MACS, in its fast (FMA) flavour. Batched
+ * ones (attention's: one product per batch row and head) from GEMM_BATCHED_MIN_MACS whose batch shapes
+ * match or one side is a single matrix, in its exact flavour: tfjs-backend-wasm runs a batch through a plain C loop (~10×
+ * slower than XNNPACK) whose bits the exact flavour reproduces, so they move with the numbers unchanged,
+ * split by entry between threads.
+ */
+function plan(a: TensorInfo, b: TensorInfo, M: number, K: number, N: number): Plan {
   if (process.env.OOCR_GEMM === '0' || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
-  const E = entries(a);
-  if (E === 1 && entries(b) === 1) {
+  const EA = entries(a);
+  const EB = entries(b);
+  if (EA === 1 && EB === 1) {
     if (M * K * N <= GEMM_STOCK_MACS) return null;
-    const p = gemmPool();
-    return 'error' in p || p.chunkRows(M, K, N) === 0 ? null : p;
+    const pool = gemmPool();
+    return 'error' in pool || pool.chunkRows(M, K, N) === 0 ? null : { pool, E: 1, EA, EB };
   }
-  if (a.shape.length !== b.shape.length || a.shape.slice(0, -2).some((d, i) => d !== b.shape[i]) || E * M * K * N <= GEMM_STOCK_BATCHED_MACS) return null;
-  const p = gemmPool();
-  return 'error' in p || p.batchBytes(E, M, K, N) > p.maxBytes ? null : p;
+  const lead = (t: TensorInfo): number[] => t.shape.slice(0, -2);
+  const same = a.shape.length === b.shape.length && lead(a).every((d, i) => d === lead(b)[i]);
+  if ((!same && EA !== 1 && EB !== 1) || Math.max(EA, EB) * M * K * N < GEMM_BATCHED_MIN_MACS) return null;
+  const pool = gemmPool();
+  const E = Math.max(EA, EB);
+  return 'error' in pool || pool.batchBytes({ E, EA, EB, M, K, N }) > pool.maxBytes ? null : { pool, E, EA, EB };
 }
 
-function runOnPool(pool: GemmPool, wasm: WasmBackendLike, a: TensorInfo, b: TensorInfo, transA: boolean, transB: boolean): TensorInfo {
+function runOnPool(p: NonNullable<Plan>, wasm: WasmBackendLike, a: TensorInfo, b: TensorInfo, transA: boolean, transB: boolean): TensorInfo {
   const [M, K] = transA ? a.shape.slice(-2).reverse() : a.shape.slice(-2);
   const N = transB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
-  const E = entries(a);
+  // The output's batch dims as tfjs broadcasts them: the batched side's when the other is one matrix.
   const rank = Math.max(a.shape.length, b.shape.length);
-  const lead = E === 1 ? new Array<number>(rank - 2).fill(1) : a.shape.slice(0, -2);
-  const out = wasm.makeOutput([...lead, M, N], 'float32');
+  const lead = p.E === 1 ? [] : (p.EA === p.E ? a : b).shape.slice(0, -2);
+  const out = wasm.makeOutput([...new Array<number>(rank - 2 - lead.length).fill(1), ...lead, M, N], 'float32');
   // Views after makeOutput: allocating may grow the backend's heap and detach older ones.
   const operands = { a: wasm.typedArrayFromHeap(a) as Float32Array, b: wasm.typedArrayFromHeap(b) as Float32Array, M, K, N, transA, transB };
   const c = wasm.typedArrayFromHeap(out) as Float32Array;
-  if (E === 1) pool.run(operands, c);
-  else pool.runBatch({ ...operands, E }, c);
+  if (p.E === 1) p.pool.run(operands, c);
+  else p.pool.runBatch({ ...operands, E: p.E, EA: p.EA, EB: p.EB, exact: true }, c);
   return out;
 }
 
@@ -63,8 +74,8 @@ export function makeBatchMatMulWasmConfig(original: KernelConfig, transpose: Ker
     const b = inputs.b as TensorInfo;
     const [M, K] = transposeA ? a.shape.slice(-2).reverse() : a.shape.slice(-2);
     const N = transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
-    const pool = poolFor(a, b, M, K, N);
-    if (pool) return runOnPool(pool, asWasmBackend(backend), a, b, transposeA, transposeB);
+    const p = plan(a, b, M, K, N);
+    if (p) return runOnPool(p, asWasmBackend(backend), a, b, transposeA, transposeB);
     if (!transposeA && !transposeB) return original.kernelFunc(args);
     const wasm = asWasmBackend(backend);
     const swapLast = (t: TensorInfo): TensorInfo => {

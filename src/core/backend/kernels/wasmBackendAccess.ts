@@ -19,3 +19,13 @@ export function asWasmBackend(backend: unknown): WasmBackendLike {
   }
   return b as WasmBackendLike;
 }
+
+/**
+ * The backend's WebAssembly memory (Emscripten's module keeps it as asm.memory), for kernels of our own
+ * that work in it (inplaceKernels.ts).
+ */
+export function wasmMemoryOf(backend: unknown): WebAssembly.Memory {
+  const memory = (backend as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) throw new Error("the wasm backend's memory is not reachable (wasm.asm.memory)");
+  return memory;
+}
