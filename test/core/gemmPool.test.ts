@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/core/backend/initBackend';
 import { GemmPool, gemmModule, gemmPool, gemmThreads, rowsOf, type GemmModule } from '../../src/core/backend/gemm/gemmPool';
-import { GEMM_STOCK_MACS } from '../../src/core/backend/kernels/BatchMatMul_wasm';
+import { GEMM_BATCHED_MIN_MACS, GEMM_STOCK_MACS } from '../../src/core/backend/kernels/BatchMatMul_wasm';
 import { Rng } from '../../src/core/util/rng';
 
 /**
@@ -209,19 +209,23 @@ describe('BatchMatMul on wasm', () => {
     return calls;
   };
 
-  // Depths below, at and past the stock kernel's 48-deep blocks; broadcast operands; transposes.
+  // Depths below, at and past the stock kernel's 48-deep blocks; broadcast operands; transposes; each at
+  // least GEMM_BATCHED_MIN_MACS (smaller batches stay with the stock kernel).
   const batched: { name: string; a: number[]; b: number[]; transA?: boolean; transB?: boolean }[] = [
     { name: 'attention scores, B transposed', a: [16, 8, 16, 64], b: [16, 8, 16, 64], transB: true },
-    { name: 'pattern times values', a: [4, 3, 16, 16], b: [4, 3, 16, 64] },
-    { name: 'a gradient, A transposed (K = 1)', a: [8, 4, 1, 16], b: [8, 4, 1, 64], transA: true },
-    { name: 'K = 48, 49 and 200', a: [3, 7, 200], b: [3, 200, 49] },
-    { name: 'one B for every entry', a: [5, 13, 97], b: [1, 97, 11] },
-    { name: 'one A for every entry, rank 2 against rank 3', a: [13, 49], b: [6, 49, 21] },
+    { name: 'pattern times values', a: [32, 4, 16, 16], b: [32, 4, 16, 64] },
+    { name: 'a gradient, A transposed (K = 1)', a: [128, 4, 1, 16], b: [128, 4, 1, 64], transA: true },
+    { name: 'K = 48, 49 and 200', a: [12, 7, 200], b: [12, 200, 49] },
+    { name: 'one B for every entry', a: [40, 13, 97], b: [1, 97, 11] },
+    { name: 'one A for every entry, rank 2 against rank 3', a: [13, 49], b: [64, 49, 21] },
   ];
   for (const c of batched) {
     it(`takes a batched product (${c.name}) with the stock kernel's exact bits`, (ctx) => {
       if (!wasm) ctx.skip('the pool serves the wasm backend only');
       const size = (shape: number[]): number => shape.reduce((x, y) => x * y, 1);
+      const [M, K] = c.transA ? c.a.slice(-2).reverse() : c.a.slice(-2);
+      const N = c.transB ? c.b[c.b.length - 2] : c.b[c.b.length - 1];
+      expect(Math.max(size(c.a.slice(0, -2)), size(c.b.slice(0, -2))) * M * K * N).toBeGreaterThanOrEqual(GEMM_BATCHED_MIN_MACS);
       const ta = tf.tensor(matrix(1, size(c.a), 7), c.a);
       const tb = tf.tensor(matrix(1, size(c.b), 8), c.b);
       let ours: Float32Array | undefined;
@@ -233,14 +237,16 @@ describe('BatchMatMul on wasm', () => {
     });
   }
 
-  it('leaves small unbatched products, and batches that broadcast both ways, to the stock kernel', (ctx) => {
+  it('leaves small products, and batches that broadcast both ways, to the stock kernel', (ctx) => {
     if (!wasm) ctx.skip('the pool serves the wasm backend only');
     const small = [tf.tensor2d(matrix(16, 32, 1), [16, 32]), tf.tensor2d(matrix(32, 8, 2), [32, 8])] as const;
     expect(product(small[0], small[1], false, false, true)).toEqual(product(small[0], small[1], false, false, false));
-    const both = [tf.tensor4d(matrix(2 * 5, 8, 3), [2, 1, 5, 8]), tf.tensor4d(matrix(3 * 8, 4, 4), [1, 3, 8, 4])] as const;
+    const both = [tf.tensor4d(matrix(64 * 50, 80, 3), [64, 1, 50, 80]), tf.tensor4d(matrix(3 * 80, 40, 4), [1, 3, 80, 40])] as const;
     let ours: Float32Array | undefined;
     expect(countingBatches(() => (ours = product(both[0], both[1], false, false, true)))).toBe(0);
     expect(ours).toEqual(product(both[0], both[1], false, false, false));
-    tf.dispose([...small, ...both]);
+    const few = [tf.tensor3d(matrix(4 * 16, 16, 5), [4, 16, 16]), tf.tensor3d(matrix(4 * 16, 16, 6), [4, 16, 16])] as const;
+    expect(countingBatches(() => (ours = product(few[0], few[1], false, false, true)))).toBe(0);
+    tf.dispose([...small, ...both, ...few]);
   });
 });
