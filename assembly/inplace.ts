@@ -118,3 +118,137 @@ export function adamw(p: usize, g: usize, m: usize, v: usize, p2: usize, m2: usi
     store<f32>(p2 + o, load<f32>(p + o) * decay - update * lr);
   }
 }
+
+/**
+ * out[j] = (((0 + x[0][j]) + x[1][j]) + …) over `rows` rows of `cols` floats: tfjs-backend-wasm's Sum
+ * order for leading axes (src/core/backend/kernels/Sum_wasm.ts), each lane a column of its own, so the
+ * same additions in the same order. Sixteen columns at a time stay in registers over all the rows.
+ */
+export function sumRows(x: usize, out: usize, rows: i32, cols: i32): void {
+  const stride = <usize>cols << 2;
+  let j = 0;
+  for (; j + 16 <= cols; j += 16) {
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let p = x + (<usize>j << 2);
+    for (let r = 0; r < rows; r++) {
+      a0 = f32x4.add(a0, v128.load(p));
+      a1 = f32x4.add(a1, v128.load(p, 16));
+      a2 = f32x4.add(a2, v128.load(p, 32));
+      a3 = f32x4.add(a3, v128.load(p, 48));
+      p += stride;
+    }
+    const o = out + (<usize>j << 2);
+    v128.store(o, a0);
+    v128.store(o, a1, 16);
+    v128.store(o, a2, 32);
+    v128.store(o, a3, 48);
+  }
+  for (; j + 4 <= cols; j += 4) {
+    let a = f32x4.splat(0);
+    let p = x + (<usize>j << 2);
+    for (let r = 0; r < rows; r++) {
+      a = f32x4.add(a, v128.load(p));
+      p += stride;
+    }
+    v128.store(out + (<usize>j << 2), a);
+  }
+  for (; j < cols; j++) {
+    let a: f32 = 0;
+    let p = x + (<usize>j << 2);
+    for (let r = 0; r < rows; r++) {
+      a += load<f32>(p);
+      p += stride;
+    }
+    store<f32>(out + (<usize>j << 2), a);
+  }
+}
+
+/** dst[i·reps + r] = src[i] for 32-bit elements (a trailing axis of 1 broadcast to `reps`: bit copies). */
+export function repeatEach(src: usize, dst: usize, n: i32, reps: i32): void {
+  let d = dst;
+  for (let i = 0; i < n; i++) {
+    const v = v128.load32_splat(src + (<usize>i << 2));
+    let r = 0;
+    for (; r + 4 <= reps; r += 4) {
+      v128.store(d, v);
+      d += 16;
+    }
+    for (; r < reps; r++) {
+      v128.store32_lane(d, v, 0);
+      d += 4;
+    }
+  }
+}
+
+function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+/**
+ * LayerNorm over the last axis of R rows of D floats (D a multiple of 4): y = (x − mean)·rstd·w + b with
+ * rstd = 1/√(var + eps), var the biased variance; mean and rstd kept per row for the backward pass.
+ */
+export function layerNormForward(x: usize, w: usize, b: usize, y: usize, mean: usize, rstd: usize, R: i32, D: i32, eps: f32): void {
+  const rowBytes = <usize>D << 2;
+  const invD: f32 = 1 / <f32>D;
+  for (let r = 0; r < R; r++) {
+    const xr = x + <usize>r * rowBytes;
+    const yr = y + <usize>r * rowBytes;
+    let s = f32x4.splat(0);
+    for (let o: usize = 0; o < rowBytes; o += 16) s = f32x4.add(s, v128.load(xr + o));
+    const m = hsum(s) * invD;
+    const mv = f32x4.splat(m);
+    let q = f32x4.splat(0);
+    for (let o: usize = 0; o < rowBytes; o += 16) {
+      const c = f32x4.sub(v128.load(xr + o), mv);
+      q = f32x4.add(q, f32x4.mul(c, c));
+    }
+    const rs: f32 = 1 / Mathf.sqrt(hsum(q) * invD + eps);
+    const rv = f32x4.splat(rs);
+    for (let o: usize = 0; o < rowBytes; o += 16) {
+      const n = f32x4.mul(f32x4.sub(v128.load(xr + o), mv), rv);
+      v128.store(yr + o, f32x4.add(f32x4.mul(n, v128.load(w + o)), v128.load(b + o)));
+    }
+    store<f32>(mean + (<usize>r << 2), m);
+    store<f32>(rstd + (<usize>r << 2), rs);
+  }
+}
+
+/**
+ * LayerNorm's gradients from dy: dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·w and x̂ the
+ * normalised input; dw = Σ_rows dy·x̂, db = Σ_rows dy.
+ */
+export function layerNormBackward(dy: usize, x: usize, w: usize, mean: usize, rstd: usize, dx: usize, dw: usize, db: usize, R: i32, D: i32): void {
+  const rowBytes = <usize>D << 2;
+  const invD: f32 = 1 / <f32>D;
+  for (let o: usize = 0; o < rowBytes; o += 16) {
+    v128.store(dw + o, f32x4.splat(0));
+    v128.store(db + o, f32x4.splat(0));
+  }
+  for (let r = 0; r < R; r++) {
+    const xr = x + <usize>r * rowBytes;
+    const dyr = dy + <usize>r * rowBytes;
+    const dxr = dx + <usize>r * rowBytes;
+    const mv = f32x4.splat(load<f32>(mean + (<usize>r << 2)));
+    const rs = load<f32>(rstd + (<usize>r << 2));
+    const rv = f32x4.splat(rs);
+    let sg = f32x4.splat(0);
+    let sgx = f32x4.splat(0);
+    for (let o: usize = 0; o < rowBytes; o += 16) {
+      const d = v128.load(dyr + o);
+      const n = f32x4.mul(f32x4.sub(v128.load(xr + o), mv), rv);
+      const g = f32x4.mul(d, v128.load(w + o));
+      sg = f32x4.add(sg, g);
+      sgx = f32x4.add(sgx, f32x4.mul(g, n));
+      v128.store(dw + o, f32x4.add(v128.load(dw + o), f32x4.mul(d, n)));
+      v128.store(db + o, f32x4.add(v128.load(db + o), d));
+    }
+    const a = f32x4.splat(hsum(sg) * invD);
+    const c = f32x4.splat(hsum(sgx) * invD);
+    for (let o: usize = 0; o < rowBytes; o += 16) {
+      const n = f32x4.mul(f32x4.sub(v128.load(xr + o), mv), rv);
+      const g = f32x4.mul(v128.load(dyr + o), v128.load(w + o));
+      v128.store(dxr + o, f32x4.mul(rv, f32x4.sub(f32x4.sub(g, a), f32x4.mul(n, c))));
+    }
+  }
+}

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/core/backend/initBackend';
-import { GemmPool, gemmModule, gemmPool, gemmThreads, rowsOf, type GemmModule } from '../../src/core/backend/gemm/gemmPool';
+import { GemmPool, gemmModule, gemmPool, gemmThreads, type GemmModule } from '../../src/core/backend/gemm/gemmPool';
 import { GEMM_BATCHED_MIN_MACS, GEMM_STOCK_MACS } from '../../src/core/backend/kernels/BatchMatMul_wasm';
 import { Rng } from '../../src/core/util/rng';
 
@@ -126,18 +126,6 @@ describe('GemmPool', () => {
     const p = makePool(1, GemmPool.bytesFor(0, 64, 64) + 100);
     expect(p.chunkRows(12, 64, 64)).toBe(0);
     expect(() => p.run({ a: matrix(12, 64, 1), b: matrix(64, 64, 2), M: 12, K: 64, N: 64, transA: false, transB: false }, new Float32Array(12 * 64))).toThrow(/does not fit/);
-  });
-
-  it('splits rows in whole 6-row blocks, the remainder to the last thread, covering every row once', () => {
-    for (const [T, M] of [[1, 5], [2, 13], [3, 100], [4, 6], [8, 1000]]) {
-      const seen = new Array<number>(M).fill(0);
-      for (let t = 0; t < T; t++) {
-        const [i0, i1] = rowsOf(t, T, M);
-        if (t < T - 1) expect(i1 % 6).toBe(0);
-        for (let i = i0; i < i1; i++) seen[i] += 1;
-      }
-      expect(seen.every((n) => n === 1)).toBe(true);
-    }
   });
 
   it('reads OOCR_THREADS, and refuses a bad value', () => {

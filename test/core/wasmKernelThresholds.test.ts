@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/core/backend/initBackend';
 import { GEMM_STOCK_MACS } from '../../src/core/backend/kernels/BatchMatMul_wasm';
-import { GELU_KERNEL } from '../../src/core/backend/kernels/inplaceKernels';
+import { GELU_KERNEL, LAYER_NORM_KERNEL } from '../../src/core/backend/kernels/inplaceKernels';
 import { GELU_STOCK_SIZE } from '../../src/core/model/geluOp';
 import { toLiveModel } from '../../src/core/model/liveModel';
 import { initParams } from '../../src/core/model/params';
@@ -14,7 +14,7 @@ import { Rng } from '../../src/core/util/rng';
 /**
  * The multi-threaded matmul's fast flavour rounds its sums differently from the stock kernel (XNNPACK),
  * so it only takes unbatched products above GEMM_STOCK_MACS (batched ones it computes with the stock
- * kernel's bits), and the fused GELU only tensors above GELU_STOCK_SIZE. Every product and GELU of a training step of every shipped
+ * kernel's bits); the fused GELU and LayerNorm only take tensors above their own sizes. Every product and GELU of a training step of every shipped
  * preset (and so of the example workspace's runs, committed from them, and the fine-tunes of
  * world-base, whose batches are smaller) must stay below both: their training reproduces bit for bit.
  */
@@ -23,6 +23,8 @@ interface Largest {
   unbatched: number;
   /** Elements of the largest GELU input. */
   gelu: number;
+  /** Calls of the fused LayerNorm. */
+  fusedLayerNorms: number;
 }
 
 /** Multiply-adds of the largest unbatched product `fn` runs and elements of its largest GELU, from the kernel calls. */
@@ -30,7 +32,8 @@ function largestProducts(fn: () => void): Largest {
   const backendName = tf.getBackend();
   const original = tf.getKernel('BatchMatMul', backendName);
   if (!original) throw new Error(`no BatchMatMul on ${backendName}`);
-  const largest: Largest = { unbatched: 0, gelu: 0 };
+  const largest: Largest = { unbatched: 0, gelu: 0, fusedLayerNorms: 0 };
+  const fusedLayerNorm = tf.getKernel(LAYER_NORM_KERNEL, backendName);
   const pow = tf.getKernel('Pow', backendName);
   const fusedGelu = tf.getKernel(GELU_KERNEL, backendName);
   tf.unregisterKernel('BatchMatMul', backendName);
@@ -53,10 +56,14 @@ function largestProducts(fn: () => void): Largest {
     tf.unregisterKernel(k.kernelName, backendName);
     tf.registerKernel({ ...k, kernelFunc: (args) => ((largest.gelu = Math.max(largest.gelu, sizeOf(args))), k.kernelFunc(args)) });
   }
+  if (fusedLayerNorm) {
+    tf.unregisterKernel(LAYER_NORM_KERNEL, backendName);
+    tf.registerKernel({ ...fusedLayerNorm, kernelFunc: (args) => ((largest.fusedLayerNorms += 1), fusedLayerNorm.kernelFunc(args)) });
+  }
   try {
     fn();
   } finally {
-    for (const k of [original, pow, fusedGelu]) {
+    for (const k of [original, pow, fusedGelu, fusedLayerNorm]) {
       if (!k) continue;
       tf.unregisterKernel(k.kernelName, backendName);
       tf.registerKernel(k);
@@ -69,7 +76,7 @@ beforeAll(async () => {
   await initBackend();
 });
 
-describe('the shipped presets train below the multi-threaded matmul and fused GELU thresholds', () => {
+describe('the shipped presets train below the multi-threaded matmul, fused GELU and fused LayerNorm thresholds', () => {
   it.each(Object.keys(PRESETS))('%s', (name) => {
     const cfg = PRESETS[name].config;
     const task = createTask(cfg.task, cfg.taskOptions);
@@ -86,6 +93,7 @@ describe('the shipped presets train below the multi-threaded matmul and fused GE
       expect(largest.unbatched).toBeGreaterThan(0);
       expect(largest.unbatched).toBeLessThanOrEqual(GEMM_STOCK_MACS);
       expect(largest.gelu).toBeLessThanOrEqual(GELU_STOCK_SIZE);
+      expect(largest.fusedLayerNorms).toBe(0);
       if (cfg.model.mlp) expect(largest.gelu).toBeGreaterThan(0);
     } finally {
       model.dispose();

@@ -307,6 +307,9 @@ describe.skipIf(WASM_ERROR !== undefined)('exact wasm rewrites give the stock ke
     const cases: { shape: number[]; reps: number[]; dtype: 'float32' | 'int32' | 'bool' }[] = [
       { shape: [1, 16, 256], reps: [128, 1, 1], dtype: 'float32' },
       { shape: [7, 1], reps: [1, 50], dtype: 'float32' },
+      // a trailing axis of 1 broadcast (assembly/inplace.ts's repeatEach), fewer than four repeats too
+      { shape: [128, 16, 1], reps: [1, 1, 256], dtype: 'float32' },
+      { shape: [5, 1], reps: [1, 3], dtype: 'int32' },
       { shape: [3, 4], reps: [1, 1], dtype: 'int32' },
       { shape: [3, 0], reps: [2, 2], dtype: 'float32' },
     ];

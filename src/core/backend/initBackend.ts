@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
 import { BACKEND_ORDER, type BackendInfo, type BackendName } from '../../shared/backend';
+import { registerExactGradients } from './exactGradients';
 import { gemmModule, gemmThreads } from './gemm/gemmPool';
 import { registerWasmKernels } from './kernels/registerWasmKernels';
 import { startWebGpuBackend, WEBGPU_SYNC_READS } from './webgpu';
@@ -88,6 +89,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
 let starting: Promise<BackendInfo> | null = null;
 
 async function start(forced: BackendName | undefined, asyncReads: boolean): Promise<BackendInfo> {
+  registerExactGradients();
   const order = forced ? [forced] : BACKEND_ORDER;
   const tried: BackendInfo['tried'] = [];
   for (const name of order) {

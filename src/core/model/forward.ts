@@ -4,6 +4,7 @@ import type { ModelConfig } from '../../shared/modelConfig';
 import { archOf, dV, type Architecture } from './resolveConfig';
 import { applyRotary, rotaryFrequencies } from './rotary';
 import { geluTanh } from './geluOp';
+import { layerNormOp } from './layerNormOp';
 
 export type Params = Record<string, tf.Tensor>;
 
@@ -405,10 +406,7 @@ export const LN_EPS = 1e-5;
 
 /** LayerNorm over the last axis; the statistics are those of `x` itself. */
 export function layerNorm(x: tf.Tensor3D, w: tf.Tensor, b: tf.Tensor, eps = LN_EPS): tf.Tensor3D {
-  const mean = x.mean(-1, true);
-  const centred = x.sub(mean);
-  const variance = centred.square().mean(-1, true);
-  return centred.div(variance.add(eps).sqrt()).mul(w).add(b);
+  return layerNormOp(x, w, b, eps);
 }
 
 /** RMSNorm over the last axis (Llama, Gemma; Gemma's 1 + w is folded into w when its weights load). */

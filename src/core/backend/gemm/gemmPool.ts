@@ -75,8 +75,7 @@ export function gemmThreads(): number {
 }
 
 const PAGE = 65536;
-/** Floats of padding after each stored row of A (see run). */
-const PAD = 16;
+
 /** Bytes below this offset hold each thread's 256-byte scratch tile; operands start above it. */
 const RESERVED = PAGE;
 /** Control words (Int32) shared with the helpers. */
@@ -85,6 +84,8 @@ const DONE = 1;
 const STOP = 2;
 const FAILED = 3;
 const READY = 4;
+/** The next unit (6-row block of C, or batch entry) not yet taken. */
+const NEXT = 5;
 const PARAMS = 8;
 /** Products with fewer multiply-adds run on the calling thread alone. */
 const PARALLEL_MIN_MACS = 2 ** 20;
@@ -109,49 +110,43 @@ for (;;) {
   Atomics.wait(ctl, ${GEN}, gen);
   gen = Atomics.load(ctl, ${GEN});
   if (Atomics.load(ctl, ${STOP})) break;
-  const [mode, A, sI, sK, Bp, C, M, K, N, T, strideA, B, transB, strideB, strideC, E, bpBytes, exact] = ctl.subarray(${PARAMS}, ${PARAMS} + 18);
   try {
-    if (e && index < T) {
-      if (mode === 0) {
-        const [i0, i1] = rowsOf(index, T, M);
-        if (i1 > i0) e.gemmRows(A, sI, sK, Bp, C, i0, i1, K, N, 256 * index);
-      } else {
-        const [e0, e1] = entriesOf(index, T, E);
-        if (e1 > e0) e.gemmBatch(A, sI, sK, strideA, B, transB, strideB, C, strideC, e0, e1, M, K, N, Bp + bpBytes * index, 256 * index, exact);
-      }
-    }
+    if (e) takeShare(e, ctl, index);
   } catch (err) {
     Atomics.store(ctl, ${FAILED}, 1);
   }
   Atomics.add(ctl, ${DONE}, 1);
   Atomics.notify(ctl, ${DONE});
 }
-${rowsOf.toString()}
-${entriesOf.toString()}
+${takeShare.toString()}
 `;
 
-/** Rows [i0, i1) of an M-row product for thread `index` of T: whole blocks of 6 rows, the rest to the last. */
-export function rowsOf(index: number, T: number, M: number): [number, number] {
-  const blocks = Math.floor(M / 6);
-  const b0 = Math.floor((blocks * index) / T);
-  const b1 = Math.floor((blocks * (index + 1)) / T);
-  return [6 * b0, index === T - 1 ? M : 6 * b1];
+/**
+ * Takes units of the posted product (6-row blocks of C, or batch entries), a chunk at a time, until none
+ * are left: every thread runs this, so a thread that is slower (woken late, its cache cold) just takes
+ * fewer. Each unit is computed the same by any thread. Its source is also the helpers' (toString), so it
+ * names nothing outside itself: control words as numbers (NEXT = 5, the parameters from 8, see PARAMS).
+ */
+export function takeShare(e: GemmExports, ctl: Int32Array, index: number): void {
+  const [mode, A, sI, sK, Bp, C, M, K, N, chunk, strideA, B, transB, strideB, strideC, E, bpBytes, exact] = ctl.subarray(8, 26);
+  const units = mode === 0 ? Math.ceil(M / 6) : E;
+  for (;;) {
+    const u0 = Atomics.add(ctl, 5, chunk);
+    if (u0 >= units) return;
+    const u1 = Math.min(units, u0 + chunk);
+    if (mode === 0) e.gemmRows(A, sI, sK, Bp, C, 6 * u0, Math.min(M, 6 * u1), K, N, 256 * index);
+    else e.gemmBatch(A, sI, sK, strideA, B, transB, strideB, C, strideC, u0, u1, M, K, N, Bp + bpBytes * index, 256 * index, exact);
+  }
 }
 
-/** Byte offsets in the shared memory: B, its panels, a chunk of `rows` rows of A (padded), C's rows. */
+/** Byte offsets in the shared memory: B, its panels, a chunk of `rows` rows of A, C's rows. */
 function layout(rows: number, K: number, N: number): { B: number; Bp: number; A: number; C: number; end: number } {
   const align = (x: number): number => Math.ceil(x / 64) * 64;
   const B = RESERVED;
   const Bp = align(B + 4 * K * N);
   const A = align(Bp + 4 * Math.ceil(N / 8) * 8 * K);
-  // Transposed, A is stored [K, rows + PAD]; else [rows, K + PAD]: this holds either.
-  const C = align(A + 4 * ((rows + PAD) * (K + PAD)));
+  const C = align(A + 4 * rows * K);
   return { B, Bp, A, C, end: C + 4 * rows * N };
-}
-
-/** Batch entries [e0, e1) of E for thread `index` of T. */
-export function entriesOf(index: number, T: number, E: number): [number, number] {
-  return [Math.floor((E * index) / T), Math.floor((E * (index + 1)) / T)];
 }
 
 export interface GemmOperands {
@@ -207,7 +202,7 @@ export class GemmPool {
   /** Rows of A per chunk within maxBytes (all of M when they fit), or 0 when not even 6 rows fit. */
   chunkRows(M: number, K: number, N: number): number {
     if (GemmPool.bytesFor(M, K, N) <= this.maxBytes) return M;
-    let rows = Math.floor((this.maxBytes - GemmPool.bytesFor(0, K, N)) / (4 * (K + N + PAD)) / 6) * 6;
+    let rows = Math.floor((this.maxBytes - GemmPool.bytesFor(0, K, N)) / (4 * (K + N)) / 6) * 6;
     while (rows >= 6 && GemmPool.bytesFor(rows, K, N) > this.maxBytes) rows -= 6;
     return Math.max(0, rows);
   }
@@ -228,30 +223,35 @@ export class GemmPool {
     this.exports.packB(B, K, N, o.transB ? 1 : 0, Bp);
     for (let r0 = 0; r0 < M; r0 += rows) {
       const m = Math.min(rows, M - r0);
-      // Stored rows padded by 16 floats: with power-of-two strides (K or M = 256, 1024, ...) the rows of a
-      // 6-row block map to the same cache sets and evict each other.
-      const lda = (o.transA ? m : K) + PAD;
-      const a = new Float32Array(heap, A, (o.transA ? K : m) * lda);
-      if (!o.transA) for (let i = 0; i < m; i++) a.set(o.a.subarray((r0 + i) * K, (r0 + i + 1) * K), i * lda);
-      else for (let k = 0; k < K; k++) a.set(o.a.subarray(k * M + r0, k * M + r0 + m), k * lda);
-      // A element (i, k) at A + 4·(i·sI + k·sK).
-      this.gemm(A, o.transA ? 1 : lda, o.transA ? lda : 1, Bp, C, m, K, N);
+      const a = new Float32Array(heap, A, m * K);
+      if (!o.transA || m === M) a.set(o.a.subarray(o.transA ? 0 : r0 * K, o.transA ? K * M : (r0 + m) * K));
+      else for (let k = 0; k < K; k++) a.set(o.a.subarray(k * M + r0, k * M + r0 + m), k * m);
+      // A element (i, k) at A + 4·(i·sI + k·sK): row-major [m, K], or the stored [K, m] when transposed.
+      this.gemm(A, o.transA ? 1 : K, o.transA ? m : 1, Bp, C, m, K, N);
       out.set(new Float32Array(heap, C, m * N), r0 * N);
     }
   }
 
   /** Rows of C split between this thread and the helpers; returns when all are done. */
   private gemm(A: number, sI: number, sK: number, Bp: number, C: number, M: number, K: number, N: number): void {
-    // Fewer 6-row blocks than threads would leave some idle: small products use fewer threads.
-    const T = Math.max(1, Math.min(this.threads, Math.floor(M / 6)));
+    this.post([0, A, sI, sK, Bp, C, M, K, N, 0], Math.ceil(M / 6), M * K * N);
+  }
+
+  /**
+   * Posts a product's parameters (from PARAMS; the chunk size goes in the tenth), takes a share on this
+   * thread, and waits for the helpers when they were woken: only for PARALLEL_MIN_MACS and up.
+   */
+  private post(params: number[], units: number, macs: number): void {
     const ctl = this.control;
-    if (T > 1) {
-      ctl.set([0, A, sI, sK, Bp, C, M, K, N, T], PARAMS);
-      this.dispatch();
-    }
-    const [i0, i1] = rowsOf(0, T, M);
-    this.exports.gemmRows(A, sI, sK, Bp, C, i0, i1, K, N, 0);
-    if (T > 1) this.join();
+    const parallel = this.helpers.length > 0 && macs >= PARALLEL_MIN_MACS && units > 1;
+    // About sixteen chunks a thread: small enough that the last to finish waits little for the others,
+    // big enough that taking one (an atomic add and a call) costs nothing.
+    params[9] = parallel ? Math.max(1, Math.floor(units / (16 * this.threads))) : units;
+    ctl.set(params, PARAMS);
+    Atomics.store(ctl, NEXT, 0);
+    if (parallel) this.dispatch();
+    takeShare(this.exports, ctl, 0);
+    if (parallel) this.join();
   }
 
   /** Bytes a batched product needs: A's and B's entries (one when broadcast), every C, one packed B per thread. */
@@ -283,17 +283,7 @@ export class GemmPool {
     const sK = o.transA ? M : 1;
     const strideA = EA === 1 ? 0 : M * K;
     const strideB = EB === 1 ? 0 : K * N;
-    const exact = o.exact ? 1 : 0;
-    // Waking helpers costs tens of microseconds (more when they have been asleep): small batches stay here.
-    const T = E * M * K * N < PARALLEL_MIN_MACS ? 1 : Math.max(1, Math.min(this.threads, E));
-    const ctl = this.control;
-    if (T > 1) {
-      ctl.set([1, A, sI, sK, Bp, C, M, K, N, T, strideA, B, o.transB ? 1 : 0, strideB, M * N, E, bpBytes, exact], PARAMS);
-      this.dispatch();
-    }
-    const [e0, e1] = entriesOf(0, T, E);
-    this.exports.gemmBatch(A, sI, sK, strideA, B, o.transB ? 1 : 0, strideB, C, M * N, e0, e1, M, K, N, Bp, 0, exact);
-    if (T > 1) this.join();
+    this.post([1, A, sI, sK, Bp, C, M, K, N, 0, strideA, B, o.transB ? 1 : 0, strideB, M * N, E, bpBytes, o.exact ? 1 : 0], E, E * M * K * N);
     out.set(new Float32Array(heap, C, E * M * N));
   }
 

@@ -1,4 +1,5 @@
 import { backend_util, util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
+import { sumRowsInPlace } from './inplaceKernels';
 import { asWasmBackend } from './wasmBackendAccess';
 
 /**
@@ -8,8 +9,9 @@ import { asWasmBackend } from './wasmBackendAccess';
  * adds each row left to right in float32 starting from 0. For reduced axes 0..k-1 that row for output j
  * is x[0][j], x[1][j], … in row-major order of the reduced indices, so accumulating whole input rows
  * into the output vector in that same order, `o[j] += x[r][j]` for r = 0, 1, …, performs the same
- * float32 additions in the same order: bit-identical results (a float32 + float32 computed in double
- * and rounded to float32 is the float32 sum), and no transpose. Every bias gradient and
+ * float32 additions in the same order: bit-identical results, and no transpose. The loop runs in
+ * assembly/inplace.ts (SIMD across columns) where built, else in JS (fround after each addition: a float32
+ * + float32 computed in double and rounded to float32 is the float32 sum). Every bias gradient and
  * every broadcast-add gradient reduces leading axes; [2048, 1024] over axis 0 took 23 ms stock.
  *
  * Other cases (non-float32, empty tensors, axes that are not exactly 0..k-1 in this order, all axes,
@@ -34,27 +36,20 @@ export function makeSumWasmConfig(original: KernelConfig): KernelConfig {
     const rows = size / cols;
     const wasm = asWasmBackend(backend);
     const out = wasm.makeOutput(outShape, 'float32');
-    // Heap views only after makeOutput, which may grow (and so detach) the heap.
-    const src = wasm.typedArrayFromHeap(x) as Float32Array;
-    const dst = wasm.typedArrayFromHeap(out) as Float32Array;
-    // acc[j] starts at +0 (so a -0 sum comes out +0, as the stock kernel's) and takes the rows in order;
-    // four rows per pass with each addition rounded to float32 (fround): the same additions, a quarter
-    // of the accumulator traffic.
-    const acc = new Float32Array(cols);
-    const f = Math.fround;
-    let r = 0;
-    for (; r + 4 <= rows; r += 4) {
-      const b0 = r * cols;
-      const b1 = b0 + cols;
-      const b2 = b1 + cols;
-      const b3 = b2 + cols;
-      for (let j = 0; j < cols; j++) acc[j] = f(f(f(f(acc[j] + src[b0 + j]) + src[b1 + j]) + src[b2 + j]) + src[b3 + j]);
+    if (!sumRowsInPlace(backend, x, out, rows, cols)) {
+      // Heap views only after makeOutput, which may grow (and so detach) the heap.
+      const src = wasm.typedArrayFromHeap(x) as Float32Array;
+      const dst = wasm.typedArrayFromHeap(out) as Float32Array;
+      // acc[j] starts at +0 (so a -0 sum comes out +0, as the stock kernel's) and takes the rows in
+      // order, each addition rounded to float32 (fround).
+      const acc = new Float32Array(cols);
+      const f = Math.fround;
+      for (let r = 0; r < rows; r++) {
+        const b = r * cols;
+        for (let j = 0; j < cols; j++) acc[j] = f(acc[j] + src[b + j]);
+      }
+      dst.set(acc);
     }
-    for (; r < rows; r++) {
-      const b = r * cols;
-      for (let j = 0; j < cols; j++) acc[j] += src[b + j];
-    }
-    dst.set(acc);
     if (keepDims) out.shape = backend_util.expandShapeToKeepDim(outShape, axes);
     return out;
   };

@@ -1,4 +1,5 @@
 import { util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
+import { repeatEachInPlace } from './inplaceKernels';
 import { asWasmBackend } from './wasmBackendAccess';
 
 /**
@@ -19,6 +20,10 @@ export function makeTileWasmConfig(original: KernelConfig): KernelConfig {
     const wasm = asWasmBackend(backend);
     const out = wasm.makeOutput(outShape, x.dtype);
     if (util.sizeFromShape(outShape) === 0) return out;
+    // A trailing axis of 1 repeated (a broadcast gradient, e.g. LayerNorm's mean): each element `reps`
+    // times, in assembly/inplace.ts where built.
+    const last = reps[rank - 1];
+    if (x.dtype !== 'bool' && x.shape[rank - 1] === 1 && last > 1 && reps.every((r, i) => r === 1 || i === rank - 1) && repeatEachInPlace(backend, x, out, util.sizeFromShape(x.shape), last)) return out;
     // Integer views, so that the element loop below copies bits (NaN payloads included), as set and
     // copyWithin do.
     const bits = (t: TensorInfo): Int32Array | Uint8Array => {

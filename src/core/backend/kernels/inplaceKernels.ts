@@ -13,11 +13,17 @@ interface InplaceExports {
   geluForward(x: number, y: number, n: number): void;
   geluBackward(x: number, dy: number, dx: number, n: number): void;
   adamw(p: number, g: number, m: number, v: number, p2: number, m2: number, v2: number, n: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, bc1: number, bc2: number, eps: number, decay: number, lr: number): void;
+  sumRows(x: number, out: number, rows: number, cols: number): void;
+  repeatEach(src: number, dst: number, n: number, reps: number): void;
+  layerNormForward(x: number, w: number, b: number, y: number, mean: number, rstd: number, R: number, D: number, eps: number): void;
+  layerNormBackward(dy: number, x: number, w: number, mean: number, rstd: number, dx: number, dw: number, db: number, R: number, D: number): void;
 }
 
 export const GELU_KERNEL = 'OocrGeluTanh';
 export const GELU_GRAD_KERNEL = 'OocrGeluTanhGrad';
 export const ADAMW_KERNEL = 'OocrAdamW';
+export const LAYER_NORM_KERNEL = 'OocrLayerNorm';
+export const LAYER_NORM_GRAD_KERNEL = 'OocrLayerNormGrad';
 
 /** AdamW's scalars as src/core/train/adamw.ts computes them (in float64; the kernel rounds them to float32). */
 export interface AdamWKernelAttrs {
@@ -109,9 +115,60 @@ const adamwConfig: KernelConfig = {
   },
 };
 
+/**
+ * Sums the rows of x ([rows, cols] as stored) into out ([cols]) in tfjs's order, in the backend's memory;
+ * false when the kernels are not built (the caller then loops in JS).
+ */
+export function sumRowsInPlace(backend: unknown, x: TensorInfo, out: TensorInfo, rows: number, cols: number): boolean {
+  if (inplaceKernelsUnavailable()) return false;
+  const wasm = asWasmBackend(backend);
+  exportsFor(backend).sumRows(wasm.typedArrayFromHeap(x).byteOffset, wasm.typedArrayFromHeap(out).byteOffset, rows, cols);
+  return true;
+}
+
+/** out = each 32-bit element of x repeated `reps` times, in the backend's memory; false when not built. */
+export function repeatEachInPlace(backend: unknown, x: TensorInfo, out: TensorInfo, n: number, reps: number): boolean {
+  if (inplaceKernelsUnavailable()) return false;
+  const wasm = asWasmBackend(backend);
+  exportsFor(backend).repeatEach(wasm.typedArrayFromHeap(x).byteOffset, wasm.typedArrayFromHeap(out).byteOffset, n, reps);
+  return true;
+}
+
+/** Inputs x [..., D], w [D], b [D], attr eps → outputs y (x's shape), mean and rstd (one per row). */
+const layerNormConfig: KernelConfig = {
+  kernelName: LAYER_NORM_KERNEL,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const wasm = asWasmBackend(backend);
+    const [x, w, b] = (['x', 'w', 'b'] as const).map((k) => inputs[k] as TensorInfo);
+    const D = x.shape[x.shape.length - 1];
+    const R = x.shape.reduce((p, q) => p * q, 1) / D;
+    const outs = [wasm.makeOutput(x.shape, 'float32'), wasm.makeOutput([R], 'float32'), wasm.makeOutput([R], 'float32')];
+    const at = (t: TensorInfo): number => wasm.typedArrayFromHeap(t).byteOffset;
+    exportsFor(backend).layerNormForward(at(x), at(w), at(b), at(outs[0]), at(outs[1]), at(outs[2]), R, D, (attrs as unknown as { eps: number }).eps);
+    return outs;
+  },
+};
+
+/** Inputs dy, x, w, mean, rstd → outputs dx, dw, db. */
+const layerNormGradConfig: KernelConfig = {
+  kernelName: LAYER_NORM_GRAD_KERNEL,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, backend }) => {
+    const wasm = asWasmBackend(backend);
+    const [dy, x, w, mean, rstd] = (['dy', 'x', 'w', 'mean', 'rstd'] as const).map((k) => inputs[k] as TensorInfo);
+    const D = x.shape[x.shape.length - 1];
+    const R = x.shape.reduce((p, q) => p * q, 1) / D;
+    const outs = [wasm.makeOutput(x.shape, 'float32'), wasm.makeOutput([D], 'float32'), wasm.makeOutput([D], 'float32')];
+    const at = (t: TensorInfo): number => wasm.typedArrayFromHeap(t).byteOffset;
+    exportsFor(backend).layerNormBackward(at(dy), at(x), at(w), at(mean), at(rstd), at(outs[0]), at(outs[1]), at(outs[2]), R, D);
+    return outs;
+  },
+};
+
 /** Registers the in-place kernels on the wasm backend when they are built; returns whether they were. */
 export function registerInplaceKernels(): boolean {
   if (inplaceKernelsUnavailable()) return false;
-  for (const config of [geluConfig, geluGradConfig, adamwConfig]) if (!tf.getKernel(config.kernelName, config.backendName)) tf.registerKernel(config);
+  for (const config of [geluConfig, geluGradConfig, adamwConfig, layerNormConfig, layerNormGradConfig]) if (!tf.getKernel(config.kernelName, config.backendName)) tf.registerKernel(config);
   return true;
 }
