@@ -86,6 +86,8 @@ const FAILED = 3;
 const READY = 4;
 /** The next unit (6-row block of C, or batch entry) not yet taken. */
 const NEXT = 5;
+/** Units whose inputs are in place: the caller raises it while it copies A in, the helpers wait for it. */
+const READY_UNITS = 6;
 const PARAMS = 8;
 /** Products with fewer multiply-adds run on the calling thread alone. */
 const PARALLEL_MIN_MACS = 2 ** 20;
@@ -125,15 +127,20 @@ ${takeShare.toString()}
  * Takes units of the posted product (6-row blocks of C, or batch entries), a chunk at a time, until none
  * are left: every thread runs this, so a thread that is slower (woken late, its cache cold) just takes
  * fewer. Each unit is computed the same by any thread. Its source is also the helpers' (toString), so it
- * names nothing outside itself: control words as numbers (NEXT = 5, the parameters from 8, see PARAMS).
+ * names nothing outside itself: control words as numbers (NEXT = 5, READY_UNITS = 6, the parameters from
+ * 8, see PARAMS).
  */
 export function takeShare(e: GemmExports, ctl: Int32Array, index: number): void {
   const [mode, A, sI, sK, Bp, C, M, K, N, chunk, strideA, B, transB, strideB, strideC, E, bpBytes, exact] = ctl.subarray(8, 26);
+  // mode 0: rows of C (6-row units); 1: batch entries.
   const units = mode === 0 ? Math.ceil(M / 6) : E;
   for (;;) {
     const u0 = Atomics.add(ctl, 5, chunk);
     if (u0 >= units) return;
     const u1 = Math.min(units, u0 + chunk);
+    // Wait until the caller has copied these units' inputs in (control word 6, READY_UNITS).
+    let ready: number;
+    while ((ready = Atomics.load(ctl, 6)) < u1) Atomics.wait(ctl, 6, ready);
     if (mode === 0) e.gemmRows(A, sI, sK, Bp, C, 6 * u0, Math.min(M, 6 * u1), K, N, 256 * index);
     else e.gemmBatch(A, sI, sK, strideA, B, transB, strideB, C, strideC, u0, u1, M, K, N, Bp + bpBytes * index, 256 * index, exact);
   }
@@ -224,24 +231,38 @@ export class GemmPool {
     for (let r0 = 0; r0 < M; r0 += rows) {
       const m = Math.min(rows, M - r0);
       const a = new Float32Array(heap, A, m * K);
-      if (!o.transA || m === M) a.set(o.a.subarray(o.transA ? 0 : r0 * K, o.transA ? K * M : (r0 + m) * K));
-      else for (let k = 0; k < K; k++) a.set(o.a.subarray(k * M + r0, k * M + r0 + m), k * m);
       // A element (i, k) at A + 4·(i·sI + k·sK): row-major [m, K], or the stored [K, m] when transposed.
-      this.gemm(A, o.transA ? 1 : K, o.transA ? m : 1, Bp, C, m, K, N);
+      // Row-major A goes in by blocks of rows, which the helpers start on while the rest is copied.
+      const copyIn = (ready: (u: number) => void): void => {
+        if (o.transA) {
+          if (m === M) a.set(o.a.subarray(0, K * M));
+          else for (let k = 0; k < K; k++) a.set(o.a.subarray(k * M + r0, k * M + r0 + m), k * m);
+          return;
+        }
+        const step = 6 * Math.max(1, Math.ceil(m / 6 / 8));
+        for (let i = 0; i < m; i += step) {
+          const i1 = Math.min(m, i + step);
+          a.set(o.a.subarray((r0 + i) * K, (r0 + i1) * K), i * K);
+          ready(Math.floor(i1 / 6));
+        }
+      };
+      this.gemm(A, o.transA ? 1 : K, o.transA ? m : 1, Bp, C, m, K, N, copyIn);
       out.set(new Float32Array(heap, C, m * N), r0 * N);
     }
   }
 
   /** Rows of C split between this thread and the helpers; returns when all are done. */
-  private gemm(A: number, sI: number, sK: number, Bp: number, C: number, M: number, K: number, N: number): void {
-    this.post([0, A, sI, sK, Bp, C, M, K, N, 0], Math.ceil(M / 6), M * K * N);
+  private gemm(A: number, sI: number, sK: number, Bp: number, C: number, M: number, K: number, N: number, produce?: (ready: (u: number) => void) => void): void {
+    this.post([0, A, sI, sK, Bp, C, M, K, N, 0], Math.ceil(M / 6), M * K * N, produce);
   }
 
   /**
-   * Posts a product's parameters (from PARAMS; the chunk size goes in the tenth), takes a share on this
-   * thread, and waits for the helpers when they were woken: only for PARALLEL_MIN_MACS and up.
+   * Posts a job's parameters (from PARAMS; the chunk size goes in the tenth), takes a share on this
+   * thread, and waits for the helpers when they were woken: only for PARALLEL_MIN_MACS and up. With
+   * `produce`, the helpers start at once and this thread first copies the inputs in, calling `ready(u)`
+   * as the first u units become computable, so the copy overlaps their work.
    */
-  private post(params: number[], units: number, macs: number): void {
+  private post(params: number[], units: number, macs: number, produce?: (ready: (u: number) => void) => void): void {
     const ctl = this.control;
     const parallel = this.helpers.length > 0 && macs >= PARALLEL_MIN_MACS && units > 1;
     // About sixteen chunks a thread: small enough that the last to finish waits little for the others,
@@ -249,7 +270,17 @@ export class GemmPool {
     params[9] = parallel ? Math.max(1, Math.floor(units / (16 * this.threads))) : units;
     ctl.set(params, PARAMS);
     Atomics.store(ctl, NEXT, 0);
+    Atomics.store(ctl, READY_UNITS, produce && parallel ? 0 : units);
     if (parallel) this.dispatch();
+    if (produce) {
+      produce((u) => {
+        if (!parallel) return;
+        Atomics.store(ctl, READY_UNITS, u);
+        Atomics.notify(ctl, READY_UNITS);
+      });
+      Atomics.store(ctl, READY_UNITS, units);
+      Atomics.notify(ctl, READY_UNITS);
+    }
     takeShare(this.exports, ctl, 0);
     if (parallel) this.join();
   }
