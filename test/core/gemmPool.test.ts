@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/core/backend/initBackend';
 import { GemmPool, gemmModule, gemmPool, gemmThreads, type GemmModule } from '../../src/core/backend/gemm/gemmPool';
-import { GEMM_BATCHED_MIN_MACS, GEMM_STOCK_MACS } from '../../src/core/backend/kernels/BatchMatMul_wasm';
+import { GEMM_BATCHED_MIN_MACS, GEMM_MIN_INTENSITY, GEMM_STOCK_MACS } from '../../src/core/backend/kernels/BatchMatMul_wasm';
 import { Rng } from '../../src/core/util/rng';
 
 /**
@@ -229,12 +229,18 @@ describe('BatchMatMul on wasm', () => {
     if (!wasm) ctx.skip('the pool serves the wasm backend only');
     const small = [tf.tensor2d(matrix(16, 32, 1), [16, 32]), tf.tensor2d(matrix(32, 8, 2), [32, 8])] as const;
     expect(product(small[0], small[1], false, false, true)).toEqual(product(small[0], small[1], false, false, false));
+    // Big but with little work per element copied (a vocabulary-sized matrix times a few vectors).
+    const [M, K, N] = [20000, 768, 2];
+    expect(M * K * N).toBeGreaterThan(GEMM_STOCK_MACS);
+    expect((M * K * N) / (M * K + K * N + M * N)).toBeLessThan(GEMM_MIN_INTENSITY);
+    const thin = [tf.tensor2d(matrix(M, K, 3), [M, K]), tf.tensor2d(matrix(N, K, 4), [N, K])] as const;
+    expect(product(thin[0], thin[1], false, true, true)).toEqual(product(thin[0], thin[1], false, true, false));
     const both = [tf.tensor4d(matrix(64 * 50, 80, 3), [64, 1, 50, 80]), tf.tensor4d(matrix(3 * 80, 40, 4), [1, 3, 80, 40])] as const;
     let ours: Float32Array | undefined;
     expect(countingBatches(() => (ours = product(both[0], both[1], false, false, true)))).toBe(0);
     expect(ours).toEqual(product(both[0], both[1], false, false, false));
     const few = [tf.tensor3d(matrix(4 * 16, 16, 5), [4, 16, 16]), tf.tensor3d(matrix(4 * 16, 16, 6), [4, 16, 16])] as const;
     expect(countingBatches(() => (ours = product(few[0], few[1], false, false, true)))).toBe(0);
-    tf.dispose([...small, ...both, ...few]);
+    tf.dispose([...small, ...thin, ...both, ...few]);
   });
 });

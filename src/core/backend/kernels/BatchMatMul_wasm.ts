@@ -12,6 +12,14 @@ import { asWasmBackend, type WasmBackendLike } from './wasmBackendAccess';
 export const GEMM_STOCK_MACS = 2 ** 24;
 
 /**
+ * And at least this many multiply-adds per float copied in and out (M·K·N / (M·K + K·N + M·N)): the pool
+ * copies its operands, tfjs's matmul reads them in place, so a product with little work per element loses
+ * more to the copy (~1 ns a float, cold) than it gains (~0.04 ns a multiply-add): a real model's
+ * unembedding or projections at a few tokens, where the weights are most of what is copied.
+ */
+export const GEMM_MIN_INTENSITY = 32;
+
+/**
  * Smaller batches stay with the stock kernel: same bits either way, and copying them in and out of the
  * pool's memory costs more than its faster loop saves (world-base's attention, 512 × 6 × 16 × 6).
  */
@@ -22,9 +30,9 @@ const entries = (t: TensorInfo): number => t.shape.slice(0, -2).reduce((x, y) =>
 type Plan = { pool: GemmPool; E: number; EA: number; EB: number } | null;
 
 /**
- * Which products the pool takes. Unbatched ones above GEMM_STOCK_MACS, in its fast (FMA) flavour. Batched
- * ones (attention's: one product per batch row and head) from GEMM_BATCHED_MIN_MACS whose batch shapes
- * match or one side is a single matrix, in its exact flavour: tfjs-backend-wasm runs a batch through a plain C loop (~10×
+ * Which products the pool takes. Unbatched ones above GEMM_STOCK_MACS with GEMM_MIN_INTENSITY, in its
+ * fast (FMA) flavour. Batched ones (attention's: one product per batch row and head) from
+ * GEMM_BATCHED_MIN_MACS whose batch shapes match or one side is a single matrix, in its exact flavour: tfjs-backend-wasm runs a batch through a plain C loop (~10×
  * slower than XNNPACK) whose bits the exact flavour reproduces, so they move with the numbers unchanged,
  * split by entry between threads.
  */
@@ -33,7 +41,7 @@ function plan(a: TensorInfo, b: TensorInfo, M: number, K: number, N: number): Pl
   const EA = entries(a);
   const EB = entries(b);
   if (EA === 1 && EB === 1) {
-    if (M * K * N <= GEMM_STOCK_MACS) return null;
+    if (M * K * N <= GEMM_STOCK_MACS || (M * K * N) / (M * K + K * N + M * N) < GEMM_MIN_INTENSITY) return null;
     const pool = gemmPool();
     return 'error' in pool || pool.chunkRows(M, K, N) === 0 ? null : { pool, E: 1, EA, EB };
   }
