@@ -8,26 +8,11 @@
 // It differs from the composite by float rounding, and is more accurate where x is very negative (the
 // composite's 1 + tanh u cancels there).
 
+import { exp4 } from './expf';
+
 const C: f32 = 0.7978845608028654; // sqrt(2 / π)
 const A: f32 = 0.044715;
 
-/** e^x for four lanes, x ≤ 88 (Cephes' expf, ≲ 2 ulp). */
-function exp4(x: v128): v128 {
-  x = f32x4.pmax(x, f32x4.splat(-87.3365447504));
-  const t = f32x4.add(f32x4.mul(x, f32x4.splat(1.4426950408889634)), f32x4.splat(12582912.0));
-  const n = f32x4.sub(t, f32x4.splat(12582912.0));
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
-  const pow2n = i32x4.shl(i32x4.add(i32x4.sub(t, i32x4.splat(0x4b400000)), i32x4.splat(127)), 23);
-  return f32x4.mul(p, pow2n);
-}
 
 function inner(x: v128): v128 {
   return f32x4.mul(f32x4.splat(C), f32x4.add(x, f32x4.mul(f32x4.splat(A), f32x4.mul(x, f32x4.mul(x, x)))));

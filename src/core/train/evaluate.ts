@@ -26,39 +26,20 @@ function chunkScores(c: ModelConfig, params: Params, set: EvalSet, start: number
   return [hit, l];
 }
 
-/** Accuracy (argmax over the whole vocabulary) and loss per eval set, in chunks to bound memory. */
-export function evaluateSets(c: ModelConfig, params: Params, sets: readonly EvalSet[], chunk = 1024, interventions?: readonly Intervention[]): Metrics {
-  const metrics: Metrics = {};
-  for (const set of sets) {
-    let correct = 0;
-    let lossSum = 0;
-    for (let start = 0; start < set.batch; start += chunk) {
-      const n = Math.min(chunk, set.batch - start);
-      const [hits, loss] = tf.tidy(() => chunkScores(c, params, set, start, n, interventions).map((t) => t.dataSync()[0]));
-      correct += hits;
-      lossSum += loss;
-    }
-    metrics[`${set.name}_acc`] = correct / set.batch;
-    metrics[`${set.name}_loss`] = lossSum / set.batch;
-  }
-  return metrics;
-}
-
 /**
- * evaluateSets with asynchronous reads (`await data()`), as the training loop runs it: the same numbers
- * on every backend, and the only kind of read the webgpu backend can do in Node.
+ * The evaluation as a generator: it yields each chunk's [hits, loss] scalars, is sent back their values
+ * (read synchronously or not, by the caller), frees them, and returns the metrics.
  */
-export async function evaluateSetsAsync(c: ModelConfig, params: Params, sets: readonly EvalSet[], chunk = 1024, interventions?: readonly Intervention[]): Promise<Metrics> {
+function* evaluation(c: ModelConfig, params: Params, sets: readonly EvalSet[], chunk: number, interventions?: readonly Intervention[]): Generator<tf.Scalar[], Metrics, number[]> {
   const metrics: Metrics = {};
   for (const set of sets) {
     let correct = 0;
     let lossSum = 0;
     for (let start = 0; start < set.batch; start += chunk) {
       const n = Math.min(chunk, set.batch - start);
-      // Out of the tidy (no await inside one), read, then freed.
       const scores = tf.tidy(() => chunkScores(c, params, set, start, n, interventions));
       try {
-        const [hits, loss] = await Promise.all(scores.map(async (t) => (await t.data())[0]));
+        const [hits, loss] = yield scores;
         correct += hits;
         lossSum += loss;
       } finally {
@@ -69,4 +50,31 @@ export async function evaluateSetsAsync(c: ModelConfig, params: Params, sets: re
     metrics[`${set.name}_loss`] = lossSum / set.batch;
   }
   return metrics;
+}
+
+/** Accuracy (argmax over the whole vocabulary) and loss per eval set, in chunks to bound memory. */
+export function evaluateSets(c: ModelConfig, params: Params, sets: readonly EvalSet[], chunk = 1024, interventions?: readonly Intervention[]): Metrics {
+  const run = evaluation(c, params, sets, chunk, interventions);
+  try {
+    let step = run.next();
+    while (!step.done) step = run.next(step.value.map((t) => t.dataSync()[0]));
+    return step.value;
+  } finally {
+    run.return({}); // a failed read: the generator's finally frees that chunk's scores
+  }
+}
+
+/**
+ * evaluateSets with asynchronous reads (`await data()`), as the training loop runs it: the same numbers
+ * on every backend, and the only kind of read the webgpu backend can do in Node.
+ */
+export async function evaluateSetsAsync(c: ModelConfig, params: Params, sets: readonly EvalSet[], chunk = 1024, interventions?: readonly Intervention[]): Promise<Metrics> {
+  const run = evaluation(c, params, sets, chunk, interventions);
+  try {
+    let step = run.next();
+    while (!step.done) step = run.next(await Promise.all(step.value.map(async (t) => (await t.data())[0])));
+    return step.value;
+  } finally {
+    run.return({}); // a failed read: the generator's finally frees that chunk's scores
+  }
 }
