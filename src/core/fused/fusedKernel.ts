@@ -1,9 +1,8 @@
-import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { ModelConfig, OptimizerConfig } from '../../shared/modelConfig';
 import type { AdamWState } from '../train/adamw';
 import type { EvalSet, TokenBatch } from '../tasks/taskTypes';
 import { archOf } from '../model/resolveConfig';
+import { readBuiltWasm } from '../backend/builtWasm';
 
 /**
  * The fused training kernel (assembly/fused.ts, compiled to out/fused/oocr-fused.wasm by
@@ -11,14 +10,6 @@ import { archOf } from '../model/resolveConfig';
  * for the one-layer attention-only models with one-hot embeddings (the factorization presets). The
  * tfjs path stays the reference: test/fused compares the two.
  */
-
-/**
- * Build output: out/fused/ of the checkout, found from this source file (the CLI bundle rewrites
- * import.meta.url to it) or from a bundle in out/<name>/ (electron-vite's out/main).
- */
-const WASM_CANDIDATES = ['../../../out/fused/oocr-fused.wasm', '../fused/oocr-fused.wasm'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
-const WASM_FILE = WASM_CANDIDATES.find((f) => fs.existsSync(f)) ?? WASM_CANDIDATES[0];
-const SOURCE_FILE = fileURLToPath(new URL(WASM_FILE === WASM_CANDIDATES[0] ? '../../../assembly/fused.ts' : '../../assembly/fused.ts', import.meta.url));
 
 interface KernelExports {
   memory: WebAssembly.Memory;
@@ -40,11 +31,7 @@ let compiled: { module: WebAssembly.Module } | { error: string } | undefined;
 export function fusedKernelModule(): { module: WebAssembly.Module } | { error: string } {
   if (compiled) return compiled;
   try {
-    if (!fs.existsSync(WASM_FILE)) throw new Error(`${WASM_FILE} is not built (npm run build:fused)`);
-    if (fs.existsSync(SOURCE_FILE) && fs.statSync(SOURCE_FILE).mtimeMs > fs.statSync(WASM_FILE).mtimeMs) {
-      throw new Error(`${WASM_FILE} is older than assembly/fused.ts (npm run build:fused)`);
-    }
-    const bytes = fs.readFileSync(WASM_FILE);
+    const bytes = readBuiltWasm('oocr-fused.wasm');
     if (!WebAssembly.validate(bytes)) throw new Error('this runtime cannot run the kernel (WebAssembly SIMD)');
     compiled = { module: new WebAssembly.Module(bytes) };
   } catch (err) {

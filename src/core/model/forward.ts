@@ -422,7 +422,7 @@ function softcap<R extends tf.Tensor>(x: R, cap: number): R {
 function activation(act: Architecture['act'], x: tf.Tensor3D, large: boolean): tf.Tensor3D {
   switch (act) {
     case 'gelu_new':
-      return large ? geluSigmoid(x) : gelu(x);
+      return large ? geluSigmoid(x) : geluTanh(x);
     case 'gelu':
       return x.mul(0.5).mul(x.mul(Math.SQRT1_2).erf().add(1));
     case 'silu':
@@ -432,16 +432,11 @@ function activation(act: Architecture['act'], x: tf.Tensor3D, large: boolean): t
   }
 }
 
-/** GELU, tanh approximation (GPT-2's); fused for big tensors on wasm (geluOp.ts). */
-function gelu(x: tf.Tensor3D): tf.Tensor3D {
-  return geluTanh(x);
-}
-
 /**
  * The same GELU for real models: 0.5·(1 + tanh(u)) = sigmoid(2u), and x³ as x·x². The wasm Pow and Tanh
  * are scalar libm loops (~15 ns an element each); Sigmoid and Multiply are XNNPACK's: 30 → 5 ms on
  * GPT-2 small's [256, 3072] MLP activation, ~0.3 s of a 256-token forward. Differs by float rounding
- * (≤ 5e-8 relative); the toy presets keep gelu's exact numbers.
+ * (≤ 5e-8 relative); the toy presets keep geluTanh's exact numbers.
  */
 function geluSigmoid(x: tf.Tensor3D): tf.Tensor3D {
   return x.mul(x.square().mul(0.044715).add(1).mul(x).mul(2 * Math.sqrt(2 / Math.PI)).sigmoid());

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { GELU_GRAD_KERNEL, GELU_KERNEL } from '../backend/kernels/inplaceKernels';
+import { GELU_GRAD_KERNEL, GELU_KERNEL, inPlaceKernelServes } from '../backend/kernels/inplaceKernels';
 
 /**
  * GELU with the tanh approximation (GPT-2's), 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
@@ -14,7 +14,7 @@ import { GELU_GRAD_KERNEL, GELU_KERNEL } from '../backend/kernels/inplaceKernels
 export const GELU_STOCK_SIZE = 2 ** 20;
 
 export function geluTanh<R extends tf.Tensor>(x: R): R {
-  if (x.size > GELU_STOCK_SIZE && x.dtype === 'float32' && tf.getBackend() === 'wasm' && tf.getKernel(GELU_KERNEL, 'wasm')) return fusedGelu(x) as R;
+  if (x.size > GELU_STOCK_SIZE && x.dtype === 'float32' && inPlaceKernelServes(GELU_KERNEL)) return fusedGelu(x) as R;
   return geluComposite(x);
 }
 

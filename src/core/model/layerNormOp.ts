@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from '../backend/kernels/inplaceKernels';
+import { inPlaceKernelServes, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from '../backend/kernels/inplaceKernels';
 
 /**
  * LayerNorm over the last axis, (x − mean)/√(var + eps)·w + b.
@@ -21,8 +21,7 @@ export function layerNormOp<R extends tf.Tensor>(x: R, w: tf.Tensor, b: tf.Tenso
     x.dtype === 'float32' &&
     w.shape.length === 1 &&
     b.shape.length === 1 &&
-    tf.getBackend() === 'wasm' &&
-    tf.getKernel(LAYER_NORM_KERNEL, 'wasm')
+    inPlaceKernelServes(LAYER_NORM_KERNEL)
   ) {
     return fusedLayerNorm(eps)(x, w, b) as R;
   }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { OptimizerConfig } from '../../shared/modelConfig';
 import type { HostTensor } from '../model/params';
-import { ADAMW_KERNEL, type AdamWKernelAttrs } from '../backend/kernels/inplaceKernels';
+import { ADAMW_KERNEL, inPlaceKernelServes, type AdamWKernelAttrs } from '../backend/kernels/inplaceKernels';
 import { hostCopies } from './hostCopy';
 
 /** AdamW's whole state on the host: the step count and both moments, one per variable in order. */
@@ -80,7 +80,7 @@ export class AdamW {
     const bc2 = 1 - Math.pow(beta2, this.t);
     // On wasm, one fused kernel per tensor (assembly/inplace.ts): the same float32 operations in the same
     // order as the ops below, so the same bits, without ten passes over memory and their bookkeeping.
-    const fused = tf.getBackend() === 'wasm' && tf.getKernel(ADAMW_KERNEL, 'wasm') !== undefined;
+    const fused = inPlaceKernelServes(ADAMW_KERNEL);
     const attrs: AdamWKernelAttrs = { beta1, oneMinusBeta1: 1 - beta1, beta2, oneMinusBeta2: 1 - beta2, bc1, bc2, eps, decay: 1 - lr * weightDecay, lr };
     tf.tidy(() => {
       this.vars.forEach((p, i) => {

@@ -49,11 +49,11 @@ export function gemmModule(): GemmModule | { error: string } {
   try {
     if (typeof SharedArrayBuffer === 'undefined') throw new Error('this runtime has no SharedArrayBuffer');
     if (process.env.OOCR_GEMM_FMA !== '0') {
-      const bytes = readBuiltWasm(GEMM_FMA_WASM, 'gemm.ts');
+      const bytes = readBuiltWasm(GEMM_FMA_WASM);
       if (!WebAssembly.validate(bytes)) enableRelaxedSimd();
       if (WebAssembly.validate(bytes)) return (loaded = { module: new WebAssembly.Module(bytes), fma: true });
     }
-    const bytes = readBuiltWasm(GEMM_PLAIN_WASM, 'gemm.ts');
+    const bytes = readBuiltWasm(GEMM_PLAIN_WASM);
     if (!WebAssembly.validate(bytes)) throw new Error('this runtime cannot run the kernel (WebAssembly SIMD and threads)');
     loaded = { module: new WebAssembly.Module(bytes), fma: false };
   } catch (err) {

@@ -27,35 +27,37 @@ export const GEMM_BATCHED_MIN_MACS = 2 ** 19;
 
 const entries = (t: TensorInfo): number => t.shape.slice(0, -2).reduce((x, y) => x * y, 1);
 
-type Plan = { pool: GemmPool; E: number; EA: number; EB: number } | null;
+/** A product the pool takes: its shape as op(A) [M, K] · op(B) [K, N], E entries (EA and EB stored). */
+type Plan = { pool: GemmPool; M: number; K: number; N: number; E: number; EA: number; EB: number } | null;
 
 /**
  * Which products the pool takes. Unbatched ones above GEMM_STOCK_MACS with GEMM_MIN_INTENSITY, in its
  * fast (FMA) flavour. Batched ones (attention's: one product per batch row and head) from
- * GEMM_BATCHED_MIN_MACS whose batch shapes match or one side is a single matrix, in its exact flavour: tfjs-backend-wasm runs a batch through a plain C loop (~10×
- * slower than XNNPACK) whose bits the exact flavour reproduces, so they move with the numbers unchanged,
- * split by entry between threads.
+ * GEMM_BATCHED_MIN_MACS whose batch shapes match or one side is a single matrix, in its exact flavour:
+ * tfjs-backend-wasm runs a batch through a plain C loop (~10× slower than XNNPACK) whose bits the exact
+ * flavour reproduces, so they move with the numbers unchanged, split by entry between threads.
  */
-function plan(a: TensorInfo, b: TensorInfo, M: number, K: number, N: number): Plan {
+function plan(a: TensorInfo, b: TensorInfo, transA: boolean, transB: boolean): Plan {
   if (process.env.OOCR_GEMM === '0' || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  const [M, K] = transA ? a.shape.slice(-2).reverse() : a.shape.slice(-2);
+  const N = transB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
   const EA = entries(a);
   const EB = entries(b);
   if (EA === 1 && EB === 1) {
     if (M * K * N <= GEMM_STOCK_MACS || (M * K * N) / (M * K + K * N + M * N) < GEMM_MIN_INTENSITY) return null;
     const pool = gemmPool();
-    return 'error' in pool || pool.chunkRows(M, K, N) === 0 ? null : { pool, E: 1, EA, EB };
+    return 'error' in pool || pool.chunkRows(M, K, N) === 0 ? null : { pool, M, K, N, E: 1, EA, EB };
   }
   const lead = (t: TensorInfo): number[] => t.shape.slice(0, -2);
   const same = a.shape.length === b.shape.length && lead(a).every((d, i) => d === lead(b)[i]);
-  if ((!same && EA !== 1 && EB !== 1) || Math.max(EA, EB) * M * K * N < GEMM_BATCHED_MIN_MACS) return null;
-  const pool = gemmPool();
   const E = Math.max(EA, EB);
-  return 'error' in pool || pool.batchBytes({ E, EA, EB, M, K, N }) > pool.maxBytes ? null : { pool, E, EA, EB };
+  if ((!same && EA !== 1 && EB !== 1) || E * M * K * N < GEMM_BATCHED_MIN_MACS) return null;
+  const pool = gemmPool();
+  return 'error' in pool || pool.batchBytes({ E, EA, EB, M, K, N }) > pool.maxBytes ? null : { pool, M, K, N, E, EA, EB };
 }
 
 function runOnPool(p: NonNullable<Plan>, wasm: WasmBackendLike, a: TensorInfo, b: TensorInfo, transA: boolean, transB: boolean): TensorInfo {
-  const [M, K] = transA ? a.shape.slice(-2).reverse() : a.shape.slice(-2);
-  const N = transB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
+  const { M, K, N } = p;
   // The output's batch dims as tfjs broadcasts them: the batched side's when the other is one matrix.
   const rank = Math.max(a.shape.length, b.shape.length);
   const lead = p.E === 1 ? [] : (p.EA === p.E ? a : b).shape.slice(0, -2);
@@ -80,9 +82,7 @@ export function makeBatchMatMulWasmConfig(original: KernelConfig, transpose: Ker
     const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
     const a = inputs.a as TensorInfo;
     const b = inputs.b as TensorInfo;
-    const [M, K] = transposeA ? a.shape.slice(-2).reverse() : a.shape.slice(-2);
-    const N = transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
-    const p = plan(a, b, M, K, N);
+    const p = plan(a, b, transposeA, transposeB);
     if (p) return runOnPool(p, asWasmBackend(backend), a, b, transposeA, transposeB);
     if (!transposeA && !transposeB) return original.kernelFunc(args);
     const wasm = asWasmBackend(backend);

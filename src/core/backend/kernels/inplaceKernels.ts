@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
+import { util, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs';
 import { readBuiltWasm } from '../builtWasm';
 import { asWasmBackend, wasmMemoryOf } from './wasmBackendAccess';
 
@@ -44,7 +44,7 @@ const instances = new WeakMap<WebAssembly.Memory, InplaceExports>();
 function compiled(): WebAssembly.Module | { error: string } {
   if (module) return module;
   try {
-    const bytes = readBuiltWasm('oocr-inplace.wasm', 'inplace.ts');
+    const bytes = readBuiltWasm('oocr-inplace.wasm');
     if (!WebAssembly.validate(bytes)) throw new Error('this runtime cannot run the kernel (WebAssembly SIMD)');
     module = new WebAssembly.Module(bytes);
   } catch (err) {
@@ -71,17 +71,28 @@ function exportsFor(backend: unknown): InplaceExports {
   return e;
 }
 
+/** Byte offset of a tensor's data in the backend's memory. */
+type Offset = (t: TensorInfo) => number;
+
+/**
+ * Makes float32 outputs of these shapes, then calls `run` with the kernels' exports and tensors' byte
+ * offsets, taken after makeOutput (which may grow the memory, detaching older views of it).
+ */
+function inPlace(backend: unknown, outShapes: number[][], run: (e: InplaceExports, at: Offset, outs: TensorInfo[]) => void): TensorInfo[] {
+  const wasm = asWasmBackend(backend);
+  const outs = outShapes.map((shape) => wasm.makeOutput(shape, 'float32'));
+  run(exportsFor(backend), (t) => wasm.typedArrayFromHeap(t).byteOffset, outs);
+  return outs;
+}
+
+const size = (t: TensorInfo): number => util.sizeFromShape(t.shape);
+
 const geluConfig: KernelConfig = {
   kernelName: GELU_KERNEL,
   backendName: 'wasm',
   kernelFunc: ({ inputs, backend }) => {
-    const wasm = asWasmBackend(backend);
     const x = inputs.x as TensorInfo;
-    const out = wasm.makeOutput(x.shape, 'float32');
-    const n = x.shape.reduce((a, b) => a * b, 1);
-    // Offsets after makeOutput, which may grow the memory.
-    exportsFor(backend).geluForward(wasm.typedArrayFromHeap(x).byteOffset, wasm.typedArrayFromHeap(out).byteOffset, n);
-    return out;
+    return inPlace(backend, [x.shape], (e, at, [y]) => e.geluForward(at(x), at(y), size(x)))[0];
   },
 };
 
@@ -89,13 +100,9 @@ const geluGradConfig: KernelConfig = {
   kernelName: GELU_GRAD_KERNEL,
   backendName: 'wasm',
   kernelFunc: ({ inputs, backend }) => {
-    const wasm = asWasmBackend(backend);
     const x = inputs.x as TensorInfo;
     const dy = inputs.dy as TensorInfo;
-    const out = wasm.makeOutput(x.shape, 'float32');
-    const n = x.shape.reduce((a, b) => a * b, 1);
-    exportsFor(backend).geluBackward(wasm.typedArrayFromHeap(x).byteOffset, wasm.typedArrayFromHeap(dy).byteOffset, wasm.typedArrayFromHeap(out).byteOffset, n);
-    return out;
+    return inPlace(backend, [x.shape], (e, at, [dx]) => e.geluBackward(at(x), at(dy), at(dx), size(x)))[0];
   },
 };
 
@@ -104,14 +111,11 @@ const adamwConfig: KernelConfig = {
   kernelName: ADAMW_KERNEL,
   backendName: 'wasm',
   kernelFunc: ({ inputs, backend, attrs }) => {
-    const wasm = asWasmBackend(backend);
     const [p, g, m, v] = (['p', 'g', 'm', 'v'] as const).map((k) => inputs[k] as TensorInfo);
     const a = attrs as unknown as AdamWKernelAttrs;
-    const outs = [p, m, v].map((t) => wasm.makeOutput(t.shape, 'float32'));
-    const n = p.shape.reduce((x, y) => x * y, 1);
-    const at = (t: TensorInfo): number => wasm.typedArrayFromHeap(t).byteOffset;
-    exportsFor(backend).adamw(at(p), at(g), at(m), at(v), at(outs[0]), at(outs[1]), at(outs[2]), n, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.bc1, a.bc2, a.eps, a.decay, a.lr);
-    return outs;
+    return inPlace(backend, [p.shape, p.shape, p.shape], (e, at, [p2, m2, v2]) =>
+      e.adamw(at(p), at(g), at(m), at(v), at(p2), at(m2), at(v2), size(p), a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.bc1, a.bc2, a.eps, a.decay, a.lr),
+    );
   },
 };
 
@@ -121,16 +125,14 @@ const adamwConfig: KernelConfig = {
  */
 export function sumRowsInPlace(backend: unknown, x: TensorInfo, out: TensorInfo, rows: number, cols: number): boolean {
   if (inplaceKernelsUnavailable()) return false;
-  const wasm = asWasmBackend(backend);
-  exportsFor(backend).sumRows(wasm.typedArrayFromHeap(x).byteOffset, wasm.typedArrayFromHeap(out).byteOffset, rows, cols);
+  inPlace(backend, [], (e, at) => e.sumRows(at(x), at(out), rows, cols));
   return true;
 }
 
 /** out = each 32-bit element of x repeated `reps` times, in the backend's memory; false when not built. */
 export function repeatEachInPlace(backend: unknown, x: TensorInfo, out: TensorInfo, n: number, reps: number): boolean {
   if (inplaceKernelsUnavailable()) return false;
-  const wasm = asWasmBackend(backend);
-  exportsFor(backend).repeatEach(wasm.typedArrayFromHeap(x).byteOffset, wasm.typedArrayFromHeap(out).byteOffset, n, reps);
+  inPlace(backend, [], (e, at) => e.repeatEach(at(x), at(out), n, reps));
   return true;
 }
 
@@ -139,14 +141,11 @@ const layerNormConfig: KernelConfig = {
   kernelName: LAYER_NORM_KERNEL,
   backendName: 'wasm',
   kernelFunc: ({ inputs, backend, attrs }) => {
-    const wasm = asWasmBackend(backend);
     const [x, w, b] = (['x', 'w', 'b'] as const).map((k) => inputs[k] as TensorInfo);
     const D = x.shape[x.shape.length - 1];
-    const R = x.shape.reduce((p, q) => p * q, 1) / D;
-    const outs = [wasm.makeOutput(x.shape, 'float32'), wasm.makeOutput([R], 'float32'), wasm.makeOutput([R], 'float32')];
-    const at = (t: TensorInfo): number => wasm.typedArrayFromHeap(t).byteOffset;
-    exportsFor(backend).layerNormForward(at(x), at(w), at(b), at(outs[0]), at(outs[1]), at(outs[2]), R, D, (attrs as unknown as { eps: number }).eps);
-    return outs;
+    const R = size(x) / D;
+    const { eps } = attrs as unknown as { eps: number };
+    return inPlace(backend, [x.shape, [R], [R]], (e, at, [y, mean, rstd]) => e.layerNormForward(at(x), at(w), at(b), at(y), at(mean), at(rstd), R, D, eps));
   },
 };
 
@@ -155,16 +154,16 @@ const layerNormGradConfig: KernelConfig = {
   kernelName: LAYER_NORM_GRAD_KERNEL,
   backendName: 'wasm',
   kernelFunc: ({ inputs, backend }) => {
-    const wasm = asWasmBackend(backend);
     const [dy, x, w, mean, rstd] = (['dy', 'x', 'w', 'mean', 'rstd'] as const).map((k) => inputs[k] as TensorInfo);
     const D = x.shape[x.shape.length - 1];
-    const R = x.shape.reduce((p, q) => p * q, 1) / D;
-    const outs = [wasm.makeOutput(x.shape, 'float32'), wasm.makeOutput([D], 'float32'), wasm.makeOutput([D], 'float32')];
-    const at = (t: TensorInfo): number => wasm.typedArrayFromHeap(t).byteOffset;
-    exportsFor(backend).layerNormBackward(at(dy), at(x), at(w), at(mean), at(rstd), at(outs[0]), at(outs[1]), at(outs[2]), R, D);
-    return outs;
+    return inPlace(backend, [x.shape, [D], [D]], (e, at, [dx, dw, db]) => e.layerNormBackward(at(dy), at(x), at(w), at(mean), at(rstd), at(dx), at(dw), at(db), size(x) / D, D));
   },
 };
+
+/** Whether one of these kernels can serve now: the current backend is wasm and the kernel registered. */
+export function inPlaceKernelServes(kernelName: string): boolean {
+  return tf.getBackend() === 'wasm' && tf.getKernel(kernelName, 'wasm') !== undefined;
+}
 
 /** Registers the in-place kernels on the wasm backend when they are built; returns whether they were. */
 export function registerInplaceKernels(): boolean {
